@@ -1,0 +1,63 @@
+# 민원 챗봇. `make help` lists the targets; README, CI and people use these.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/minwon.tar.gz
+HOLDOUT := tests/data/nlu_holdout.jsonl
+# Everything a trained model depends on: a change to any of these retrains.
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: help install train run chat test test-unit validate test-conversations evaluate bench bench-nlu lint lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create .venv (Python 3.10) and install the pinned dependencies
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml scripts/install.sh
+	scripts/install.sh
+
+train: $(MODEL) ## Train the model if the data, domain, config or tokenizer changed
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
+	$(RASA) train --fixed-model-name minwon --out models
+	@touch $(MODEL)
+
+run: install train ## Set up, train if needed, and start Rasa (:5005) and the action server (:5055)
+	scripts/run.sh
+
+chat: ## Talk to the running bot in the terminal (after make run, in another terminal)
+	$(PY) scripts/chat.py
+
+test: install train test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
+
+test-unit: ## pytest: tokenizer, actions, evaluation and the held-out quality gate
+	$(PY) -m pytest -q
+
+validate: ## rasa data validate, failing on any warning about the data
+	$(PY) scripts/validate.py
+
+test-conversations: ## rasa test: the conversation tests in tests/test_conversations.yml
+	$(RASA) test core --model $(MODEL) --stories tests/test_conversations.yml \
+		--fail-on-prediction-errors --out results
+
+evaluate: install train ## Intent and category accuracy on the held-out set
+	$(PY) -m bot.evaluate --data $(HOLDOUT) --model $(MODEL)
+
+bench-nlu: install ## Compare KoNLPy, whitespace and TF-IDF baselines; writes docs/benchmarks/nlu.md
+	$(PY) -m bot.bench_nlu --data $(HOLDOUT) --out docs/benchmarks/nlu.md
+
+bench: bench-nlu ## Every benchmark
+
+lint: install ## ruff and mypy on bot/ and actions/
+	$(VENV)/bin/ruff check bot actions tests scripts
+	$(VENV)/bin/mypy
+
+lock: ## Re-pin constraints.txt from a fresh install of requirements.txt
+	rm -rf .venv-lock && $(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements.txt
+	.venv-lock/bin/pip freeze --exclude-editable > constraints.txt && rm -rf .venv-lock
+
+clean: ## Remove trained models and test results (keeps .venv)
+	rm -rf models results

@@ -1,0 +1,1 @@
+"""Custom actions for the action server (rasa run actions), one module per feature."""

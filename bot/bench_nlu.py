@@ -1,0 +1,167 @@
+"""Compare the KoNLPy pipeline with two baselines on the held-out set, in one run.
+
+Usage:
+    python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --out docs/benchmarks/nlu.md
+
+Trains, on the same data/nlu: (1) config.yml as it is (KoNLPy morphemes), (2) the same pipeline with
+Rasa's WhitespaceTokenizer, (3) a TF-IDF character n-gram + logistic regression classifier over the
+full labels (scikit-learn). Each is scored with bot.evaluate on the held-out set; parse latency is
+timed per message, in process, after one warm-up parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.evaluate import Example, Prediction, Predictor, Report, evaluate, load_examples, rasa_predictor
+from bot.settings import PROJECT_ROOT
+
+__all__ = ["main"]
+
+
+def _whitespace_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG with the Korean tokenizer swapped for Rasa's WhitespaceTokenizer."""
+    pipeline = []
+    for component in config["pipeline"]:
+        component = dict(component)
+        if component["name"].endswith("KoreanTokenizer"):
+            component = {"name": "WhitespaceTokenizer"}
+        elif component["name"] == "LexicalSyntacticFeaturizer":
+            # Whitespace tokens carry no part-of-speech tags: keep every other feature.
+            component["features"] = [[f for f in window if f != "pos"] for window in component["features"]]
+        pipeline.append(component)
+    return {**config, "pipeline": pipeline}
+
+
+def _train_rasa(config: dict[str, Any], workdir: Path, name: str) -> tuple[Path, float]:
+    """Train an NLU model with CONFIG; return its path and the wall-clock training time."""
+    config_path = workdir / f"{name}.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", str(config_path),
+         "--domain", "domain.yml", "--nlu", "data/nlu", "--out", str(workdir),
+         "--fixed-model-name", name],
+        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return workdir / f"{name}.tar.gz", time.perf_counter() - started
+
+
+def _tfidf_predictor() -> tuple[Predictor, float]:
+    """Train the TF-IDF + logistic regression baseline on data/nlu; return it and its training time."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    texts = [ex.get("text") for ex in data.intent_examples]
+    labels = [ex.get_full_intent() for ex in data.intent_examples]
+    started = time.perf_counter()
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+        LogisticRegression(C=10.0, max_iter=3000),
+    )
+    model.fit(texts, labels)
+    seconds = time.perf_counter() - started
+
+    async def predict(text: str) -> Prediction:
+        intent, _, category = str(model.predict([text])[0]).partition("/")
+        return Prediction(intent, category or None)
+
+    return predict, seconds
+
+
+async def _run(predict: Predictor, examples: list[Example]) -> Report:
+    await predict("안녕하세요")  # warm-up: the first parse builds graphs and starts the JVM
+    return await evaluate(examples, predict)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def _table(rows: list[tuple[str, Report, float]]) -> str:
+    lines = [
+        "| pipeline | intent acc | intent F1 | category acc | category F1 | out-of-scope recall "
+        "| training s | parse p50 ms | parse p95 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r, train_s in rows:
+        oos = "n/a" if r.out_of_scope_recall is None else f"{r.out_of_scope_recall:.3f}"
+        lines.append(
+            f"| {name} | {r.intent_accuracy:.3f} | {r.intent_macro_f1:.3f} | {r.category_accuracy:.3f} "
+            f"| {r.category_macro_f1:.3f} | {oos} | {train_s:.0f} | {_percentile(r.latencies_ms, 50):.1f} "
+            f"| {_percentile(r.latencies_ms, 95):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison and write the report."""
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_nlu", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="labelled JSON Lines (the held-out set)")
+    parser.add_argument("--out", type=Path, required=True, help="Markdown file to write")
+    args = parser.parse_args(argv)
+
+    examples = load_examples(args.data)
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    rows: list[tuple[str, Report, float]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
+        workdir = Path(tmp)
+        variants = [
+            ("konlpy", "KoNLPy (config.yml)", config),
+            ("whitespace", "same pipeline, WhitespaceTokenizer", _whitespace_config(config)),
+        ]
+        for name, title, variant in variants:
+            print(f"training {name}…", flush=True)
+            model_path, train_s = _train_rasa(variant, workdir, name)
+            rows.append((title, asyncio.run(_run(rasa_predictor(model_path), examples)), train_s))
+    print("training tf-idf…", flush=True)
+    predict, train_s = _tfidf_predictor()
+    rows.append(("tf-idf char 1-4 + logistic regression", asyncio.run(_run(predict, examples)), train_s))
+
+    table = _table(rows)
+    report = (
+        "# NLU benchmark\n\n"
+        f"`make bench-nlu` on {datetime.date.today().isoformat()}: {_machine()}.\n\n"
+        f"Held-out set: `{args.data}` ({len(examples)} messages, written apart from the training data). "
+        "Accuracy counts the best guess even where the bot would ask back (nlu_fallback); category "
+        "scores are over the messages that have a category and need the intent right too. Training is "
+        "wall-clock time of `rasa train nlu` (or scikit-learn's fit); parse latency is per message, in "
+        "process, NLU only.\n\n"
+        f"{table}\n"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Measure a trained model on a labelled JSON Lines file: intent and category accuracy and macro-F1.
+
+Usage:
+    python -m bot.evaluate --data tests/data/nlu_holdout.jsonl [--model models/minwon.tar.gz] [--json]
+
+Each line of the file is {"text": "…", "intent": "complaint", "category": "streetlight"}, with
+"category": null for intents that have none (docs/intents.md). A file with a bad line is refused as a
+whole (exit status 2, the line named) before any model is loaded. A low-confidence message counts as
+the model's best guess; how often the bot would ask back instead is reported as the fallback rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is_valid
+from bot.settings import load_settings
+
+__all__ = [
+    "DataError", "Example", "Prediction", "Predictor", "Report", "evaluate", "load_agent", "load_examples",
+    "newest_model", "rasa_predictor", "score",
+]  # fmt: skip
+
+logger = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """A labelled file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message."""
+
+    text: str
+    intent: str
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a model made of one message."""
+
+    intent: str
+    category: str | None
+    fallback: bool = False
+
+
+@dataclass
+class Report:
+    """Scores of one model on one labelled set."""
+
+    n: int
+    intent_accuracy: float
+    intent_macro_f1: float
+    category_n: int
+    category_accuracy: float
+    category_macro_f1: float
+    out_of_scope_recall: float | None
+    fallback_rate: float
+    confusions: list[tuple[str, str, int]] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as the JSON object `--json` prints."""
+        return {
+            "n": self.n,
+            "intent": {"accuracy": self.intent_accuracy, "macro_f1": self.intent_macro_f1},
+            "category": {
+                "n": self.category_n,
+                "accuracy": self.category_accuracy,
+                "macro_f1": self.category_macro_f1,
+            },
+            "out_of_scope_recall": self.out_of_scope_recall,
+            "fallback_rate": self.fallback_rate,
+            "confusions": [{"expected": e, "predicted": p, "count": c} for e, p, c in self.confusions],
+        }
+
+    def as_text(self) -> str:
+        """Return the report for people."""
+        oos = "n/a" if self.out_of_scope_recall is None else f"{self.out_of_scope_recall:.3f}"
+        lines = [
+            f"examples:             {self.n}",
+            f"intent accuracy:      {self.intent_accuracy:.3f}   macro-F1 {self.intent_macro_f1:.3f}",
+            f"category accuracy:    {self.category_accuracy:.3f}   macro-F1 {self.category_macro_f1:.3f}"
+            f"   (over {self.category_n} examples with a category)",
+            f"out-of-scope recall:  {oos}",
+            f"fallback rate:        {self.fallback_rate:.3f}   (the bot would ask back)",
+        ]
+        if self.confusions:
+            lines.append("most frequent confusions (expected -> predicted):")
+            lines += [f"  {c:3d}  {e} -> {p}" for e, p, c in self.confusions]
+        return "\n".join(lines)
+
+
+def load_examples(path: Path) -> list[Example]:
+    """Read and check a labelled JSON Lines file; raise DataError naming the first bad line."""
+    try:
+        raw_lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+    examples = []
+    for number, line in enumerate(raw_lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise DataError(f"{where}: expected a JSON object")
+        missing = [k for k in ("text", "intent", "category") if k not in obj]
+        if missing:
+            raise DataError(f"{where}: missing field {', '.join(missing)}")
+        text, intent, category = obj["text"], obj["intent"], obj["category"]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: text must be a non-empty string")
+        if intent not in INTENTS:
+            raise DataError(f"{where}: unknown intent {intent!r}")
+        if not is_valid(intent, category):
+            expected = "null" if intent not in CATEGORIES else " | ".join(CATEGORIES[intent])
+            raise DataError(f"{where}: category {category!r} does not fit intent {intent!r} ({expected})")
+        examples.append(Example(text, intent, category))
+    if not examples:
+        raise DataError(f"{path}: no examples")
+    return examples
+
+
+def _macro_f1(gold: list[str], predicted: list[str]) -> float:
+    """Unweighted mean F1 over the labels that occur in GOLD."""
+    f1s = []
+    for label in sorted(set(gold)):
+        tp = sum(g == p == label for g, p in zip(gold, predicted))
+        fp = sum(p == label and g != label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s) if f1s else 0.0
+
+
+def _full(intent: str, category: str | None) -> str:
+    return f"{intent}/{category}" if category else intent
+
+
+def score(examples: list[Example], predictions: list[Prediction], top_confusions: int = 10) -> Report:
+    """Compare PREDICTIONS with the labels of EXAMPLES."""
+    gold_i = [e.intent for e in examples]
+    pred_i = [p.intent for p in predictions]
+    with_cat = [(e, p) for e, p in zip(examples, predictions) if e.category is not None]
+    gold_c = [_full(e.intent, e.category) for e, _ in with_cat]
+    pred_c = [_full(p.intent, p.category) for _, p in with_cat]
+    oos = [p.intent == "out_of_scope" for e, p in zip(examples, predictions) if e.intent == "out_of_scope"]
+    confusions = collections.Counter(
+        (_full(e.intent, e.category), _full(p.intent, p.category))
+        for e, p in zip(examples, predictions)
+        if (e.intent, e.category) != (p.intent, p.category)
+    )
+    n = len(examples)
+    return Report(
+        n=n,
+        intent_accuracy=sum(g == p for g, p in zip(gold_i, pred_i)) / n,
+        intent_macro_f1=_macro_f1(gold_i, pred_i),
+        category_n=len(with_cat),
+        category_accuracy=sum(g == p for g, p in zip(gold_c, pred_c)) / len(with_cat) if with_cat else 0.0,
+        category_macro_f1=_macro_f1(gold_c, pred_c),
+        out_of_scope_recall=sum(oos) / len(oos) if oos else None,
+        fallback_rate=sum(p.fallback for p in predictions) / n,
+        confusions=[(e, p, c) for (e, p), c in confusions.most_common(top_confusions)],
+    )
+
+
+Predictor = Callable[[str], Awaitable[Prediction]]
+
+
+async def evaluate(examples: Iterable[Example], predict: Predictor) -> Report:
+    """Predict every example one by one, timing each, and score the predictions."""
+    examples = list(examples)
+    predictions, latencies = [], []
+    for example in examples:
+        started = time.perf_counter()
+        predictions.append(await predict(example.text))
+        latencies.append((time.perf_counter() - started) * 1000)
+    report = score(examples, predictions)
+    report.latencies_ms = latencies
+    return report
+
+
+def newest_model(models_dir: Path) -> Path | None:
+    """Return the most recently trained model archive in MODELS_DIR, if any."""
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def _quiet_rasa() -> None:
+    """Keep Rasa and TensorFlow to warnings: their debug logs would print every message's text."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    for name in ("rasa", "tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def load_agent(model_path: Path) -> Any:
+    """Load a trained Rasa model into an Agent, with Rasa's logs kept to warnings."""
+    _quiet_rasa()
+    from rasa.core.agent import Agent  # heavy: imported only when a model is really needed
+
+    return Agent.load(str(model_path))
+
+
+def rasa_predictor(model_path: Path) -> Predictor:
+    """Load a trained Rasa model and return a predictor that parses with it (NLU only)."""
+    agent = load_agent(model_path)
+
+    async def predict(text: str) -> Prediction:
+        parse_data = await agent.parse_message(text)
+        intent, category, _ = interpret(parse_data)
+        fallback = (parse_data.get("intent") or {}).get("name") == FALLBACK_INTENT
+        return Prediction(intent, category, fallback)
+
+    return predict
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="labelled JSON Lines file")
+    parser.add_argument("--model", type=Path, help="model archive (default: the newest in models/)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+
+    try:
+        examples = load_examples(args.data)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model = args.model or newest_model(load_settings().models_dir)
+    if model is None or not model.is_file():
+        print(f"error: no trained model at {model or 'models/'}; run `make train`", file=sys.stderr)
+        return 2
+
+    predict = rasa_predictor(model)
+    report = asyncio.run(evaluate(examples, predict))
+    print(json.dumps(report.as_json(), ensure_ascii=False) if args.json else report.as_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

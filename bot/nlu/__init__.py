@@ -1,0 +1,1 @@
+"""Korean NLU components for the Rasa pipeline."""

@@ -1,0 +1,63 @@
+"""The intent and category contract (docs/intents.md) and how a Rasa parse result maps onto it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CATEGORIES", "INTENTS", "SERVICE_INTENTS", "category_ranking", "interpret", "is_valid"]
+
+# Service intents and their categories. Evaluation, the console and retraining depend on these names.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "complaint": (
+        "illegal_parking", "road_damage", "streetlight", "garbage", "noise", "water_leak",
+        "animal", "illegal_ad", "facility_damage", "pollution", "other",
+    ),
+    "welfare": (
+        "basic_livelihood", "senior", "disability", "child_family", "emergency", "housing_youth", "other",
+    ),
+    "info": (
+        "civil_documents", "local_tax", "transport", "facilities", "events_tourism", "city_news",
+        "contact", "other",
+    ),
+}  # fmt: skip
+SERVICE_INTENTS = tuple(CATEGORIES)
+INTENTS: tuple[str, ...] = (
+    *SERVICE_INTENTS,
+    "out_of_scope", "greet", "goodbye", "thanks", "affirm", "deny", "request_human", "check_ticket_status",
+)  # fmt: skip
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def is_valid(intent: str, category: str | None) -> bool:
+    """Return whether (INTENT, CATEGORY) is in the contract; non-service intents have no category."""
+    if intent in CATEGORIES:
+        return category in CATEGORIES[intent]
+    return intent in INTENTS and category is None
+
+
+def category_ranking(parse_data: dict[str, Any]) -> list[str]:
+    """Return the response selector's retrieval keys ("complaint/streetlight"), best first."""
+    selector = (parse_data.get("response_selector") or {}).get("default") or {}
+    return [r.get("intent_response_key") or "" for r in selector.get("ranking", [])]
+
+
+def interpret(parse_data: dict[str, Any]) -> tuple[str, str | None, float]:
+    """Return (intent, category, confidence) of a Rasa parse result.
+
+    The intent is the best-ranked one other than nlu_fallback, so that a low-confidence message is
+    still read as its best guess (the dialogue asks back; evaluation counts the guess). The category is
+    the best retrieval key within that intent.
+    """
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    if not ranking:
+        intent = (parse_data.get("intent") or {}).get("name") or FALLBACK_INTENT
+        return intent, None, float((parse_data.get("intent") or {}).get("confidence") or 0.0)
+    intent, confidence = ranking[0]["name"], float(ranking[0].get("confidence") or 0.0)
+    category = None
+    if intent in CATEGORIES:
+        category = next(
+            (key.split("/", 1)[1] for key in category_ranking(parse_data) if key.startswith(f"{intent}/")),
+            None,
+        )
+    return intent, category, confidence

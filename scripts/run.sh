@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Start the action server (:5055) and Rasa (:5005), wait until both answer, stop both on Ctrl-C.
+# Usage: scripts/run.sh   (make run installs and trains first, then calls it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -f .env ] && set -a && . ./.env && set +a
+export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+mkdir -p logs
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "Stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --port 5055 >logs/actions.log 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model models/minwon.tar.gz --enable-api --auth-token "$RASA_TOKEN" \
+  --interface 127.0.0.1 --port 5005 --endpoints endpoints.yml --credentials credentials.yml \
+  >logs/rasa.log 2>&1 &
+pids+=($!)
+
+wait_for() {  # name url
+  for _ in $(seq 1 180); do
+    if curl -fsS "$2" >/dev/null 2>&1; then echo "$1 is up"; return 0; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "$1 stopped; see logs/" >&2; exit 1; }
+    done
+    sleep 1
+  done
+  echo "$1 did not answer within 3 minutes; see logs/" >&2
+  exit 1
+}
+wait_for "action server (:5055)" http://127.0.0.1:5055/health
+wait_for "Rasa (:5005)" http://127.0.0.1:5005/status?token="$RASA_TOKEN"
+
+cat <<MSG
+
+The bot is running. Talk to it:
+  make chat                      (a terminal chat, in another terminal)
+  curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"가로등이 꺼졌어요"}'
+Logs are in logs/. Ctrl-C stops everything.
+MSG
+wait

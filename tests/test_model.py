@@ -1,0 +1,92 @@
+"""The trained model (models/minwon.tar.gz, built by make train): the quality gate and odd inputs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.evaluate import Report, evaluate, load_agent, load_examples, rasa_predictor
+from bot.nlu.taxonomy import CATEGORIES, interpret
+from bot.profile import load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "minwon.tar.gz"
+HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.jsonl"
+
+# The targets of the foundation issue; CI fails below them.
+TARGETS = {"intent": 0.95, "category": 0.90, "out_of_scope_recall": 0.90}
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def agent(loop: asyncio.AbstractEventLoop) -> Any:
+    if not MODEL.is_file():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    return load_agent(MODEL)
+
+
+def _parse(agent: Any, loop: asyncio.AbstractEventLoop, text: str) -> dict[str, Any]:
+    return loop.run_until_complete(agent.parse_message(text))
+
+
+@pytest.fixture(scope="module")
+def holdout_report(loop: asyncio.AbstractEventLoop) -> Report:
+    if not MODEL.is_file():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    return loop.run_until_complete(evaluate(load_examples(HOLDOUT), rasa_predictor(MODEL)))
+
+
+def test_held_out_intent_accuracy(holdout_report: Report) -> None:
+    assert holdout_report.intent_accuracy >= TARGETS["intent"], holdout_report.as_text()
+
+
+def test_held_out_category_accuracy(holdout_report: Report) -> None:
+    assert holdout_report.category_accuracy >= TARGETS["category"], holdout_report.as_text()
+
+
+def test_held_out_out_of_scope_recall(holdout_report: Report) -> None:
+    assert holdout_report.out_of_scope_recall is not None
+    assert holdout_report.out_of_scope_recall >= TARGETS["out_of_scope_recall"], holdout_report.as_text()
+
+
+@pytest.mark.parametrize(("intent", "category"), [(i, c) for i in CATEGORIES for c in CATEGORIES[i]])
+def test_a_guess_button_sends_back_a_title_the_bot_reads_as_that_guess(
+    agent: Any, loop: asyncio.AbstractEventLoop, intent: str, category: str
+) -> None:
+    title = load_profile("cheonan").label(intent, category)
+    assert interpret(_parse(agent, loop, title))[:2] == (intent, category), title
+
+
+def test_neither_button_is_a_no(agent: Any, loop: asyncio.AbstractEventLoop) -> None:
+    assert interpret(_parse(agent, loop, "둘 다 아니에요"))[0] == "deny"
+
+
+def test_places_and_ticket_numbers_are_entities(agent: Any, loop: asyncio.AbstractEventLoop) -> None:
+    parsed = _parse(agent, loop, "서북구 쌍용동 사거리 가로등이 꺼졌어요")
+    assert interpret(parsed)[:2] == ("complaint", "streetlight")
+    assert any(e["entity"] == "location" and "쌍용동" in e["value"] for e in parsed["entities"])
+    parsed = _parse(agent, loop, "2026-000123 민원 어떻게 됐어요?")
+    assert interpret(parsed)[0] == "check_ticket_status"
+    assert {"entity": "ticket_number", "value": "2026-000123"}.items() <= parsed["entities"][0].items()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\x00\x07\x1b", "😡😡😡", "ㅋㅋㅋㅋㅋㅋ", "a" * 10_000, ("가로등 고장 " * 1700)[:10_000],
+     "DROP TABLE tickets; --", "<script>alert(1)</script>"],
+)  # fmt: skip
+def test_odd_input_is_parsed_not_raised(agent: Any, loop: asyncio.AbstractEventLoop, text: str) -> None:
+    parsed = _parse(agent, loop, text)
+    assert parsed["intent"]["name"]
