@@ -9,8 +9,10 @@ HOLDOUT := tests/data/nlu_holdout.jsonl
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+# No usage telemetry from a city's servers (and these machines have no internet anyway).
+export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat test test-unit validate test-conversations evaluate bench bench-nlu lint lock clean
+.PHONY: help install train run chat migrate services test test-unit validate test-conversations evaluate bench bench-nlu lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -24,15 +26,21 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 	$(RASA) train --fixed-model-name minwon --out models
 	@touch $(MODEL)
 
-run: install train ## Set up, train if needed, and start Rasa (:5005) and the action server (:5055)
+run: install train migrate ## Set up, train if needed, migrate, and start Rasa (:5005) and the action server (:5055)
 	scripts/run.sh
+
+migrate: install ## Bring the database (DATABASE_URL, default the SQLite file minwon.db) up to date
+	$(PY) -m bot.store.migrate
+
+services: ## Start the PostgreSQL server the tests use, if it is installed and stopped
+	scripts/services.sh
 
 chat: ## Talk to the running bot in the terminal (after make run, in another terminal)
 	$(PY) scripts/chat.py
 
-test: install train test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
+test: install train services test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
 
-test-unit: ## pytest: tokenizer, actions, evaluation and the held-out quality gate
+test-unit: ## pytest: tokenizer, store (SQLite and PostgreSQL), actions, evaluation, the quality gate
 	$(PY) -m pytest -q
 
 validate: ## rasa data validate, failing on any warning about the data

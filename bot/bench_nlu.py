@@ -3,10 +3,13 @@
 Usage:
     python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --out docs/benchmarks/nlu.md
 
-Trains, on the same data/nlu: (1) config.yml as it is (KoNLPy morphemes), (2) the same pipeline with
-Rasa's WhitespaceTokenizer, (3) a TF-IDF character n-gram + logistic regression classifier over the
-full labels (scikit-learn). Each is scored with bot.evaluate on the held-out set; parse latency is
-timed per message, in process, after one warm-up parse.
+Trains, on the same data/nlu:
+(1) config.yml as it is: KoNLPy morphemes; the category is a retrieval intent (ResponseSelector);
+(2) the same pipeline with Rasa's WhitespaceTokenizer;
+(3) the other way to model the category: DIET alone over flat labels (complaint__streetlight);
+(4) a TF-IDF character n-gram + logistic regression classifier over the full labels (scikit-learn).
+Each is scored with bot.evaluate on the held-out set; parse latency is timed per message, in process,
+after one warm-up parse.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from typing import Any
 
 import yaml
 
-from bot.evaluate import Example, Prediction, Predictor, Report, evaluate, load_examples, rasa_predictor
+from bot.evaluate import (
+    Example,
+    Prediction,
+    Predictor,
+    Report,
+    evaluate,
+    load_agent,
+    load_examples,
+    rasa_predictor,
+)  # fmt: skip
+from bot.nlu.taxonomy import FALLBACK_INTENT, interpret
 from bot.settings import PROJECT_ROOT
 
 __all__ = ["main"]
@@ -46,15 +59,54 @@ def _whitespace_config(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "pipeline": pipeline}
 
 
-def _train_rasa(config: dict[str, Any], workdir: Path, name: str) -> tuple[Path, float]:
-    """Train an NLU model with CONFIG; return its path and the wall-clock training time."""
+FLAT = "__"  # complaint/streetlight becomes the plain intent complaint__streetlight
+
+
+def _flat_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG without the ResponseSelector: DIET alone predicts intent and category."""
+    return {**config, "pipeline": [c for c in config["pipeline"] if c["name"] != "ResponseSelector"]}
+
+
+def _flat_nlu(workdir: Path) -> Path:
+    """Write data/nlu with every retrieval intent turned into a plain intent; return its folder."""
+    from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    for example in data.training_examples:
+        if example.get(INTENT_RESPONSE_KEY):
+            example.set(INTENT, example.get(INTENT_RESPONSE_KEY).replace("/", FLAT))
+            example.data.pop(INTENT_RESPONSE_KEY)
+    folder = workdir / "flat-nlu"
+    folder.mkdir()
+    data.persist_nlu(str(folder / "nlu.yml"))
+    return folder
+
+
+def _flat_predictor(model_path: Path) -> Predictor:
+    """Return a predictor that reads the category from a flat DIET label."""
+    agent = load_agent(model_path)
+
+    async def predict(text: str) -> Prediction:
+        parse_data = await agent.parse_message(text)
+        intent, _, _ = interpret(parse_data)
+        name, _, category = intent.partition(FLAT)
+        return Prediction(name, category or None, parse_data["intent"]["name"] == FALLBACK_INTENT)
+
+    return predict
+
+
+def _train_rasa(
+    config: dict[str, Any], workdir: Path, name: str, nlu: Path = PROJECT_ROOT / "data" / "nlu"
+) -> tuple[Path, float]:
+    """Train an NLU model with CONFIG on NLU; return its path and the wall-clock training time."""
     config_path = workdir / f"{name}.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    domain = ["--domain", "domain.yml"] if nlu == PROJECT_ROOT / "data" / "nlu" else []
     started = time.perf_counter()
     subprocess.run(
         [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", str(config_path),
-         "--domain", "domain.yml", "--nlu", "data/nlu", "--out", str(workdir),
-         "--fixed-model-name", name],
+         *domain, "--nlu", str(nlu), "--out", str(workdir), "--fixed-model-name", name],
         cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     return workdir / f"{name}.tar.gz", time.perf_counter() - started
@@ -142,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"training {name}…", flush=True)
             model_path, train_s = _train_rasa(variant, workdir, name)
             rows.append((title, asyncio.run(_run(rasa_predictor(model_path), examples)), train_s))
+        print("training flat labels…", flush=True)
+        model_path, train_s = _train_rasa(_flat_config(config), workdir, "flat", _flat_nlu(workdir))
+        title = "KoNLPy, category as flat DIET label, no ResponseSelector"
+        rows.append((title, asyncio.run(_run(_flat_predictor(model_path), examples)), train_s))
     print("training tf-idf…", flush=True)
     predict, train_s = _tfidf_predictor()
     rows.append(("tf-idf char 1-4 + logistic regression", asyncio.run(_run(predict, examples)), train_s))

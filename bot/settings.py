@@ -17,6 +17,7 @@ class Settings:
 
     city_profile: str = "cheonan"
     models_dir: Path = PROJECT_ROOT / "models"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'minwon.db'}"
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -25,4 +26,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         city_profile=env.get("CITY_PROFILE", "cheonan"),
         models_dir=Path(env.get("MODELS_DIR", str(PROJECT_ROOT / "models"))),
+        database_url=env.get("DATABASE_URL") or Settings.database_url,
     )

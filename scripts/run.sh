@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 [ -f .env ] && set -a && . ./.env && set +a
 export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 mkdir -p logs
 pids=()
 stop() {

@@ -1,0 +1,1 @@
+"""The database layer: models, repositories and migrations (Alembic), shared by actions and gateway."""

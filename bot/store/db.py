@@ -1,0 +1,35 @@
+"""Engines and sessions for DATABASE_URL (an SQLite file by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["get_engine", "session_factory"]
+
+
+@functools.cache
+def get_engine(url: str) -> Engine:
+    """Return the process's engine for URL, created on first use."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Foreign keys are off in SQLite unless asked for; WAL lets readers and a writer overlap.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    """Return a session factory bound to URL's engine (use `with factory.begin() as session:`)."""
+    return sessionmaker(get_engine(url), future=True, expire_on_commit=False)

@@ -1,0 +1,41 @@
+"""Shared fixtures: a migrated database, on SQLite and on the PostgreSQL server of 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.db import get_engine, session_factory
+from bot.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _fresh(url: str) -> None:
+    """Drop what an earlier run left and migrate from nothing."""
+    with get_engine(url).begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS ticket_events, tickets, alembic_version CASCADE"))
+    upgrade(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database migrated to head: an SQLite file, or the test database on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+    else:
+        url = POSTGRES_URL
+        _fresh(url)
+    yield url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """A session factory on the migrated database."""
+    return session_factory(database_url)
