@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/minwon.tar.gz
 HOLDOUT := tests/data/nlu_holdout.jsonl
-# Everything a trained model depends on: a change to any of these retrains.
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
+# Everything a trained model depends on (the custom components of config.yml included): a change retrains.
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+	bot/nlu/korean_tokenizer.py bot/nlu/tfidf_intent_classifier.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
@@ -58,8 +59,9 @@ bench-nlu: install ## Compare KoNLPy, whitespace and TF-IDF baselines; writes do
 
 bench: bench-nlu ## Every benchmark
 
-lint: install ## ruff and mypy on bot/ and actions/
+lint: install ## ruff (lint and format) and mypy
 	$(VENV)/bin/ruff check bot actions tests scripts
+	$(VENV)/bin/ruff format --check bot actions tests scripts
 	$(VENV)/bin/mypy
 
 lock: ## Re-pin constraints.txt from a fresh install of requirements.txt

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlu.taxonomy import category_ranking
+from bot.nlu.taxonomy import best_category
 from bot.profile import load_profile
 from bot.settings import load_settings
 
@@ -21,13 +21,7 @@ _NOT_A_GUESS = {"nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", 
 def best_guesses(parse_data: dict[str, Any], n: int = 2) -> list[tuple[str, str | None]]:
     """Return the N most likely (intent, category) pairs of a parse result, most likely first."""
     ranking = [r["name"] for r in parse_data.get("intent_ranking", []) if r["name"] not in _NOT_A_GUESS]
-    categories = category_ranking(parse_data)
-    guesses: list[tuple[str, str | None]] = []
-    for intent in ranking[:n]:
-        # The best category within this intent (retrieval keys look like "complaint/streetlight").
-        category = next((key.split("/", 1)[1] for key in categories if key.startswith(f"{intent}/")), None)
-        guesses.append((intent, category))
-    return guesses
+    return [(intent, best_category(parse_data, intent)) for intent in ranking[:n]]
 
 
 class ActionClarify(Action):

@@ -1,13 +1,15 @@
-"""Compare the KoNLPy pipeline with two baselines on the held-out set, in one run.
+"""Compare the KoNLPy pipeline with baselines and alternatives on the held-out set, in one run.
 
 Usage:
     python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --out docs/benchmarks/nlu.md
 
 Trains, on the same data/nlu:
-(1) config.yml as it is: KoNLPy morphemes; the category is a retrieval intent (ResponseSelector);
+(1) config.yml as it is: KoNLPy morphemes; intents by TfidfIntentClassifier; the category is a
+    retrieval intent (ResponseSelector);
 (2) the same pipeline with Rasa's WhitespaceTokenizer;
-(3) the other way to model the category: DIET alone over flat labels (complaint__streetlight);
-(4) a TF-IDF character n-gram + logistic regression classifier over the full labels (scikit-learn).
+(3) the same with DIET classifying intents, as Rasa's default pipeline does;
+(4) the other way to model the category: flat labels (complaint__streetlight), no ResponseSelector;
+(5) a TF-IDF character n-gram + logistic regression classifier over the full labels (scikit-learn).
 Each is scored with bot.evaluate on the held-out set; parse latency is timed per message, in process,
 after one warm-up parse.
 """
@@ -45,6 +47,21 @@ from bot.settings import PROJECT_ROOT
 __all__ = ["main"]
 
 
+def _diet_intents_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG with DIET (at its default size) classifying intents instead of TF-IDF."""
+    pipeline = []
+    for component in config["pipeline"]:
+        if component["name"].endswith("TfidfIntentClassifier"):
+            continue
+        if component["name"] == "DIETClassifier":
+            component = {
+                "name": "DIETClassifier", "epochs": 40, "constrain_similarities": True,
+                "random_seed": component.get("random_seed"),
+            }  # fmt: skip
+        pipeline.append(component)
+    return {**config, "pipeline": pipeline}
+
+
 def _whitespace_config(config: dict[str, Any]) -> dict[str, Any]:
     """Return CONFIG with the Korean tokenizer swapped for Rasa's WhitespaceTokenizer."""
     pipeline = []
@@ -63,7 +80,7 @@ FLAT = "__"  # complaint/streetlight becomes the plain intent complaint__streetl
 
 
 def _flat_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Return CONFIG without the ResponseSelector: DIET alone predicts intent and category."""
+    """Return CONFIG without the ResponseSelector: the intent classifier predicts the full label."""
     return {**config, "pipeline": [c for c in config["pipeline"] if c["name"] != "ResponseSelector"]}
 
 
@@ -189,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         variants = [
             ("konlpy", "KoNLPy (config.yml)", config),
             ("whitespace", "same pipeline, WhitespaceTokenizer", _whitespace_config(config)),
+            ("diet", "KoNLPy, DIET classifies intents (default size)", _diet_intents_config(config)),
         ]
         for name, title, variant in variants:
             print(f"training {name}…", flush=True)
@@ -196,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((title, asyncio.run(_run(rasa_predictor(model_path), examples)), train_s))
         print("training flat labels…", flush=True)
         model_path, train_s = _train_rasa(_flat_config(config), workdir, "flat", _flat_nlu(workdir))
-        title = "KoNLPy, category as flat DIET label, no ResponseSelector"
+        title = "KoNLPy, category as a flat intent label, no ResponseSelector"
         rows.append((title, asyncio.run(_run(_flat_predictor(model_path), examples)), train_s))
     print("training tf-idf…", flush=True)
     predict, train_s = _tfidf_predictor()

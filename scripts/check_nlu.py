@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python scripts/check_nlu.py data/nlu/*.yml
 """
+
 from __future__ import annotations
 
 import collections

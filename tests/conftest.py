@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.db import get_engine, session_factory
 from bot.store.migrate import upgrade
 
+# No usage reports from test runs (these machines have no internet; Rasa would retry and wait).
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CATEGORIES", "INTENTS", "SERVICE_INTENTS", "category_ranking", "interpret", "is_valid"]
+__all__ = [
+    "CATEGORIES", "INTENTS", "SERVICE_INTENTS", "best_category", "category_ranking", "interpret", "is_valid",
+]  # fmt: skip
 
 # Service intents and their categories. Evaluation, the console and retraining depend on these names.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -42,6 +44,12 @@ def category_ranking(parse_data: dict[str, Any]) -> list[str]:
     return [r.get("intent_response_key") or "" for r in selector.get("ranking", [])]
 
 
+def best_category(parse_data: dict[str, Any], intent: str) -> str | None:
+    """Return the response selector's best category within INTENT, or None."""
+    prefix = f"{intent}/"
+    return next((key[len(prefix) :] for key in category_ranking(parse_data) if key.startswith(prefix)), None)
+
+
 def interpret(parse_data: dict[str, Any]) -> tuple[str, str | None, float]:
     """Return (intent, category, confidence) of a Rasa parse result.
 
@@ -54,10 +62,5 @@ def interpret(parse_data: dict[str, Any]) -> tuple[str, str | None, float]:
         intent = (parse_data.get("intent") or {}).get("name") or FALLBACK_INTENT
         return intent, None, float((parse_data.get("intent") or {}).get("confidence") or 0.0)
     intent, confidence = ranking[0]["name"], float(ranking[0].get("confidence") or 0.0)
-    category = None
-    if intent in CATEGORIES:
-        category = next(
-            (key.split("/", 1)[1] for key in category_ranking(parse_data) if key.startswith(f"{intent}/")),
-            None,
-        )
+    category = best_category(parse_data, intent) if intent in CATEGORIES else None
     return intent, category, confidence

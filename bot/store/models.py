@@ -20,6 +20,7 @@ class Base(metaclass=DeclarativeMeta):
     metadata = _registry.metadata
     __init__ = _registry.constructor
 
+
 # A ticket's life: received -> assigned -> in_progress -> resolved, or rejected at any point.
 STATUSES = ("received", "assigned", "in_progress", "resolved", "rejected")
 _STATUS_CHECK = "status IN ('received', 'assigned', 'in_progress', 'resolved', 'rejected')"

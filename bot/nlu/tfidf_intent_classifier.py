@@ -1,0 +1,183 @@
+"""A Rasa intent classifier: TF-IDF over syllable n-grams and KoNLPy morphemes, logistic regression.
+
+Usage (config.yml, after the tokenizer):
+
+    - name: bot.nlu.tfidf_intent_classifier.TfidfIntentClassifier
+      C: 10.0
+
+Two views of a message go into one sparse vector: character n-grams (1 to 4) inside each
+whitespace word of the raw text, which survive typos and missing spaces, and the tokenizer's lemmas
+with their bigrams (꺼져/꺼졌어요 -> 꺼지다), which survive particles and endings. The model is saved as
+plain arrays and JSON, not as a pickle, so loading a model file runs no code from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+__all__ = ["TfidfIntentClassifier"]
+
+logger = logging.getLogger(__name__)
+
+
+def morpheme_ngrams(lemmas: list[str]) -> list[str]:
+    """Return the lemmas and their bigrams (the analyser of the morpheme vectorizer)."""
+    return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:])]
+
+
+def _lemmas(message: Message) -> list[str]:
+    return [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfIntentClassifier(GraphComponent, IntentClassifier):
+    """Classifies intents with logistic regression over TF-IDF syllable n-grams and morphemes."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Return the components this one needs before it in the pipeline."""
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the component's default config."""
+        return {"C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": 10}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        """Create an untrained classifier."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._chars: TfidfVectorizer | None = None
+        self._morphemes: TfidfVectorizer | None = None
+        self._clf: LogisticRegression | None = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TfidfIntentClassifier:
+        """Create an untrained classifier (see GraphComponent)."""
+        return cls(config, model_storage, resource)
+
+    def _new_vectorizers(
+        self, char_vocabulary: dict[str, int] | None = None, morpheme_vocabulary: dict[str, int] | None = None
+    ) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, self._config["max_ngram"]), sublinear_tf=True,
+            vocabulary=char_vocabulary,
+        )  # fmt: skip
+        morphemes = TfidfVectorizer(
+            analyzer=morpheme_ngrams, sublinear_tf=True, vocabulary=morpheme_vocabulary
+        )
+        return chars, morphemes
+
+    def _features(self, messages: list[Message]) -> csr_matrix:
+        assert self._chars is not None and self._morphemes is not None
+        texts = [(m.get(TEXT) or "").lower() for m in messages]
+        return hstack(
+            [self._chars.transform(texts), self._morphemes.transform([_lemmas(m) for m in messages])]
+        ).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the vectorizers and the classifier on the intent examples."""
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            logger.debug("no intent examples: %s is not trained", self.__class__.__name__)
+            return self._resource
+        self._chars, self._morphemes = self._new_vectorizers()
+        self._chars.fit([e.get(TEXT).lower() for e in examples])
+        self._morphemes.fit([_lemmas(e) for e in examples])
+        self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
+        self._clf.fit(self._features(examples), [e.get(INTENT) for e in examples])
+        self.persist()
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set each message's intent and intent ranking."""
+        if self._clf is None or not messages:
+            return messages
+        probabilities = self._clf.predict_proba(self._features(messages))
+        for message, row in zip(messages, probabilities):
+            order = np.argsort(-row)[: self._config["ranking_length"]]
+            ranking = [{"name": str(self._clf.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Classify the training examples too, as later components may read the intent."""
+        self.process(training_data.training_examples)
+        return training_data
+
+    def persist(self) -> None:
+        """Save vocabularies, IDF weights and coefficients as JSON and NumPy arrays."""
+        assert self._chars is not None and self._morphemes is not None and self._clf is not None
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "vocabulary.json").write_text(
+                json.dumps(
+                    {
+                        "chars": self._chars.vocabulary_,
+                        "morphemes": self._morphemes.vocabulary_,
+                        "classes": [str(c) for c in self._clf.classes_],
+                    },
+                    ensure_ascii=False,
+                ),
+                encoding="utf-8",
+            )
+            np.savez(
+                directory / "weights.npz",
+                char_idf=self._chars.idf_, morpheme_idf=self._morphemes.idf_,
+                coef=self._clf.coef_, intercept=self._clf.intercept_,
+            )  # fmt: skip
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TfidfIntentClassifier:
+        """Load a trained classifier; an untrained one if nothing was saved."""
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as directory:
+                saved = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+                with np.load(directory / "weights.npz") as weights:
+                    arrays = {name: weights[name] for name in weights.files}
+        except (ValueError, FileNotFoundError):
+            logger.debug("nothing saved for %s; it stays untrained", resource.name)
+            return component
+        component._chars, component._morphemes = component._new_vectorizers(
+            saved["chars"], saved["morphemes"]
+        )
+        component._chars.idf_ = arrays["char_idf"]
+        component._morphemes.idf_ = arrays["morpheme_idf"]
+        clf = LogisticRegression(C=component._config["C"], max_iter=component._config["max_iter"])
+        clf.classes_ = np.array(saved["classes"])
+        clf.coef_ = arrays["coef"]
+        clf.intercept_ = arrays["intercept"]
+        component._clf = clf
+        return component

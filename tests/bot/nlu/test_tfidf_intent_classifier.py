@@ -1,0 +1,81 @@
+"""The TF-IDF intent classifier: it learns, ranks, and loads back exactly what it saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.korean_tokenizer import KoreanTokenizer
+from bot.nlu.tfidf_intent_classifier import TfidfIntentClassifier
+
+EXAMPLES = {
+    "complaint": [
+        "가로등이 꺼졌어요",
+        "도로에 구멍이 났어요",
+        "쓰레기를 몰래 버렸어요",
+        "불법주차 신고할게요",
+    ],
+    "welfare": [
+        "기초연금 신청하고 싶어요",
+        "아동수당 받을 수 있나요",
+        "장애인 등록 어떻게 해요",
+        "긴급복지 지원",
+    ],
+    "greet": ["안녕하세요", "하이", "안녕", "반가워요"],
+}
+
+
+def _tokenized(texts_by_intent: dict[str, list[str]]) -> TrainingData:
+    tokenizer = KoreanTokenizer(KoreanTokenizer.get_default_config())
+    messages = [Message(data={"text": t, "intent": i}) for i, ts in texts_by_intent.items() for t in ts]
+    return tokenizer.process_training_data(TrainingData(messages))
+
+
+def _message(text: str) -> Message:
+    message = Message(data={"text": text})
+    KoreanTokenizer(KoreanTokenizer.get_default_config()).process([message])
+    return message
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+def _context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def test_it_learns_and_ranks_every_intent(storage: LocalModelStorage) -> None:
+    resource = Resource("tfidf")
+    classifier = TfidfIntentClassifier.create({}, storage, resource, _context())
+    classifier.train(_tokenized(EXAMPLES))
+    [message] = classifier.process([_message("집 앞 가로등 고장났어요")])
+    assert message.get("intent")["name"] == "complaint"
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking][0] == "complaint" and len(ranking) == 3
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+
+
+def test_a_loaded_model_gives_the_same_probabilities(storage: LocalModelStorage) -> None:
+    resource = Resource("tfidf")
+    trained = TfidfIntentClassifier.create({}, storage, resource, _context())
+    trained.train(_tokenized(EXAMPLES))
+    loaded = TfidfIntentClassifier.load({}, storage, resource, _context())
+    for text in ["기초연금 문의", "안녕하세요~", "ㅋㅋㅋ", ""]:
+        a = trained.process([_message(text)])[0].get("intent_ranking")
+        b = loaded.process([_message(text)])[0].get("intent_ranking")
+        assert [r["name"] for r in a] == [r["name"] for r in b]
+        assert [r["confidence"] for r in a] == pytest.approx([r["confidence"] for r in b])
+
+
+def test_untrained_it_leaves_messages_alone(storage: LocalModelStorage) -> None:
+    classifier = TfidfIntentClassifier.load({}, storage, Resource("never-trained"), _context())
+    [message] = classifier.process([_message("가로등")])
+    assert message.get("intent") is None
