@@ -16,7 +16,7 @@ from bot.store.migrate import upgrade
 # No usage reports from test runs (these machines have no internet; Rasa would retry and wait).
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _fresh(url: str) -> None:
