@@ -37,11 +37,9 @@ from bot.evaluate import (
     Predictor,
     Report,
     evaluate,
-    load_agent,
     load_examples,
     rasa_predictor,
 )  # fmt: skip
-from bot.nlu.taxonomy import FALLBACK_INTENT, interpret
 from bot.settings import PROJECT_ROOT
 
 __all__ = ["main"]
@@ -101,14 +99,13 @@ def _flat_nlu(workdir: Path) -> Path:
 
 
 def _flat_predictor(model_path: Path) -> Predictor:
-    """Return a predictor that reads the category from a flat DIET label."""
-    agent = load_agent(model_path)
+    """Return rasa_predictor, reading the category from the flat intent label."""
+    parse = rasa_predictor(model_path)
 
     async def predict(text: str) -> Prediction:
-        parse_data = await agent.parse_message(text)
-        intent, _, _ = interpret(parse_data)
-        name, _, category = intent.partition(FLAT)
-        return Prediction(name, category or None, parse_data["intent"]["name"] == FALLBACK_INTENT)
+        flat = await parse(text)
+        intent, _, category = flat.intent.partition(FLAT)
+        return Prediction(intent, category or None, flat.fallback)
 
     return predict
 
