@@ -1,17 +1,78 @@
-"""The city profile: a YAML file of city facts and the short names of intents and categories."""
+"""The city profile: a YAML file of city facts, quick links and the short names of intents and categories.
+
+One file per city in bot/profiles/ (or any path), chosen by the CITY_PROFILE setting. Loading checks that
+every category has a department and two to four quick links, and refuses a profile that does not.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
-__all__ = ["PROFILES_DIR", "CityProfile", "load_profile"]
+from bot.nlu.taxonomy import CATEGORIES
+
+__all__ = [
+    "PROFILES_DIR",
+    "BusinessHours",
+    "CityProfile",
+    "Department",
+    "Link",
+    "ProfileError",
+    "load_profile",
+]
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ProfileError(ValueError):
+    """A city profile that is incomplete or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department of the city, as citizens are told about it."""
+
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A quick link: a web address or a phone number, and whether its address was checked."""
+
+    title: str
+    url: str | None
+    phone: str | None
+    verified: bool
+
+    def button(self) -> dict[str, str]:
+        """Return the channel-neutral button: {"title", "url"} or {"title", "phone"}."""
+        if self.url:
+            return {"title": self.title, "url": self.url}
+        return {"title": self.title, "phone": self.phone or ""}
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """When people answer: weekdays and opening times in the city's time zone."""
+
+    days: tuple[int, ...]
+    open: dt.time
+    close: dt.time
+    text: str
+
+    def is_open(self, moment: dt.datetime, zone: ZoneInfo) -> bool:
+        """Return whether MOMENT (aware) falls within business hours."""
+        local = moment.astimezone(zone)
+        return local.weekday() in self.days and self.open <= local.time() < self.close
 
 
 @dataclass(frozen=True)
@@ -20,6 +81,17 @@ class CityProfile:
 
     city: str
     bot_name: str
+    phone: str
+    timezone: ZoneInfo
+    time_format: str
+    business_hours: BusinessHours
+    departments: dict[str, Department]
+    routing: dict[str, dict[str, str]]
+    districts: dict[str, tuple[str, ...]]
+    place_names: tuple[str, ...]
+    links: dict[str, Link]
+    answer_links: dict[str, dict[str, tuple[str, ...]]]
+    status_labels: dict[str, str]
     intent_labels: dict[str, str]
     category_labels: dict[str, dict[str, str]]
 
@@ -29,20 +101,118 @@ class CityProfile:
             return self.category_labels[intent][category]
         return self.intent_labels.get(intent, intent)
 
+    def category_of_label(self, intent: str, text: str) -> str | None:
+        """Return the category of INTENT whose short name TEXT is (a pressed button), or None."""
+        wanted = _squash(text)
+        return next(
+            (c for c, name in self.category_labels.get(intent, {}).items() if _squash(name) == wanted), None
+        )
+
+    def department(self, intent: str, category: str) -> Department:
+        """Return the department responsible for CATEGORY of INTENT."""
+        return self.departments[self.routing[intent][category]]
+
+    def answer_buttons(self, intent: str, category: str) -> list[dict[str, str]]:
+        """Return the quick-link buttons that go with the answer for CATEGORY of INTENT."""
+        return [self.links[key].button() for key in self.answer_links[intent][category]]
+
+    def local_time(self, moment: dt.datetime) -> str:
+        """Return MOMENT (aware) as the city's people read a time."""
+        return moment.astimezone(self.timezone).strftime(self.time_format)
+
+    def district_of(self, text: str) -> str | None:
+        """Return the 읍·면·동 that TEXT mentions, else its 구, else None."""
+        squashed = _squash(text)
+        return next((name for name in self.place_names if name in squashed), None)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def _time(value: str) -> dt.time:
+    return dt.datetime.strptime(str(value), "%H:%M").time()
+
+
+def _parse(raw: dict[str, Any]) -> CityProfile:
+    labels = raw["labels"]
+    hours = raw["business_hours"]
+    districts = {gu: tuple(names) for gu, names in raw["districts"].items()}
+    names = {n for group in districts.values() for n in group} | set(raw.get("place_names", []))
+    return CityProfile(
+        city=raw["city"],
+        bot_name=raw["bot_name"],
+        phone=str(raw["phone"]),
+        timezone=ZoneInfo(raw.get("timezone", "Asia/Seoul")),
+        time_format=raw.get("time_format", "%Y-%m-%d %H:%M"),
+        business_hours=BusinessHours(
+            days=tuple(_WEEKDAYS.index(d) for d in hours["days"]),
+            open=_time(hours["open"]),
+            close=_time(hours["close"]),
+            text=hours["text"],
+        ),
+        # A department without a checked number of its own is reached through the city's main number.
+        departments={
+            k: Department(v["name"], str(v.get("phone") or raw["phone"]))
+            for k, v in raw["departments"].items()
+        },
+        routing={intent: dict(cats) for intent, cats in raw["routing"].items()},
+        districts=districts,
+        # 읍·면·동 before 구 (the more precise place), longest first (쌍용1동 before 쌍용동).
+        place_names=tuple(sorted(names, key=len, reverse=True))
+        + tuple(sorted(districts, key=len, reverse=True)),
+        links={
+            k: Link(v["title"], v.get("url"), v.get("phone"), bool(v.get("verified", False)))
+            for k, v in raw["quick_links"].items()
+        },
+        answer_links={
+            intent: {c: tuple(keys) for c, keys in cats.items()} for intent, cats in raw["answers"].items()
+        },
+        status_labels=dict(raw["status_labels"]),
+        intent_labels=dict(labels["intents"]),
+        category_labels={k: dict(v) for k, v in labels["categories"].items()},
+    )
+
+
+def _check(profile: CityProfile) -> None:
+    """Raise ProfileError unless every category has a department, a label and two to four links."""
+    problems = []
+    for intent, categories in CATEGORIES.items():
+        for category in categories:
+            key = profile.routing.get(intent, {}).get(category)
+            if key not in profile.departments:
+                problems.append(f"routing.{intent}.{category}: no department {key!r}")
+            if category not in profile.category_labels.get(intent, {}):
+                problems.append(f"labels.categories.{intent}.{category} is missing")
+            if intent == "complaint":
+                continue
+            links = profile.answer_links.get(intent, {}).get(category, ())
+            if not 2 <= len(links) <= 4:
+                problems.append(f"answers.{intent}.{category}: {len(links)} links, want 2 to 4")
+            problems += [
+                f"answers.{intent}.{category}: unknown link {k!r}" for k in links if k not in profile.links
+            ]
+    for key, link in profile.links.items():
+        if bool(link.url) == bool(link.phone):
+            problems.append(f"quick_links.{key}: give either url or phone")
+        elif link.url and not link.url.startswith("https://"):
+            problems.append(f"quick_links.{key}: url must start with https://")
+    if problems:
+        raise ProfileError("; ".join(problems))
+
 
 @functools.cache
 def load_profile(name_or_path: str) -> CityProfile:
-    """Load a profile by name (a file in bot/profiles/) or by path to a YAML file."""
+    """Load and check a profile by name (a file in bot/profiles/) or by path to a YAML file."""
     path = Path(name_or_path)
     if not path.suffix:
         path = PROFILES_DIR / f"{name_or_path}.yml"
     if not path.is_file():
         raise FileNotFoundError(f"city profile not found: {path}")
     raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    labels = raw["labels"]
-    return CityProfile(
-        city=raw["city"],
-        bot_name=raw["bot_name"],
-        intent_labels=dict(labels["intents"]),
-        category_labels={k: dict(v) for k, v in labels["categories"].items()},
-    )
+    try:
+        profile = _parse(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProfileError(f"{path}: {exc!r}") from exc
+    _check(profile)
+    return profile

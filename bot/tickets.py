@@ -4,6 +4,7 @@ Usage:
     python -m bot.tickets show 2026-000123 [--json]
     python -m bot.tickets list [--status received] [--limit 50] [--json]
     python -m bot.tickets update 2026-000123 --status in_progress --note "현장 확인 중이에요" [--by NAME]
+    python -m bot.tickets purge-contacts [--days 365]     (daily, e.g. from cron)
 
 The note is shown to the citizen in the ticket's timeline. Exit status: 0 done, 1 no such ticket or the
 database is unreachable, 2 bad arguments.
@@ -12,6 +13,7 @@ database is unreachable, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import sys
@@ -21,7 +23,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.settings import load_settings
 from bot.store.db import session_factory
 from bot.store.models import STATUSES
-from bot.store.tickets import TicketNotFound, TicketView, find_ticket, list_tickets, update_status
+from bot.store.tickets import (
+    CONTACT_RETENTION,
+    TicketNotFound,
+    TicketView,
+    find_ticket,
+    list_tickets,
+    purge_contacts,
+    update_status,
+)
 
 __all__ = ["main"]
 
@@ -52,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     update.add_argument("--status", choices=STATUSES, required=True)
     update.add_argument("--note", required=True, help="what the citizen reads in the timeline")
     update.add_argument("--by", default=None, help="who made the change (default: your login name)")
+    purge = sub.add_parser("purge-contacts", help="forget the phone numbers of tickets closed long enough ago")
+    purge.add_argument("--days", type=int, default=CONTACT_RETENTION.days)
     args = parser.parse_args(argv)
 
     sessions = session_factory(load_settings().database_url)
@@ -69,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "list":
             with sessions() as session:
                 _print(list_tickets(session, status=args.status, limit=args.limit), args.json)
+        elif args.command == "purge-contacts":
+            with sessions.begin() as session:
+                count = purge_contacts(session, older_than=dt.timedelta(days=args.days))
+            print(f"forgot {count} phone numbers of tickets closed more than {args.days} days ago")
         else:
             actor = f"staff:{args.by or getpass.getuser()}"
             with sessions.begin() as session:

@@ -16,13 +16,19 @@ from sqlalchemy.orm import Session, selectinload
 from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
 
 __all__ = [
-    "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView", "file_ticket",
-    "find_ticket", "format_number", "list_tickets", "parse_number", "recent_tickets", "update_status",
+    "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView", "file_ticket",
+    "find_ticket", "format_number", "list_tickets", "parse_number", "purge_contacts", "recent_tickets",
+    "update_status",
 ]  # fmt: skip
 
+# How long a phone number is kept after its ticket was closed: the consent question promises a year
+# (utter_ask_complaint_contact_consent in domain.yml).
+CONTACT_RETENTION = dt.timedelta(days=365)
+_CLOSED = ("resolved", "rejected")
 # A description longer than this is cut here (and the citizen told so by the form).
 DESCRIPTION_LIMIT = 2000
-_NUMBER = re.compile(r"^\s*(\d{4})-(\d{6,})\s*$")
+# Six digits, more once a city has filed a million tickets; at most nine, so the id fits PostgreSQL's integer.
+_NUMBER = re.compile(r"^\s*(\d{4})-(\d{6,9})\s*$")
 
 
 class TicketNotFound(LookupError):
@@ -206,3 +212,18 @@ def update_status(session: Session, *, number: str, status: str, note: str, acto
     ticket.events.append(TicketEvent(status=status, note=note, actor=actor, created_at=now))
     session.flush()
     return _view(ticket)
+
+
+def purge_contacts(session: Session, *, older_than: dt.timedelta = CONTACT_RETENTION) -> int:
+    """Forget the phone numbers of tickets closed more than OLDER_THAN ago; return how many were forgotten."""
+    cutoff = utcnow() - older_than
+    tickets = session.scalars(
+        select(Ticket).where(
+            Ticket.contact_phone.is_not(None), Ticket.status.in_(_CLOSED), Ticket.updated_at < cutoff
+        )
+    ).all()
+    for ticket in tickets:
+        ticket.contact_phone = None
+        ticket.contact_consent_at = None
+    session.flush()
+    return len(tickets)

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.store.tickets import file_ticket
+from bot.store.tickets import file_ticket, find_ticket
 from bot.tickets import main
 
 
@@ -56,3 +56,18 @@ def test_an_unreachable_database_is_a_clear_error(
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert main(["list"]) == 1
     assert "database is unreachable" in capsys.readouterr().err
+
+
+def test_purge_contacts_forgets_phones_of_tickets_closed_long_enough_ago(
+    number: str, sessions: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["purge-contacts"]) == 0
+    assert "forgot 0 " in capsys.readouterr().out  # still open
+    assert main(["update", number, "--status", "resolved", "--note", "치웠어요"]) == 0
+    assert main(["purge-contacts"]) == 0
+    assert "forgot 0 " in capsys.readouterr().out  # closed just now, within the year
+    assert main(["purge-contacts", "--days", "0"]) == 0
+    assert "forgot 1 " in capsys.readouterr().out
+    with sessions() as session:
+        ticket = find_ticket(session, number=number)
+    assert ticket is not None and ticket.contact_phone is None and ticket.description == "쓰레기 무단투기"

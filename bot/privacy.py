@@ -1,0 +1,42 @@
+"""Personal data in free text: find phone numbers, 주민등록번호, card numbers and e-mail addresses, and mask them.
+
+Car plates are left alone here: an illegal-parking report needs the plate, and the citizen gave it for that.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PHONE", "mask_personal_data", "normalise_phone"]
+
+# Mobile (010…), Seoul (02), regional (031-064) and internet (070, 080) numbers, with or without separators.
+PHONE = re.compile(r"(?<!\d)(01[016789]|0[2-6]\d?|0[78]0)[-.\s)]*(\d{3,4})[-.\s]*(\d{4})(?!\d)")
+_PATTERNS = {
+    # Six digits of birth date, then the gender digit (1-8) and six more.
+    "rrn": re.compile(r"(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s*-?\s*[1-8]\d{6}(?!\d)"),
+    "card": re.compile(r"(?<!\d)\d{4}(?:[-\s]?\d{4}){3}(?!\d)"),
+    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    "phone": PHONE,
+}
+
+
+def _stars(match: re.Match[str]) -> str:
+    # Keep the shape (separators, @ and dots), hide every letter and digit.
+    return re.sub(r"\w", "*", match.group(0))
+
+
+
+def normalise_phone(text: str) -> str | None:
+    """Return the first phone number in TEXT as 010-1234-5678, or None."""
+    match = PHONE.search(text or "")
+    return "-".join(match.groups()) if match else None
+
+
+def mask_personal_data(text: str) -> tuple[str, list[str]]:
+    """Return TEXT with personal data starred out (010-****-5678 → ***-****-****), and the kinds found."""
+    found = []
+    for kind, pattern in _PATTERNS.items():
+        text, count = pattern.subn(_stars, text)
+        if count:
+            found.append(kind)
+    return text, found
