@@ -15,7 +15,7 @@ from bot.settings import load_settings
 __all__ = ["ActionClarify", "best_guesses"]
 
 # No useful guess: the fallback itself, and answers that only make sense after a question.
-_NOT_A_GUESS = {"nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope"}
+_NOT_A_GUESS = {"nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope", "retry"}
 
 
 def best_guesses(parse_data: dict[str, Any], n: int = 2) -> list[tuple[str, str | None]]:

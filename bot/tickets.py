@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     update.add_argument("--status", choices=STATUSES, required=True)
     update.add_argument("--note", required=True, help="what the citizen reads in the timeline")
     update.add_argument("--by", default=None, help="who made the change (default: your login name)")
-    purge = sub.add_parser("purge-contacts", help="forget the phone numbers of tickets closed long enough ago")
+    purge = sub.add_parser("purge-contacts", help="forget phone numbers of tickets closed long ago")
     purge.add_argument("--days", type=int, default=CONTACT_RETENTION.days)
     args = parser.parse_args(argv)
 

@@ -69,6 +69,25 @@ def test_a_guess_button_sends_back_a_title_the_bot_reads_as_that_guess(
     assert interpret(_parse(agent, loop, title))[:2] == (intent, category), title
 
 
+@pytest.mark.parametrize("intent", ["complaint", "check_ticket_status", "welfare", "info", "request_human"])
+def test_a_main_menu_button_sends_back_a_title_the_bot_reads_as_its_intent(
+    agent: Any, loop: asyncio.AbstractEventLoop, intent: str
+) -> None:
+    title = load_profile("cheonan").label(intent)
+    assert interpret(_parse(agent, loop, title))[0] == intent, title
+
+
+@pytest.mark.parametrize(
+    ("title", "intent"),
+    [("사진 없어요", "deny"), ("번호 안 남길게요", "deny"), ("동의하고 번호 남기기", "affirm"),
+     ("접수해 주세요", "affirm"), ("고칠게요", "deny"), ("다시 시도", "retry")],
+)  # fmt: skip
+def test_the_complaint_form_buttons_are_read_as_yes_no_or_retry(
+    agent: Any, loop: asyncio.AbstractEventLoop, title: str, intent: str
+) -> None:
+    assert interpret(_parse(agent, loop, title))[0] == intent, title
+
+
 def test_neither_button_is_a_no(agent: Any, loop: asyncio.AbstractEventLoop) -> None:
     assert interpret(_parse(agent, loop, "둘 다 아니에요"))[0] == "deny"
 

@@ -26,6 +26,7 @@ SERVICE_INTENTS = tuple(CATEGORIES)
 INTENTS: tuple[str, ...] = (
     *SERVICE_INTENTS,
     "out_of_scope", "greet", "goodbye", "thanks", "affirm", "deny", "request_human", "check_ticket_status",
+    "retry",
 )  # fmt: skip
 
 FALLBACK_INTENT = "nlu_fallback"

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
 
 __all__ = [
-    "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView", "file_ticket",
-    "find_ticket", "format_number", "list_tickets", "parse_number", "purge_contacts", "recent_tickets",
-    "update_status",
+    "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView",
+    "file_ticket", "find_ticket", "format_number", "list_tickets", "parse_number", "purge_contacts",
+    "recent_tickets", "update_status",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year

@@ -1,0 +1,522 @@
+"""The complaint form: take what the first message said, ask for the rest, confirm, and file the ticket.
+
+```mermaid
+stateDiagram-v2
+    [*] --> category: complaint (the first message may fill category, location, description)
+    category --> location --> description --> photo --> consent
+    consent --> phone: 동의
+    consent --> confirm: 안 남길게요
+    phone --> confirm
+    confirm --> field: 고칠게요 / 아니요
+    field --> category: 종류
+    field --> location: 위치
+    field --> description: 내용
+    field --> photo: 사진
+    field --> consent: 연락처
+    confirm --> filed: 접수해 주세요 (action_submit_complaint)
+    filed --> retry: database down
+    retry --> filed: 다시 시도
+    category --> cancelled: 취소 / 그만할래요 (at any step)
+```
+
+Only missing answers are asked. A phone number is taken only after the citizen agreed to its collection,
+and never logged. Cancelling or filing clears every answer; a database outage keeps them for "다시 시도".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import conversation_of, message_metadata, phrase, profile, sessions
+from bot.nlu.taxonomy import CATEGORIES
+from bot.privacy import mask_personal_data, normalise_phone
+from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket
+
+__all__ = [
+    "FORM_SLOTS", "ActionAskComplaintCategory", "ActionAskComplaintConfirm", "ActionSubmitComplaint",
+    "ValidateComplaintForm", "mask_phone", "wants_to_cancel",
+]  # fmt: skip
+
+logger = logging.getLogger(__name__)
+
+FORM = "complaint_form"
+FORM_SLOTS = (
+    "complaint_category", "complaint_location", "complaint_district", "complaint_coordinates",
+    "complaint_description", "complaint_photo", "complaint_contact_consent", "complaint_contact_phone",
+    "complaint_field", "complaint_confirm",
+)  # fmt: skip
+YES, FIX, CANCEL = "yes", "fix", "cancel"
+NO_PHOTO = "none"
+
+# The answers the citizen can change at the summary, the words that name them, and what changing one clears.
+_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "complaint_category": (("종류", "분류", "유형"), ("complaint_category",)),
+    "complaint_location": (
+        ("위치", "장소", "주소", "어디"),
+        ("complaint_location", "complaint_district", "complaint_coordinates"),
+    ),
+    "complaint_description": (("내용", "설명", "상황"), ("complaint_description",)),
+    "complaint_photo": (("사진",), ("complaint_photo",)),
+    "complaint_contact_consent": (
+        ("연락처", "전화", "번호", "핸드폰", "휴대폰"),
+        ("complaint_contact_consent", "complaint_contact_phone"),
+    ),
+}
+
+# A short message that only says "stop"; a longer one, or one read as a complaint, is an answer that may
+# mention 그만 ("윗집에 그만 좀 하라고…").
+_CANCEL = re.compile(
+    r"취소|그만할|그만둘|그만하고|그만해|관둘|관두|안할래|안할게|안하고싶|신고안해|접수안해|접수하지마"
+)
+_CANCEL_MAX_LENGTH = 12
+_URL = re.compile(r"https?://\S+")
+_NO_PHOTO = re.compile(r"없|안찍|못찍|생략|건너|패스|넘어|다음")
+_YES = re.compile(r"^(네|넵|예|응|ㅇㅇ|그래|좋아|맞아|접수|부탁|확인|오케이|ok)", re.IGNORECASE)
+_FIX = re.compile(r"고칠|고쳐|수정|바꿀|바꿔|변경|틀렸|잘못|다시쓸|다시적")
+_AGREE = re.compile(r"동의|남길게|남길래|남겨|알려줄|드릴게|좋아|네|예|응")
+_REFUSE = re.compile(r"안남|안할|싫|아니|비동의|동의안|동의하지|동의못|괜찮|없어|필요없|됐어")
+# Below this confidence a category guessed from the first message is asked again with buttons.
+_CATEGORY_CONFIDENCE = 0.5
+_ANSWER_CONFIDENCE = 0.3
+# A request for a person in the middle of the form steps out of it (data/rules/complaint.yml).
+_HANDOFF_CONFIDENCE = 0.6
+# How much of a description the summary shows.
+_PREVIEW = 80
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def wants_to_cancel(text: str, intent: str = "", confidence: float = 0.0) -> bool:
+    """Return whether TEXT is a short "stop" (취소, 그만할래요, 신고 안 할래요) and not a complaint."""
+    squashed = _squash(text)
+    if intent == "complaint" and confidence >= _CATEGORY_CONFIDENCE:
+        return False
+    return len(squashed) <= _CANCEL_MAX_LENGTH and bool(_CANCEL.search(squashed))
+
+
+def mask_phone(phone: str) -> str:
+    """Return PHONE with its middle part hidden: 010-****-5678."""
+    head, _, rest = phone.partition("-")
+    middle, _, tail = rest.partition("-")
+    return f"{head}-{'*' * len(middle)}-{tail}" if tail else "*" * len(phone)
+
+
+def _intent(tracker: Tracker) -> tuple[str, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def _complaint_category(tracker: Tracker, minimum: float) -> str | None:
+    """Return the complaint category the response selector chose for the latest message, if sure enough."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
+    ranking = selector.get("ranking") or []
+    if not ranking:
+        return None
+    best = ranking[0]
+    key = str(best.get("intent_response_key") or "")
+    if not key.startswith("complaint/") or float(best.get("confidence") or 0.0) < minimum:
+        return None
+    return key.split("/", 1)[1]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """Fill the complaint form's slots from what the citizen said, and check them."""
+
+    def name(self) -> str:
+        """Return the action's name."""
+        return "validate_complaint_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Cancel, step aside for a request for a person, or extract and validate as usual."""
+        text = tracker.latest_message.get("text") or ""
+        if self._activating(tracker):
+            # A new complaint starts from nothing, whatever an earlier unfinished one left.
+            tracker.slots.update({slot: None for slot in FORM_SLOTS})
+            return [SlotSet(slot, None) for slot in FORM_SLOTS] + await super().run(
+                dispatcher, tracker, domain
+            )
+        intent, confidence = _intent(tracker)
+        if wants_to_cancel(text, intent, confidence):
+            return [SlotSet("complaint_confirm", CANCEL), SlotSet("requested_slot", None)]
+        if intent == "request_human" and confidence >= _HANDOFF_CONFIDENCE:
+            return [ActionExecutionRejected(FORM)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """Ask for the phone only after consent, and which field to change only after "고칠게요"."""
+        skip = set()
+        if tracker.get_slot("complaint_contact_consent") is not True:
+            skip.add("complaint_contact_phone")
+        if tracker.get_slot("complaint_confirm") != FIX:
+            skip.add("complaint_field")
+        return [slot for slot in domain_slots if slot not in skip]
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        """Always name the next question (rasa_sdk leaves it to Rasa when no slot is skipped)."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet("requested_slot", next((s for s in required if tracker.slots.get(s) is None), None))
+
+    @staticmethod
+    def _activating(tracker: Tracker) -> bool:
+        # Rasa marks the form active before validating at activation, so the sign is that nothing was asked.
+        return tracker.get_slot("requested_slot") is None
+
+    @staticmethod
+    def _asked(tracker: Tracker, slot: str) -> bool:
+        return tracker.get_slot("requested_slot") == slot
+
+    @staticmethod
+    def _text(tracker: Tracker) -> str:
+        return str(tracker.latest_message.get("text") or "").strip()
+
+    # Extraction: at activation only what the first message clearly says; later the answer to the question.
+
+    async def extract_complaint_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the category from a pressed button, or from the response selector when it is sure."""
+        text = self._text(tracker)
+        city = profile()
+        if self._activating(tracker):
+            if _squash(text) == _squash(city.label("complaint")):
+                return {}
+            category = _complaint_category(tracker, _CATEGORY_CONFIDENCE)
+            return {"complaint_category": category} if category else {}
+        if not self._asked(tracker, "complaint_category"):
+            return {}
+        category = city.category_of_label("complaint", text) or _complaint_category(
+            tracker, _ANSWER_CONFIDENCE
+        )
+        return {"complaint_category": category}
+
+    async def extract_complaint_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take a shared location, the place names in the first message, or the answer to the question."""
+        shared = message_metadata(tracker).get("location")
+        if isinstance(shared, dict) and "latitude" in shared and "longitude" in shared:
+            return {
+                "complaint_location": str(shared.get("address") or phrase(domain, "utter_location_shared"))
+            }
+        if self._activating(tracker):
+            text = str(tracker.latest_message.get("text") or "")
+            spans = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "location"]
+            if spans and all("start" in e and "end" in e for e in spans):
+                start, end = min(e["start"] for e in spans), max(e["end"] for e in spans)
+                return {"complaint_location": text[start:end]}
+            district = profile().district_of(text)
+            return {"complaint_location": district} if district else {}
+        if not self._asked(tracker, "complaint_location"):
+            return {}
+        return {"complaint_location": self._text(tracker)}
+
+    async def extract_complaint_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the first message when it says what happened, or the answer to the question."""
+        text = self._text(tracker)
+        if self._activating(tracker):
+            # "민원 신고" or "신고할게요" say nothing about the problem; a sentence about it does.
+            if tracker.get_slot("complaint_category") and len(_squash(text)) >= 10:
+                return {"complaint_description": text}
+            return {}
+        if not self._asked(tracker, "complaint_description"):
+            return {}
+        return {"complaint_description": text}
+
+    async def extract_complaint_photo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take a photo sent at any point, or "none" when the citizen says there is none."""
+        image = message_metadata(tracker).get("image_url")
+        if isinstance(image, str) and image:
+            return {"complaint_photo": image}
+        if not self._asked(tracker, "complaint_photo"):
+            return {}
+        text = self._text(tracker)
+        url = _URL.search(text)
+        if url:
+            return {"complaint_photo": url.group(0)}
+        if _NO_PHOTO.search(_squash(text)) or _intent(tracker)[0] == "deny":
+            return {"complaint_photo": NO_PHOTO}
+        return {"complaint_photo": None}
+
+    async def extract_complaint_contact_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Read yes or no to the consent question; a phone number alone is not consent."""
+        if not self._asked(tracker, "complaint_contact_consent"):
+            return {}
+        text = _squash(self._text(tracker))
+        intent, _ = _intent(tracker)
+        if normalise_phone(text):
+            return {"complaint_contact_consent": None}
+        if _REFUSE.search(text) or intent == "deny":
+            return {"complaint_contact_consent": False}
+        if _AGREE.search(text) or intent == "affirm":
+            return {"complaint_contact_consent": True}
+        return {"complaint_contact_consent": None}
+
+    async def extract_complaint_contact_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the phone number; a refusal withdraws the consent instead."""
+        if not self._asked(tracker, "complaint_contact_phone"):
+            return {}
+        text = self._text(tracker)
+        phone = normalise_phone(text)
+        if phone:
+            return {"complaint_contact_phone": phone}
+        if _REFUSE.search(_squash(text)) or _intent(tracker)[0] == "deny":
+            return {"complaint_contact_consent": False, "complaint_contact_phone": None}
+        return {"complaint_contact_phone": None}
+
+    async def extract_complaint_field(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take which answer the citizen wants to change."""
+        if not self._asked(tracker, "complaint_field"):
+            return {}
+        return {"complaint_field": _named_field(self._text(tracker))}
+
+    async def extract_complaint_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Read the answer to the summary: file it, or change something (naming it or not)."""
+        if not self._asked(tracker, "complaint_confirm"):
+            return {}
+        text = _squash(self._text(tracker))
+        intent, _ = _intent(tracker)
+        if _named_field(text) or _FIX.search(text) or intent == "deny":
+            return {"complaint_confirm": FIX}
+        if _YES.search(text) or intent == "affirm":
+            return {"complaint_confirm": YES}
+        return {"complaint_confirm": None}
+
+    # Validation: normalise, and say what was wrong when the answer could not be used.
+
+    async def validate_complaint_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep a known category; the ask action shows the buttons again otherwise."""
+        if value not in CATEGORIES["complaint"]:
+            return {"complaint_category": None}
+        if self._activating(tracker):
+            dispatcher.utter_message(response=f"utter_complaint/{value}")
+        return {"complaint_category": value}
+
+    async def validate_complaint_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep the place with its 읍·면·동 and any shared coordinates."""
+        place = str(value or "").strip()
+        if len(_squash(place)) < 2:
+            dispatcher.utter_message(response="utter_location_too_short")
+            return {"complaint_location": None}
+        shared = message_metadata(tracker).get("location")
+        coordinates = None
+        if isinstance(shared, dict):
+            try:
+                coordinates = [float(shared["latitude"]), float(shared["longitude"])]
+            except (KeyError, TypeError, ValueError):
+                coordinates = None
+        return {
+            "complaint_location": place[:200],
+            "complaint_district": profile().district_of(place),
+            "complaint_coordinates": coordinates,
+        }
+
+    async def validate_complaint_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep the description up to the stored limit, personal data masked; say what was changed."""
+        description = str(value or "").strip()
+        if len(_squash(description)) < 4:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"complaint_description": None}
+        description, found = mask_personal_data(description)
+        if found:
+            dispatcher.utter_message(response="utter_description_masked")
+        if len(description) > DESCRIPTION_LIMIT:
+            dispatcher.utter_message(response="utter_description_cut", limit=f"{DESCRIPTION_LIMIT:,}")
+            description = description[:DESCRIPTION_LIMIT]
+        return {"complaint_description": description}
+
+    async def validate_complaint_photo(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep a photo address or "none"."""
+        if value is None:
+            dispatcher.utter_message(response="utter_photo_not_understood")
+        return {"complaint_photo": value}
+
+    async def validate_complaint_contact_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep yes or no; ask for consent first when a number came before it."""
+        if value is None:
+            text = self._text(tracker)
+            has_number = normalise_phone(text) is not None
+            dispatcher.utter_message(
+                response="utter_consent_needed_first" if has_number else "utter_consent_not_understood"
+            )
+        return {"complaint_contact_consent": value}
+
+    async def validate_complaint_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep a well-formed number."""
+        if value is None and tracker.get_slot("complaint_contact_consent") is True:
+            dispatcher.utter_message(response="utter_phone_invalid")
+        return {"complaint_contact_phone": value}
+
+    async def validate_complaint_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Clear the chosen answer so that the form asks for it again, then shows the summary again."""
+        if value not in _FIELDS:
+            return {"complaint_field": None}
+        cleared = {slot: None for slot in _FIELDS[value][1]}
+        return {**cleared, "complaint_field": None, "complaint_confirm": None}
+
+    async def validate_complaint_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Keep yes; for a change that names its field ("위치가 틀렸어요"), clear that field at once."""
+        field = _named_field(self._text(tracker))
+        if value == FIX and field:
+            return await self.validate_complaint_field(field, dispatcher, tracker, domain)
+        return {"complaint_confirm": value if value in (YES, FIX) else None}
+
+
+def _named_field(text: str) -> str | None:
+    squashed = _squash(text)
+    return next((slot for slot, (words, _) in _FIELDS.items() if any(w in squashed for w in words)), None)
+
+
+class ActionAskComplaintCategory(Action):
+    """Ask which kind of problem it is, with the likeliest categories as buttons (at most ten)."""
+
+    def name(self) -> str:
+        """Return the action's name."""
+        return "action_ask_complaint_category"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Send utter_which_category with buttons, best guess first and "other" last."""
+        city = profile()
+        selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
+        ranked = [
+            key.split("/", 1)[1]
+            for key in (str(r.get("intent_response_key") or "") for r in selector.get("ranking") or [])
+            if key.startswith("complaint/")
+        ]
+        order = [c for c in ranked if c in CATEGORIES["complaint"]] + list(CATEGORIES["complaint"])
+        chosen = [c for c in dict.fromkeys(order) if c != "other"][:9] + ["other"]
+        buttons = [
+            {"title": city.label("complaint", c), "payload": city.label("complaint", c)} for c in chosen
+        ]
+        dispatcher.utter_message(response="utter_which_category", buttons=buttons)
+        return []
+
+
+class ActionAskComplaintConfirm(Action):
+    """Show every answer once, and ask whether to file it."""
+
+    def name(self) -> str:
+        """Return the action's name."""
+        return "action_ask_complaint_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Send utter_complaint_summary filled with the form's answers."""
+        description = str(tracker.get_slot("complaint_description") or "")
+        if len(description) > _PREVIEW:
+            description = description[:_PREVIEW] + "…"
+        photo = tracker.get_slot("complaint_photo")
+        phone = tracker.get_slot("complaint_contact_phone")
+        consent = tracker.get_slot("complaint_contact_consent") is True
+        dispatcher.utter_message(
+            response="utter_complaint_summary",
+            category=profile().label("complaint", tracker.get_slot("complaint_category")),
+            location=tracker.get_slot("complaint_location") or "",
+            description=description,
+            photo=phrase(
+                domain,
+                "utter_summary_photo_none" if photo in (None, NO_PHOTO) else "utter_summary_photo_attached",
+            ),
+            contact=mask_phone(phone) if consent and phone else phrase(domain, "utter_summary_contact_none"),
+        )
+        return []
+
+
+class ActionSubmitComplaint(Action):
+    """File the confirmed complaint as a ticket, or say that it was cancelled."""
+
+    def name(self) -> str:
+        """Return the action's name."""
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """File it in one transaction; answer with the number only after the commit."""
+        clear: list[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        confirm = tracker.get_slot("complaint_confirm")
+        if confirm == CANCEL:
+            dispatcher.utter_message(response="utter_complaint_cancelled")
+            return clear
+        category = tracker.get_slot("complaint_category")
+        if confirm != YES or category not in CATEGORIES["complaint"]:
+            dispatcher.utter_message(response="utter_nothing_to_retry")
+            return []
+        city = profile()
+        department = city.department("complaint", category)
+        channel, sender = conversation_of(tracker)
+        coordinates = tracker.get_slot("complaint_coordinates") or [None, None]
+        photo = tracker.get_slot("complaint_photo")
+        consent = tracker.get_slot("complaint_contact_consent") is True
+        try:
+            with sessions().begin() as session:
+                ticket = file_ticket(
+                    session, category=category, department=department.name,
+                    description=tracker.get_slot("complaint_description") or "",
+                    channel=channel, sender=sender, note=phrase(domain, "utter_event_received"),
+                    district=tracker.get_slot("complaint_district"),
+                    location_text=tracker.get_slot("complaint_location"),
+                    latitude=coordinates[0], longitude=coordinates[1],
+                    photo_url=None if photo in (None, NO_PHOTO) else photo,
+                    contact_phone=tracker.get_slot("complaint_contact_phone") if consent else None,
+                    contact_consent=consent,
+                )  # fmt: skip
+        except SQLAlchemyError as exc:
+            # The answers stay in the slots; "다시 시도" runs this action again.
+            logger.error("filing a %s complaint failed: %s", category, type(exc).__name__)
+            dispatcher.utter_message(response="utter_ticket_not_filed_database_down")
+            return []
+        logger.info("filed ticket %s (%s) for %s", ticket.number, category, channel)
+        dispatcher.utter_message(
+            response="utter_ticket_filed",
+            number=ticket.number,
+            department=department.name,
+            phone=department.phone,
+        )
+        return clear

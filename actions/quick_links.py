@@ -1,0 +1,66 @@
+"""Welfare and information answers: a short general answer with the city's department and quick links."""
+
+from __future__ import annotations
+
+import re
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import profile
+from bot.nlu.taxonomy import CATEGORIES
+
+__all__ = ["ActionAnswerWithLinks"]
+
+# Below this, the response selector's topic is a guess: the citizen picks the topic from buttons instead.
+_TOPIC_CONFIDENCE = 0.3
+_WHICH_TOPIC = {"welfare": "utter_which_welfare", "info": "utter_which_info"}
+
+
+class ActionAnswerWithLinks(Action):
+    """Answer a welfare or info question for its category, or ask which topic when none is clear."""
+
+    def name(self) -> str:
+        """Return the action's name."""
+        return "action_answer_with_links"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Send utter_<intent>/<category> with the department, its phone and the link buttons."""
+        city = profile()
+        message = tracker.latest_message
+        intent = str((message.get("intent") or {}).get("name") or "")
+        if intent not in ("welfare", "info"):
+            intent = "info"
+        category = self._topic(tracker, intent)
+        text = re.sub(r"\s+", "", str(message.get("text") or ""))
+        if category is None or text == re.sub(r"\s+", "", city.label(intent)):
+            titles = [city.label(intent, c) for c in CATEGORIES[intent]]
+            dispatcher.utter_message(
+                response=_WHICH_TOPIC[intent], buttons=[{"title": t, "payload": t} for t in titles]
+            )
+            return []
+        department = city.department(intent, category)
+        dispatcher.utter_message(
+            response=f"utter_{intent}/{category}",
+            buttons=city.answer_buttons(intent, category),
+            department=department.name,
+            phone=department.phone,
+        )
+        return []
+
+    @staticmethod
+    def _topic(tracker: Tracker, intent: str) -> str | None:
+        """Return the best category of INTENT for the latest message, if the selector is sure enough."""
+        selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
+        for ranked in selector.get("ranking") or []:
+            key = str(ranked.get("intent_response_key") or "")
+            if key.startswith(f"{intent}/"):
+                if float(ranked.get("confidence") or 0.0) < _TOPIC_CONFIDENCE:
+                    return None
+                category = key.split("/", 1)[1]
+                return category if category in CATEGORIES[intent] else None
+        return None

@@ -1,0 +1,403 @@
+"""The complaint form: what the first message fills, each question's answers, correction, cancel, filing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions.complaint_form import (
+    FORM_SLOTS,
+    ActionAskComplaintCategory,
+    ActionAskComplaintConfirm,
+    ActionSubmitComplaint,
+    ValidateComplaintForm,
+    mask_phone,
+    wants_to_cancel,
+)
+from bot.store.tickets import list_tickets
+from tests.actions.helpers import domain, message, tracker
+
+FORM = "complaint_form"
+RICH = "서북구 쌍용동 사거리 가로등이 꺼졌어요"
+LOCATION = {"entity": "location", "start": 0, "end": 7, "value": "서북구 쌍용동"}
+FILLED = {
+    "complaint_category": "streetlight",
+    "complaint_location": "서북구 쌍용동",
+    "complaint_district": "쌍용동",
+    "complaint_description": RICH,
+    "complaint_photo": "none",
+    "complaint_contact_consent": True,
+    "complaint_contact_phone": "010-1234-5678",
+    "complaint_confirm": "yes",
+}
+
+
+def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the slot values the events set, the last one winning."""
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def validate(latest: dict[str, Any], slots: dict[str, Any] | None = None, asked: str | None = None):
+    """Run validate_complaint_form: at activation when ASKED is None, else answering the question ASKED.
+
+    As in Rasa, the form is already the active loop when it validates at activation
+    (FormAction._activate_loop).
+    """
+    dispatcher = CollectingDispatcher()
+    events = await ValidateComplaintForm().run(
+        dispatcher, tracker(latest, slots, active_loop=FORM, requested_slot=asked), domain()
+    )
+    return events, dispatcher
+
+
+# The first message.
+
+
+async def test_a_rich_first_message_fills_category_location_and_description_and_asks_for_the_photo() -> None:
+    latest = message(RICH, "complaint", category="complaint/streetlight", entities=[LOCATION])
+    events, dispatcher = await validate(latest)
+    slots = slots_of(events)
+    assert slots["complaint_category"] == "streetlight"
+    assert slots["complaint_location"] == "서북구 쌍용동"
+    assert slots["complaint_district"] == "쌍용동"
+    assert slots["complaint_description"] == RICH
+    assert slots["requested_slot"] == "complaint_photo"
+    assert responses(dispatcher) == ["utter_complaint/streetlight"]
+
+
+async def test_the_menu_button_fills_nothing_and_the_category_is_asked_first() -> None:
+    events, dispatcher = await validate(message("민원 신고", "complaint", category="complaint/garbage"))
+    slots = slots_of(events)
+    assert slots["requested_slot"] == "complaint_category"
+    assert all(slots[s] is None for s in FORM_SLOTS)
+    assert responses(dispatcher) == []
+
+
+async def test_an_unsure_category_is_asked_instead_of_guessed() -> None:
+    latest = message(
+        "저기 좀 와 보세요 이상해요", "complaint", category="complaint/noise", category_confidence=0.3
+    )
+    events, _ = await validate(latest)
+    assert slots_of(events)["requested_slot"] == "complaint_category"
+    assert slots_of(events)["complaint_description"] is None
+
+
+async def test_a_new_complaint_starts_clean_whatever_an_unfinished_one_left() -> None:
+    latest = message(
+        "쓰레기 무단투기 신고하려고요 골목에 잔뜩 있어요", "complaint", category="complaint/garbage"
+    )
+    events, _ = await validate(latest, FILLED)
+    slots = slots_of(events)
+    assert slots["complaint_category"] == "garbage"
+    assert slots["complaint_confirm"] is None and slots["complaint_contact_phone"] is None
+    assert slots["requested_slot"] == "complaint_location"
+
+
+async def test_a_photo_and_a_shared_location_sent_with_the_first_message_are_kept() -> None:
+    metadata = {
+        "image_url": "https://example.org/p/1.jpg",
+        "location": {"latitude": 36.8151, "longitude": 127.1139, "address": "천안시 서북구 쌍용동 1"},
+    }
+    latest = message(
+        "여기 도로가 움푹 패였어요 위험해요", "complaint", category="complaint/road_damage", metadata=metadata
+    )
+    events, _ = await validate(latest)
+    slots = slots_of(events)
+    assert slots["complaint_photo"] == "https://example.org/p/1.jpg"
+    assert slots["complaint_location"] == "천안시 서북구 쌍용동 1"
+    assert slots["complaint_coordinates"] == [36.8151, 127.1139]
+    assert slots["complaint_district"] == "쌍용동"
+    assert slots["requested_slot"] == "complaint_contact_consent"
+
+
+# Each question.
+
+
+async def test_the_category_question_offers_at_most_ten_buttons_best_guess_first_other_last() -> None:
+    dispatcher = CollectingDispatcher()
+    latest = message("신고할게요", "complaint", category="complaint/noise", category_confidence=0.2)
+    await ActionAskComplaintCategory().run(dispatcher, tracker(latest), domain())
+    [sent] = dispatcher.messages
+    titles = [b["title"] for b in sent["buttons"]]
+    assert sent["response"] == "utter_which_category"
+    assert len(titles) == 10 and titles[0] == "소음 신고" and titles[-1] == "기타 불편 신고"
+    assert all(b["payload"] == b["title"] for b in sent["buttons"])
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        ("불법 주정차 신고", None, "illegal_parking"),
+        ("길에 구멍이 났어요", "complaint/road_damage", "road_damage"),
+    ],
+)
+async def test_the_category_answer_is_a_button_title_or_what_the_selector_read(
+    text: str, category: str | None, expected: str
+) -> None:
+    events, _ = await validate(message(text, "complaint", category=category), asked="complaint_category")
+    assert slots_of(events)["complaint_category"] == expected
+    assert slots_of(events)["requested_slot"] == "complaint_location"
+
+
+async def test_a_typed_place_gets_its_dong_and_a_too_short_one_is_asked_again() -> None:
+    asked = {"complaint_category": "garbage"}
+    events, _ = await validate(
+        message("쌍용1동 ○○아파트 정문 앞", "nlu_fallback"), asked, "complaint_location"
+    )
+    assert slots_of(events)["complaint_district"] == "쌍용1동"
+    assert slots_of(events)["requested_slot"] == "complaint_description"
+    events, dispatcher = await validate(message("앞", "nlu_fallback"), asked, "complaint_location")
+    assert slots_of(events)["complaint_location"] is None
+    assert slots_of(events)["requested_slot"] == "complaint_location"
+    assert responses(dispatcher) == ["utter_location_too_short"]
+
+
+async def test_a_5000_character_description_is_kept_up_to_the_limit_and_the_citizen_is_told() -> None:
+    asked = {"complaint_category": "noise", "complaint_location": "두정동"}
+    long = "밤마다 공사 소음이 나요. " * 400
+    events, dispatcher = await validate(message(long, "complaint"), asked, "complaint_description")
+    assert len(slots_of(events)["complaint_description"]) == 2000
+    assert dispatcher.messages[0]["response"] == "utter_description_cut"
+    assert dispatcher.messages[0]["limit"] == "2,000"
+
+
+async def test_a_phone_number_in_the_description_is_masked_and_the_citizen_told() -> None:
+    asked = {"complaint_category": "noise", "complaint_location": "두정동"}
+    text = "밤마다 시끄러워요 010-2222-3333으로 연락 주세요"
+    events, dispatcher = await validate(message(text, "complaint"), asked, "complaint_description")
+    assert slots_of(events)["complaint_description"] == "밤마다 시끄러워요 ***-****-****으로 연락 주세요"
+    assert responses(dispatcher) == ["utter_description_masked"]
+
+
+@pytest.mark.parametrize(
+    ("text", "metadata", "expected"),
+    [
+        ("사진 없어요", None, "none"),
+        ("못 찍었어요", None, "none"),
+        ("", {"image_url": "https://example.org/2.jpg"}, "https://example.org/2.jpg"),
+        ("여기요 https://example.org/3.png", None, "https://example.org/3.png"),
+    ],
+)
+async def test_the_photo_answer(text: str, metadata: dict[str, Any] | None, expected: str) -> None:
+    asked = {k: FILLED[k] for k in ("complaint_category", "complaint_location", "complaint_description")}
+    events, _ = await validate(message(text, "deny", metadata=metadata), asked, "complaint_photo")
+    assert slots_of(events)["complaint_photo"] == expected
+    assert slots_of(events)["requested_slot"] == "complaint_contact_consent"
+
+
+async def test_an_unclear_photo_answer_asks_again() -> None:
+    asked = {k: FILLED[k] for k in ("complaint_category", "complaint_location", "complaint_description")}
+    events, dispatcher = await validate(message("음", "nlu_fallback"), asked, "complaint_photo")
+    assert slots_of(events)["requested_slot"] == "complaint_photo"
+    assert responses(dispatcher) == ["utter_photo_not_understood"]
+
+
+BEFORE_CONSENT = {
+    k: FILLED[k] for k in ("complaint_category", "complaint_location", "complaint_description")
+} | {"complaint_photo": "none"}
+
+
+async def test_consent_then_the_phone_number_is_asked() -> None:
+    events, _ = await validate(
+        message("동의하고 번호 남기기", "affirm"), BEFORE_CONSENT, "complaint_contact_consent"
+    )
+    assert slots_of(events)["complaint_contact_consent"] is True
+    assert slots_of(events)["requested_slot"] == "complaint_contact_phone"
+
+
+async def test_no_consent_skips_the_phone_and_goes_to_the_summary() -> None:
+    events, _ = await validate(
+        message("번호 안 남길게요", "deny"), BEFORE_CONSENT, "complaint_contact_consent"
+    )
+    assert slots_of(events)["complaint_contact_consent"] is False
+    assert slots_of(events)["requested_slot"] == "complaint_confirm"
+
+
+async def test_a_number_before_consent_is_not_taken_and_consent_is_asked_first() -> None:
+    events, dispatcher = await validate(
+        message("010-9876-5432", "nlu_fallback"), BEFORE_CONSENT, "complaint_contact_consent"
+    )
+    slots = slots_of(events)
+    assert slots["complaint_contact_consent"] is None and "complaint_contact_phone" not in slots
+    assert "010-9876-5432" not in str(events)
+    assert responses(dispatcher) == ["utter_consent_needed_first"]
+
+
+AFTER_CONSENT = BEFORE_CONSENT | {"complaint_contact_consent": True}
+
+
+async def test_a_phone_number_in_any_common_spelling_is_normalised() -> None:
+    events, _ = await validate(
+        message("제 번호는 010 1234 5678이에요", "nlu_fallback"), AFTER_CONSENT, "complaint_contact_phone"
+    )
+    assert slots_of(events)["complaint_contact_phone"] == "010-1234-5678"
+    assert slots_of(events)["requested_slot"] == "complaint_confirm"
+
+
+async def test_a_malformed_phone_number_is_asked_again_and_a_refusal_withdraws_consent() -> None:
+    events, dispatcher = await validate(
+        message("12345", "nlu_fallback"), AFTER_CONSENT, "complaint_contact_phone"
+    )
+    assert slots_of(events)["requested_slot"] == "complaint_contact_phone"
+    assert responses(dispatcher) == ["utter_phone_invalid"]
+    events, _ = await validate(message("그냥 안 남길래요", "deny"), AFTER_CONSENT, "complaint_contact_phone")
+    assert slots_of(events)["complaint_contact_consent"] is False
+    assert slots_of(events)["requested_slot"] == "complaint_confirm"
+
+
+# The summary: confirm, correct, cancel.
+
+SUMMARY = {k: v for k, v in FILLED.items() if k != "complaint_confirm"}
+
+
+async def test_the_summary_shows_every_answer_with_the_phone_masked() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskComplaintConfirm().run(dispatcher, tracker(message("x", "affirm"), SUMMARY), domain())
+    [sent] = dispatcher.messages
+    assert sent["response"] == "utter_complaint_summary"
+    assert (sent["category"], sent["location"], sent["photo"]) == (
+        "가로등·신호등 고장 신고",
+        "서북구 쌍용동",
+        "없음",
+    )
+    assert sent["contact"] == "010-****-5678"
+
+
+async def test_yes_ends_the_form() -> None:
+    events, _ = await validate(message("접수해 주세요", "affirm"), SUMMARY, "complaint_confirm")
+    assert slots_of(events)["complaint_confirm"] == "yes"
+    assert slots_of(events)["requested_slot"] is None
+
+
+async def test_naming_the_wrong_answer_clears_it_and_asks_it_again() -> None:
+    events, _ = await validate(message("위치가 틀렸어요", "deny"), SUMMARY, "complaint_confirm")
+    slots = slots_of(events)
+    assert slots["complaint_location"] is None and slots["complaint_district"] is None
+    assert slots["complaint_confirm"] is None
+    assert slots["requested_slot"] == "complaint_location"
+
+
+async def test_fix_without_a_field_asks_which_then_clears_that_one() -> None:
+    events, _ = await validate(message("고칠게요", "deny"), SUMMARY, "complaint_confirm")
+    assert slots_of(events)["requested_slot"] == "complaint_field"
+    fixing = SUMMARY | {"complaint_confirm": "fix"}
+    events, _ = await validate(message("연락처", "nlu_fallback"), fixing, "complaint_field")
+    slots = slots_of(events)
+    assert slots["complaint_contact_consent"] is None and slots["complaint_contact_phone"] is None
+    assert slots["requested_slot"] == "complaint_contact_consent"
+
+
+@pytest.mark.parametrize("asked", ["complaint_location", "complaint_photo", "complaint_confirm"])
+async def test_cancel_at_any_step_ends_the_form(asked: str) -> None:
+    events, _ = await validate(message("그만할래요", "deny"), SUMMARY, asked)
+    assert slots_of(events) == {"complaint_confirm": "cancel", "requested_slot": None}
+
+
+def test_only_a_short_stop_cancels_not_a_complaint_that_says_stop() -> None:
+    assert wants_to_cancel("취소") and wants_to_cancel("신고 안 할래요") and wants_to_cancel("그만할게요")
+    assert not wants_to_cancel("윗집 그만하라고 해 주세요", "complaint", 0.9)
+    assert not wants_to_cancel("공연 예약을 취소했는데 환불이 안 돼서 민원 넣고 싶어요")
+
+
+async def test_asking_for_a_person_steps_out_of_the_form() -> None:
+    events, _ = await validate(message("상담원 연결", "request_human", 0.98), SUMMARY, "complaint_photo")
+    assert events == [
+        {
+            "event": "action_execution_rejected",
+            "timestamp": None,
+            "name": FORM,
+            "policy": None,
+            "confidence": None,
+        }
+    ]
+
+
+def test_the_summary_masks_the_middle_of_the_phone_number() -> None:
+    assert mask_phone("010-1234-5678") == "010-****-5678"
+
+
+# Filing.
+
+
+async def submit(slots: dict[str, Any], sender_id: str = "web:citizen-1"):
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitComplaint().run(
+        dispatcher, tracker(message("접수해 주세요", "affirm"), slots, sender_id=sender_id), domain()
+    )
+    return events, dispatcher
+
+
+@pytest.fixture
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+async def test_filing_stores_the_ticket_routes_it_and_answers_with_its_number(
+    database: str, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    events, dispatcher = await submit(FILLED)
+    with sessions() as session:
+        [ticket] = list_tickets(session)
+    assert (ticket.category, ticket.department, ticket.district) == ("streetlight", "건설도로과", "쌍용동")
+    assert (ticket.channel, ticket.sender, ticket.contact_phone) == ("web", "citizen-1", "010-1234-5678")
+    assert [e.status for e in ticket.events] == ["received"]
+    [sent] = dispatcher.messages
+    assert sent["response"] == "utter_ticket_filed" and sent["number"] == ticket.number
+    assert sent["department"] == "건설도로과" and sent["phone"] == "1422-36"
+    assert slots_of(events) == {slot: None for slot in FORM_SLOTS}
+    assert "1234-5678" not in caplog.text and RICH not in caplog.text
+
+
+async def test_without_consent_no_phone_number_is_stored(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    await submit(FILLED | {"complaint_contact_consent": False})
+    with sessions() as session:
+        [ticket] = list_tickets(session)
+    assert ticket.contact_phone is None
+
+
+async def test_a_cancelled_form_files_nothing_and_clears_the_answers(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    events, dispatcher = await submit(FILLED | {"complaint_confirm": "cancel"})
+    assert responses(dispatcher) == ["utter_complaint_cancelled"]
+    assert slots_of(events) == {slot: None for slot in FORM_SLOTS}
+    with sessions() as session:
+        assert list_tickets(session) == []
+
+
+async def test_a_database_outage_files_nothing_keeps_the_answers_and_retry_files_it_once(
+    database: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:9/down")
+    events, dispatcher = await submit(FILLED)
+    assert responses(dispatcher) == ["utter_ticket_not_filed_database_down"]
+    assert events == []
+    monkeypatch.setenv("DATABASE_URL", database)
+    events, dispatcher = await submit(FILLED)
+    assert responses(dispatcher) == ["utter_ticket_filed"]
+    events, dispatcher = await submit({})
+    assert responses(dispatcher) == ["utter_nothing_to_retry"]
+    with sessions() as session:
+        assert len(list_tickets(session)) == 1
+
+
+async def test_sql_and_html_in_the_answers_are_stored_verbatim(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    hostile = "'); DROP TABLE tickets; -- <script>alert(1)</script>"
+    await submit(FILLED | {"complaint_description": hostile, "complaint_location": hostile})
+    with sessions() as session:
+        [ticket] = list_tickets(session)
+    assert ticket.description == hostile and ticket.location_text == hostile

@@ -1,0 +1,203 @@
+"""Whole conversations through Rasa's REST channel, with the real model, action server and database.
+
+Starts `rasa run actions` and `rasa run --enable-api` on free ports with a fresh SQLite database, talks to
+the bot as a citizen would, and changes a ticket's status with the staff command line in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from bot.profile import load_profile
+from bot.store.db import session_factory
+from bot.store.migrate import upgrade
+from bot.store.tickets import list_tickets
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "minwon.tar.gz"
+RASA = Path(sys.executable).with_name("rasa")
+STARTUP_SECONDS = 240
+
+pytestmark = pytest.mark.model
+
+# One question per welfare and info category, written for this test (not in data/ or the held-out set).
+QUESTIONS = [
+    ("welfare", "basic_livelihood", "기초생활수급자 신청하려면 뭐가 필요해요?"),
+    ("welfare", "senior", "우리 아버지 기초연금 받을 수 있나요"),
+    ("welfare", "disability", "장애인 등록하려면 어디로 가요"),
+    ("welfare", "child_family", "아기 태어났는데 부모급여 신청 어떻게 해요"),
+    ("welfare", "emergency", "남편이 갑자기 일자리를 잃어서 당장 생활비가 없어요 긴급 지원 받을 수 있나요"),
+    ("welfare", "housing_youth", "청년 월세 지원 자격이 궁금해요"),
+    ("welfare", "other", "제가 받을 수 있는 복지 혜택이 뭐가 있는지 알고 싶어요"),
+    ("info", "civil_documents", "주민등록등본 어디서 떼요?"),
+    ("info", "local_tax", "자동차세 언제 내요"),
+    ("info", "transport", "시내버스 노선 어디서 봐요"),
+    ("info", "facilities", "체육관 대관 예약하고 싶어요"),
+    ("info", "events_tourism", "이번 주말에 하는 축제 있어요?"),
+    ("info", "city_news", "요즘 시에서 새로 하는 사업 소식 알려줘요"),
+    ("info", "contact", "건축과 전화번호 알려주세요"),
+    ("info", "other", "시청 구내식당 메뉴 알 수 있어요?"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS} s")
+
+
+class Bot:
+    """The running servers, and a citizen's side of the REST channel."""
+
+    def __init__(self, rasa_url: str, database_url: str, env: dict[str, str]) -> None:
+        self.rasa_url, self.database_url, self.env = rasa_url, database_url, env
+
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """Send TEXT as SENDER; return the bot's messages."""
+        response = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
+        response.raise_for_status()
+        return list(response.json())
+
+    def staff(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the staff command line against the same database."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot.tickets", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    if not MODEL.is_file():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    folder = tmp_path_factory.mktemp("rest")
+    database_url = f"sqlite:///{folder / 'minwon.db'}"
+    upgrade(database_url)
+    actions_port, rasa_port = _free_port(), _free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"}})
+    )
+    env = {**os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false"}
+    logs = [open(folder / name, "wb") for name in ("actions.log", "rasa.log")]  # noqa: SIM115
+    actions = subprocess.Popen(
+        [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    rasa = subprocess.Popen(
+        [str(RASA), "run", "--model", str(MODEL), "--port", str(rasa_port), "--interface", "127.0.0.1",
+         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+        cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        _wait(f"http://127.0.0.1:{actions_port}/health", actions, deadline)
+        _wait(f"http://127.0.0.1:{rasa_port}/", rasa, deadline)
+        yield Bot(f"http://127.0.0.1:{rasa_port}", database_url, env)
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+            process.wait(timeout=30)
+        for log in logs:
+            log.close()
+
+
+def _texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def _text(messages: list[dict[str, Any]]) -> str:
+    # Rasa's REST channel sends each paragraph of a text without buttons as its own message.
+    return "\n\n".join(_texts(messages))
+
+
+def _titles(messages: list[dict[str, Any]]) -> list[str]:
+    return [b["title"] for m in messages for b in m.get("buttons", [])]
+
+
+def test_a_complaint_from_one_message_is_filed_and_its_timeline_shows_staff_updates(bot: Bot) -> None:
+    first = bot.say("web:e2e-1", "서북구 쌍용동 사거리 가로등이 꺼졌어요")
+    assert _texts(first)[0] == "가로등·신호등 고장 신고를 도와드릴게요."
+    assert _titles(first) == ["사진 없어요"]
+    assert _titles(bot.say("web:e2e-1", "사진 없어요")) == ["동의하고 번호 남기기", "번호 안 남길게요"]
+    summary = bot.say("web:e2e-1", "번호 안 남길게요")
+    assert "· 위치: 서북구 쌍용동" in summary[0]["text"] and "· 연락처: 남기지 않음" in summary[0]["text"]
+    filed = bot.say("web:e2e-1", "접수해 주세요")
+    number = re.search(r"접수 번호: (\d{4}-\d{6})", _text(filed))
+    assert number, filed
+    with session_factory(bot.database_url)() as session:
+        [ticket] = [t for t in list_tickets(session) if t.number == number.group(1)]
+    assert (ticket.category, ticket.district, ticket.sender) == ("streetlight", "쌍용동", "e2e-1")
+    assert "· 담당: 건설도로과 (1422-36)" in _text(filed)
+
+    done = bot.staff("update", number.group(1), "--status", "in_progress", "--note", "현장 확인 중이에요")
+    assert done.returncode == 0, done.stderr
+    status = _text(bot.say("web:e2e-1", "내 민원 조회"))
+    assert "지금 상태: 처리 중" in status
+    assert "처리 중: 현장 확인 중이에요" in status and "접수: 챗봇으로 접수했어요" in status
+
+    # Another citizen cannot see it, and an unknown number reads the same.
+    theirs = _text(bot.say("web:e2e-2", f"{number.group(1)} 처리됐나요?"))
+    assert "찾지 못했어요" in theirs and "건설도로과" not in theirs
+
+
+def test_cancelling_midway_files_nothing(bot: Bot) -> None:
+    bot.say("web:e2e-3", "신부동 터미널 뒤에 쓰레기가 잔뜩 버려져 있어요")
+    cancelled = bot.say("web:e2e-3", "그만할래요")
+    assert _text(cancelled).startswith("접수를 취소했어요")
+    with session_factory(bot.database_url)() as session:
+        assert [t for t in list_tickets(session) if t.sender == "e2e-3"] == []
+    assert _texts(bot.say("web:e2e-3", "내 민원"))[0].startswith("이 대화방에서 접수하신 민원이 아직 없어요")
+
+
+def test_the_menu_after_a_greeting_and_the_topic_buttons_of_welfare(bot: Bot) -> None:
+    greeting = bot.say("web:e2e-4", "안녕하세요")
+    assert _titles(greeting) == ["민원 신고", "내 민원 조회", "복지 상담", "생활 정보", "상담원 연결"]
+    topics = bot.say("web:e2e-4", "복지 상담")
+    assert _titles(topics) == list(load_profile("cheonan").category_labels["welfare"].values())
+
+
+@pytest.mark.parametrize(("intent", "category", "question"), QUESTIONS)
+def test_every_welfare_and_info_category_answers_with_its_links(
+    bot: Bot, intent: str, category: str, question: str
+) -> None:
+    profile = load_profile("cheonan")
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    department = profile.department(intent, category)
+    expected = domain["responses"][f"utter_{intent}/{category}"][0]["text"].format(
+        department=department.name, phone=department.phone
+    )
+    [answer] = bot.say(f"web:e2e-{intent}-{category}", question)  # one message: it has buttons
+    assert answer["text"] == expected, json.dumps(answer, ensure_ascii=False)
+    assert answer["buttons"] == profile.answer_buttons(intent, category)
