@@ -42,7 +42,7 @@ from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket
 
 __all__ = [
     "FORM_SLOTS", "ActionAskComplaintCategory", "ActionAskComplaintConfirm", "ActionSubmitComplaint",
-    "ValidateComplaintForm", "mask_phone", "wants_to_cancel",
+    "ValidateComplaintForm", "mask_phone", "wants_to_cancel", "wants_to_change",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -77,17 +77,22 @@ _CANCEL = re.compile(
     r"취소|그만할|그만둘|그만하고|그만해|관둘|관두|안할래|안할게|안하고싶|신고안해|접수안해|접수하지마"
 )
 _CANCEL_MAX_LENGTH = 12
+_CHANGE_MAX_LENGTH = 20
 _URL = re.compile(r"https?://\S+")
 _NO_PHOTO = re.compile(r"없|안찍|못찍|생략|건너|패스|넘어|다음")
 _YES = re.compile(r"^(네|넵|예|응|ㅇㅇ|그래|좋아|맞아|접수|부탁|확인|오케이|ok)", re.IGNORECASE)
 _FIX = re.compile(r"고칠|고쳐|수정|바꿀|바꿔|변경|틀렸|잘못|다시쓸|다시적")
-_AGREE = re.compile(r"동의|남길게|남길래|남겨|알려줄|드릴게|좋아|네|예|응")
+_AGREE = re.compile(r"동의|번호남길|남길게요|남길래요|^(네|예|응|좋아요|그럴게요|그래요)[.!~]*$")
 _REFUSE = re.compile(r"안남|안할|싫|아니|비동의|동의안|동의하지|동의못|괜찮|없어|필요없|됐어")
 # Below this confidence a category guessed from the first message is asked again with buttons.
 _CATEGORY_CONFIDENCE = 0.5
 _ANSWER_CONFIDENCE = 0.3
-# A request for a person in the middle of the form steps out of it (data/rules/complaint.yml).
-_HANDOFF_CONFIDENCE = 0.6
+# Requests that step out of the form at any question (data/rules/complaint.yml answers them, then the form
+# asks again); questions step out only where the answer is not free text (a place or a description).
+_INTERRUPTION_CONFIDENCE = 0.8
+_INTERRUPTIONS = ("request_human", "check_ticket_status")
+_QUESTIONS = ("welfare", "info")
+_FREE_TEXT = ("complaint_location", "complaint_description")
 # How much of a description the summary shows.
 _PREVIEW = 80
 
@@ -96,12 +101,22 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
-def wants_to_cancel(text: str, intent: str = "", confidence: float = 0.0) -> bool:
-    """Return whether TEXT is a short "stop" (취소, 그만할래요, 신고 안 할래요) and not a complaint."""
-    squashed = _squash(text)
+def _short_command(text: str, intent: str, confidence: float, pattern: re.Pattern[str], longest: int) -> bool:
+    # A complaint sentence that happens to contain the word is an answer, not a command.
     if intent == "complaint" and confidence >= _CATEGORY_CONFIDENCE:
         return False
-    return len(squashed) <= _CANCEL_MAX_LENGTH and bool(_CANCEL.search(squashed))
+    squashed = _squash(text)
+    return len(squashed) <= longest and bool(pattern.search(squashed))
+
+
+def wants_to_cancel(text: str, intent: str = "", confidence: float = 0.0) -> bool:
+    """Return whether TEXT is a short "stop" (취소, 그만할래요, 신고 안 할래요) and not a complaint."""
+    return _short_command(text, intent, confidence, _CANCEL, _CANCEL_MAX_LENGTH)
+
+
+def wants_to_change(text: str, intent: str = "", confidence: float = 0.0) -> bool:
+    """Return whether TEXT asks to change an earlier answer ("고칠게요", "위치가 틀렸어요")."""
+    return _short_command(text, intent, confidence, _FIX, _CHANGE_MAX_LENGTH)
 
 
 def mask_phone(phone: str) -> str:
@@ -139,7 +154,7 @@ class ValidateComplaintForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Cancel, step aside for a request for a person, or extract and validate as usual."""
+        """Cancel, step aside for another request, change an earlier answer, or extract and validate."""
         text = tracker.latest_message.get("text") or ""
         if self._activating(tracker):
             # A new complaint starts from nothing, whatever an earlier unfinished one left.
@@ -148,22 +163,32 @@ class ValidateComplaintForm(FormValidationAction):
                 dispatcher, tracker, domain
             )
         intent, confidence = _intent(tracker)
+        asked = tracker.get_slot("requested_slot")
         if wants_to_cancel(text, intent, confidence):
             return [SlotSet("complaint_confirm", CANCEL), SlotSet("requested_slot", None)]
-        if intent == "request_human" and confidence >= _HANDOFF_CONFIDENCE:
+        if confidence >= _INTERRUPTION_CONFIDENCE and (
+            intent in _INTERRUPTIONS or (intent in _QUESTIONS and asked not in _FREE_TEXT)
+        ):
+            # Rules answer it (data/rules/complaint.yml), then the form asks its question again.
             return [ActionExecutionRejected(FORM)]
+        if asked not in _FREE_TEXT and wants_to_change(text, intent, confidence):
+            field = _named_field(text)
+            cleared = {slot: None for slot in _FIELDS[field][1]} if field else {}
+            changes = {**cleared, "complaint_confirm": None if field else FIX, "complaint_field": None}
+            tracker.slots.update(changes)
+            events: list[EventType] = [SlotSet(k, v) for k, v in changes.items()]
+            return events + [await self.next_requested_slot(dispatcher, tracker, domain)]
         return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        """Ask for the phone only after consent, and which field to change only after "고칠게요"."""
-        skip = set()
+        """Ask for the phone only after consent; after "고칠게요", first which answer to change."""
+        skip = {"complaint_field"}
         if tracker.get_slot("complaint_contact_consent") is not True:
             skip.add("complaint_contact_phone")
-        if tracker.get_slot("complaint_confirm") != FIX:
-            skip.add("complaint_field")
-        return [slot for slot in domain_slots if slot not in skip]
+        slots = [slot for slot in domain_slots if slot not in skip]
+        return ["complaint_field", *slots] if tracker.get_slot("complaint_confirm") == FIX else slots
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -180,6 +205,18 @@ class ValidateComplaintForm(FormValidationAction):
     @staticmethod
     def _asked(tracker: Tracker, slot: str) -> bool:
         return tracker.get_slot("requested_slot") == slot
+
+    def _telling(self, tracker: Tracker, slot: str) -> bool:
+        """Return whether the message is a sentence about the problem that may fill SLOT too.
+
+        That is the first message, or a sentence (not a button title) answering the category question.
+        """
+        if tracker.get_slot(slot) is not None:
+            return False
+        if self._activating(tracker):
+            return True
+        button = profile().category_of_label("complaint", self._text(tracker))
+        return self._asked(tracker, "complaint_category") and not button
 
     @staticmethod
     def _text(tracker: Tracker) -> str:
@@ -214,14 +251,15 @@ class ValidateComplaintForm(FormValidationAction):
             return {
                 "complaint_location": str(shared.get("address") or phrase(domain, "utter_location_shared"))
             }
-        if self._activating(tracker):
+        if self._telling(tracker, "complaint_location"):
             text = str(tracker.latest_message.get("text") or "")
             spans = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "location"]
             if spans and all("start" in e and "end" in e for e in spans):
                 start, end = min(e["start"] for e in spans), max(e["end"] for e in spans)
                 return {"complaint_location": text[start:end]}
             district = profile().district_of(text)
-            return {"complaint_location": district} if district else {}
+            if district:
+                return {"complaint_location": district}
         if not self._asked(tracker, "complaint_location"):
             return {}
         return {"complaint_location": self._text(tracker)}
@@ -229,15 +267,18 @@ class ValidateComplaintForm(FormValidationAction):
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take the first message when it says what happened, or the answer to the question."""
+        """Take a sentence about the problem (the first message, a category answer) or the answer."""
         text = self._text(tracker)
-        if self._activating(tracker):
+        if self._telling(tracker, "complaint_description"):
             # "민원 신고" or "신고할게요" say nothing about the problem; a sentence about it does.
             if tracker.get_slot("complaint_category") and len(_squash(text)) >= 10:
                 return {"complaint_description": text}
-            return {}
         if not self._asked(tracker, "complaint_description"):
             return {}
+        intent, confidence = _intent(tracker)
+        if len(_squash(text)) < 10 and intent in ("affirm", "deny") and confidence >= _CATEGORY_CONFIDENCE:
+            # "네", "사진 없어요": an answer to another question, not what happened.
+            return {"complaint_description": None}
         return {"complaint_description": text}
 
     async def extract_complaint_photo(
@@ -253,7 +294,8 @@ class ValidateComplaintForm(FormValidationAction):
         url = _URL.search(text)
         if url:
             return {"complaint_photo": url.group(0)}
-        if _NO_PHOTO.search(_squash(text)) or _intent(tracker)[0] == "deny":
+        said_no = _intent(tracker)[0] == "deny" and not _FIX.search(_squash(text))
+        if _NO_PHOTO.search(_squash(text)) or said_no:
             return {"complaint_photo": NO_PHOTO}
         return {"complaint_photo": None}
 
@@ -269,7 +311,8 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_contact_consent": None}
         if _REFUSE.search(text) or intent == "deny":
             return {"complaint_contact_consent": False}
-        if _AGREE.search(text) or intent == "affirm":
+        # Consent is explicit: the word 동의, or a plain short yes to this question, not any affirmation.
+        if _AGREE.search(text):
             return {"complaint_contact_consent": True}
         return {"complaint_contact_consent": None}
 

@@ -147,6 +147,24 @@ async def test_the_category_answer_is_a_button_title_or_what_the_selector_read(
     assert slots_of(events)["requested_slot"] == "complaint_location"
 
 
+async def test_a_sentence_answering_the_category_question_also_fills_place_and_description() -> None:
+    text = "두정동 먹자골목에 음식물 쓰레기가 며칠째 쌓여 있어요"
+    entity = {"entity": "location", "start": 0, "end": 3, "value": "두정동"}
+    latest = message(text, "complaint", category="complaint/garbage", entities=[entity])
+    events, _ = await validate(latest, asked="complaint_category")
+    slots = slots_of(events)
+    assert (slots["complaint_category"], slots["complaint_location"]) == ("garbage", "두정동")
+    assert slots["complaint_description"] == text
+    assert slots["requested_slot"] == "complaint_photo"
+
+
+async def test_a_yes_or_no_is_not_taken_as_the_description() -> None:
+    asked = {"complaint_category": "noise", "complaint_location": "두정동"}
+    events, dispatcher = await validate(message("사진 없어요", "deny", 0.8), asked, "complaint_description")
+    assert slots_of(events)["requested_slot"] == "complaint_description"
+    assert responses(dispatcher) == ["utter_description_too_short"]
+
+
 async def test_a_typed_place_gets_its_dong_and_a_too_short_one_is_asked_again() -> None:
     asked = {"complaint_category": "garbage"}
     events, _ = await validate(
@@ -205,30 +223,24 @@ BEFORE_CONSENT = {
 } | {"complaint_photo": "none"}
 
 
-async def test_consent_then_the_phone_number_is_asked() -> None:
-    events, _ = await validate(
-        message("동의하고 번호 남기기", "affirm"), BEFORE_CONSENT, "complaint_contact_consent"
-    )
-    assert slots_of(events)["complaint_contact_consent"] is True
-    assert slots_of(events)["requested_slot"] == "complaint_contact_phone"
-
-
-async def test_no_consent_skips_the_phone_and_goes_to_the_summary() -> None:
-    events, _ = await validate(
-        message("번호 안 남길게요", "deny"), BEFORE_CONSENT, "complaint_contact_consent"
-    )
-    assert slots_of(events)["complaint_contact_consent"] is False
-    assert slots_of(events)["requested_slot"] == "complaint_confirm"
-
-
-async def test_a_number_before_consent_is_not_taken_and_consent_is_asked_first() -> None:
-    events, dispatcher = await validate(
-        message("010-9876-5432", "nlu_fallback"), BEFORE_CONSENT, "complaint_contact_consent"
-    )
+@pytest.mark.parametrize(
+    ("text", "intent", "consent", "then", "said"),
+    [
+        ("동의하고 번호 남기기", "affirm", True, "complaint_contact_phone", []),
+        ("번호 안 남길게요", "deny", False, "complaint_confirm", []),
+        # Asking to file is not consent to keep a number; a number given first is not consent either.
+        ("접수해 주세요", "affirm", None, "complaint_contact_consent", ["utter_consent_not_understood"]),
+        ("010-9876-5432", "nlu_fallback", None, "complaint_contact_consent", ["utter_consent_needed_first"]),
+    ],
+)
+async def test_the_consent_answer(
+    text: str, intent: str, consent: bool | None, then: str, said: list[str]
+) -> None:
+    events, dispatcher = await validate(message(text, intent), BEFORE_CONSENT, "complaint_contact_consent")
     slots = slots_of(events)
-    assert slots["complaint_contact_consent"] is None and "complaint_contact_phone" not in slots
-    assert "010-9876-5432" not in str(events)
-    assert responses(dispatcher) == ["utter_consent_needed_first"]
+    assert (slots["complaint_contact_consent"], slots["requested_slot"]) == (consent, then)
+    assert responses(dispatcher) == said
+    assert "complaint_contact_phone" not in slots and "9876" not in str(events)
 
 
 AFTER_CONSENT = BEFORE_CONSENT | {"complaint_contact_consent": True}
@@ -307,17 +319,42 @@ def test_only_a_short_stop_cancels_not_a_complaint_that_says_stop() -> None:
     assert not wants_to_cancel("공연 예약을 취소했는데 환불이 안 돼서 민원 넣고 싶어요")
 
 
-async def test_asking_for_a_person_steps_out_of_the_form() -> None:
-    events, _ = await validate(message("상담원 연결", "request_human", 0.98), SUMMARY, "complaint_photo")
-    assert events == [
-        {
-            "event": "action_execution_rejected",
-            "timestamp": None,
-            "name": FORM,
-            "policy": None,
-            "confidence": None,
-        }
-    ]
+REJECTED = {
+    "event": "action_execution_rejected",
+    "timestamp": None,
+    "name": FORM,
+    "policy": None,
+    "confidence": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "asked"),
+    [("상담원 연결", "request_human", "complaint_photo"),
+     ("내 민원", "check_ticket_status", "complaint_location"),
+     ("기초연금 신청은 어떻게 해요?", "welfare", "complaint_contact_consent")],
+)  # fmt: skip
+async def test_another_request_steps_out_of_the_form(text: str, intent: str, asked: str) -> None:
+    events, _ = await validate(message(text, intent, 0.95), BEFORE_CONSENT, asked)
+    assert events == [REJECTED]
+
+
+async def test_a_question_where_a_description_is_asked_is_the_description() -> None:
+    asked = {"complaint_category": "other", "complaint_location": "두정동"}
+    text = "공원 화장실 운영 시간이 너무 짧아요"
+    events, _ = await validate(message(text, "info", 0.9), asked, "complaint_description")
+    assert slots_of(events)["complaint_description"] == text
+
+
+async def test_changing_an_earlier_answer_at_any_question() -> None:
+    events, _ = await validate(message("고칠게요", "deny", 0.9), BEFORE_CONSENT, "complaint_contact_consent")
+    assert slots_of(events)["complaint_confirm"] == "fix"
+    assert slots_of(events)["requested_slot"] == "complaint_field"
+    events, _ = await validate(
+        message("위치가 틀렸어요", "deny", 0.9), BEFORE_CONSENT, "complaint_contact_consent"
+    )
+    slots = slots_of(events)
+    assert slots["complaint_location"] is None and slots["requested_slot"] == "complaint_location"
 
 
 def test_the_summary_masks_the_middle_of_the_phone_number() -> None:
