@@ -126,6 +126,16 @@ def mask_phone(phone: str) -> str:
     return f"{head}-{'*' * len(middle)}-{tail}" if tail else "*" * len(phone)
 
 
+def _answered_elsewhere(tracker: Tracker) -> bool:
+    """Return whether the form stepped aside for the latest message (it then came back to the form)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action_execution_rejected":
+            return True
+    return False
+
+
 def _intent(tracker: Tracker) -> tuple[str, float]:
     intent = tracker.latest_message.get("intent") or {}
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
@@ -162,6 +172,9 @@ class ValidateComplaintForm(FormValidationAction):
             return [SlotSet(slot, None) for slot in FORM_SLOTS] + await super().run(
                 dispatcher, tracker, domain
             )
+        if _answered_elsewhere(tracker):
+            # Back after a rule answered this message: ask the same question again, read nothing.
+            return [await self.next_requested_slot(dispatcher, tracker, domain)]
         intent, confidence = _intent(tracker)
         asked = tracker.get_slot("requested_slot")
         if wants_to_cancel(text, intent, confidence):

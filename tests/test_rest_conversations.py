@@ -172,8 +172,11 @@ def test_a_complaint_from_one_message_is_filed_and_its_timeline_shows_staff_upda
     assert "찾지 못했어요" in theirs and "건설도로과" not in theirs
 
 
-def test_cancelling_midway_files_nothing(bot: Bot) -> None:
+def test_a_question_midway_is_answered_then_the_form_goes_on_and_cancelling_files_nothing(bot: Bot) -> None:
     bot.say("web:e2e-3", "신부동 터미널 뒤에 쓰레기가 잔뜩 버려져 있어요")
+    answer = bot.say("web:e2e-3", "기초연금 신청 어떻게 해요?")
+    assert _text(answer).startswith("기초연금은 만 65세 이상")
+    assert _titles(answer)[-1:] == ["사진 없어요"]  # the photo question again
     cancelled = bot.say("web:e2e-3", "그만할래요")
     assert _text(cancelled).startswith("접수를 취소했어요")
     with session_factory(bot.database_url)() as session:

@@ -339,6 +339,22 @@ async def test_another_request_steps_out_of_the_form(text: str, intent: str, ask
     assert events == [REJECTED]
 
 
+async def test_back_in_the_form_after_the_answer_the_question_is_asked_again_and_nothing_read() -> None:
+    latest = message("기초연금 신청은 어떻게 해요?", "welfare", 0.95)
+    back = tracker(latest, BEFORE_CONSENT, active_loop=FORM, requested_slot="complaint_contact_consent")
+    back.events += [
+        {"event": "action", "name": FORM},
+        REJECTED,
+        {"event": "action", "name": "action_answer_with_links"},
+        {"event": "bot", "text": "기초연금은 …"},
+        {"event": "action", "name": FORM},
+    ]
+    dispatcher = CollectingDispatcher()
+    events = await ValidateComplaintForm().run(dispatcher, back, domain())
+    assert slots_of(events) == {"requested_slot": "complaint_contact_consent"}
+    assert dispatcher.messages == []
+
+
 async def test_a_question_where_a_description_is_asked_is_the_description() -> None:
     asked = {"complaint_category": "other", "complaint_location": "두정동"}
     text = "공원 화장실 운영 시간이 너무 짧아요"
