@@ -92,6 +92,7 @@ class CityProfile:
     links: dict[str, Link]
     answer_links: dict[str, dict[str, tuple[str, ...]]]
     status_labels: dict[str, str]
+    messages: dict[str, str]
     intent_labels: dict[str, str]
     category_labels: dict[str, dict[str, str]]
 
@@ -169,6 +170,7 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
             intent: {c: tuple(keys) for c, keys in cats.items()} for intent, cats in raw["answers"].items()
         },
         status_labels=dict(raw["status_labels"]),
+        messages={k: str(v).replace("{phone}", str(raw["phone"])) for k, v in raw["messages"].items()},
         intent_labels=dict(labels["intents"]),
         category_labels={k: dict(v) for k, v in labels["categories"].items()},
     )

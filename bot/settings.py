@@ -6,9 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Secrets that are examples, not secrets: the gateway refuses to start with one of them.
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
+_MIN_SECRET = 16
+
+
+class SettingsError(ValueError):
+    """A setting that the gateway cannot start with."""
 
 
 @dataclass(frozen=True)
@@ -18,13 +26,56 @@ class Settings:
     city_profile: str = "cheonan"
     models_dir: Path = PROJECT_ROOT / "models"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'minwon.db'}"
+    # The gateway (python -m bot).
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    # How long the gateway waits for Rasa (seconds); Kakao answers within its own budget.
+    rasa_timeout: float = 30.0
+    kakao_skill_secret: str = ""
+    kakao_bot_ids: tuple[str, ...] = ()
+    kakao_budget: float = 3.5
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+
+    def check_channels(self) -> None:
+        """Raise SettingsError for a channel that is switched on with a missing or placeholder secret."""
+        problems = []
+        if self.kakao_skill_secret and _weak(self.kakao_skill_secret):
+            problems.append(f"KAKAO_SKILL_SECRET must be a real secret of {_MIN_SECRET} or more characters")
+        if self.telegram_webhook_secret and not self.telegram_token:
+            problems.append("TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_TOKEN is missing")
+        if self.telegram_webhook_secret and _weak(self.telegram_webhook_secret):
+            problems.append(
+                f"TELEGRAM_WEBHOOK_SECRET must be a real secret of {_MIN_SECRET} or more characters"
+            )
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+
+def _weak(secret: str) -> bool:
+    return secret.strip().lower() in _PLACEHOLDERS or len(secret) < _MIN_SECRET
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from ENV (default: the process environment)."""
     env = dict(os.environ) if env is None else env
-    return Settings(
-        city_profile=env.get("CITY_PROFILE", "cheonan"),
-        models_dir=Path(env.get("MODELS_DIR", str(PROJECT_ROOT / "models"))),
-        database_url=env.get("DATABASE_URL") or Settings.database_url,
-    )
+    try:
+        return Settings(
+            city_profile=env.get("CITY_PROFILE", "cheonan"),
+            models_dir=Path(env.get("MODELS_DIR", str(PROJECT_ROOT / "models"))),
+            database_url=env.get("DATABASE_URL") or Settings.database_url,
+            host=env.get("HOST") or Settings.host,
+            port=int(env.get("PORT") or Settings.port),
+            rasa_url=(env.get("RASA_URL") or Settings.rasa_url).rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN", ""),
+            rasa_timeout=float(env.get("RASA_TIMEOUT") or Settings.rasa_timeout),
+            kakao_skill_secret=env.get("KAKAO_SKILL_SECRET", ""),
+            kakao_bot_ids=tuple(b.strip() for b in env.get("KAKAO_BOT_IDS", "").split(",") if b.strip()),
+            kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),
+            telegram_token=env.get("TELEGRAM_TOKEN", ""),
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"a number setting is not a number: {exc}") from exc

@@ -22,7 +22,9 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or "postgresql://postgres@127
 def _fresh(url: str) -> None:
     """Drop what an earlier run left and migrate from nothing."""
     with get_engine(url).begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS ticket_events, tickets, alembic_version CASCADE"))
+        connection.execute(
+            text("DROP TABLE IF EXISTS outbox, messages, ticket_events, tickets, alembic_version CASCADE")
+        )
     upgrade(url)
 
 

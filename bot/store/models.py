@@ -1,13 +1,13 @@
-"""Tables: tickets and their event timeline (SQLAlchemy 1.4, 2.0 style). Alembic creates them."""
+"""Tables: tickets and their timeline, messages and the outbox (SQLAlchemy 1.4). Alembic creates them."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
-__all__ = ["Base", "STATUSES", "Ticket", "TicketEvent", "utcnow"]
+__all__ = ["Base", "Message", "OutboxItem", "STATUSES", "Ticket", "TicketEvent", "utcnow"]
 
 _registry = registry()
 
@@ -71,3 +71,34 @@ class TicketEvent(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     ticket = relationship("Ticket", back_populates="events")
+
+
+class Message(Base):
+    """One message of a conversation as the gateway saw it: the citizen's (in) or the bot's (out)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (CheckConstraint("direction IN ('in', 'out')", name="ck_messages_direction"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False, index=True)
+    direction = Column(String(3), nullable=False)
+    text = Column(Text, nullable=False, default="")
+    # JSON: a pressed button's payload, a photo or a place (in); buttons and images (out).
+    data = Column(Text, nullable=False, default="{}")
+    # For a citizen's message: whether the bot answered it (False while Rasa was down).
+    answered = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutboxItem(Base):
+    """Answers waiting for a channel that cannot push (Kakao): sent with the citizen's next message."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False, index=True)
+    data = Column(Text, nullable=False)  # JSON list of channel-neutral messages
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True))

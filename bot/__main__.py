@@ -1,0 +1,32 @@
+"""Start the gateway: python -m bot (HOST and PORT settings; default 127.0.0.1:8000).
+
+Usage:
+    .venv/bin/python -m bot          (make run starts it with Rasa and the action server)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from bot.gateway import create_app
+from bot.settings import SettingsError, load_settings
+
+
+def main() -> int:
+    """Check the settings and serve until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The gateway's own message shapes: every channel turns its payload into an Inbound and renders Outbounds.
+
+A button is channel-neutral: {"title", "payload"} (a quick reply that sends PAYLOAD as the citizen's
+message), {"title", "url"} (a link) or {"title", "phone"} (a call).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Inbound", "Outbound", "from_rasa"]
+
+# Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
+# Telegram message 4,096; the web chat the same).
+MAX_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A citizen's message, whatever the channel."""
+
+    channel: str
+    user_id: str
+    text: str
+    payload: str | None = None
+    image_url: str | None = None
+    location: dict[str, Any] | None = None
+
+    @property
+    def conversation_id(self) -> str:
+        """Return the Rasa conversation id: "<channel>:<user id>" (actions read the owner from it)."""
+        return f"{self.channel}:{self.user_id}"
+
+    def message_text(self) -> str:
+        """Return what goes to Rasa as the message: a pressed button's payload, else the text (cut)."""
+        return (self.payload or self.text)[:MAX_TEXT]
+
+    def metadata(self) -> dict[str, Any]:
+        """Return the Rasa metadata the actions read (actions/common.py)."""
+        data: dict[str, Any] = {"channel": self.channel}
+        if self.image_url:
+            data["image_url"] = self.image_url
+        if self.location:
+            data["location"] = self.location
+        return data
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message of the bot: text, buttons, an image."""
+
+    text: str = ""
+    buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    image: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (the web chat's and the outbox's format)."""
+        data: dict[str, Any] = {"text": self.text, "buttons": list(self.buttons)}
+        if self.image:
+            data["image"] = self.image
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outbound:
+        """Return the message that as_json (or Rasa's REST channel) described."""
+        buttons = tuple(
+            {k: str(v) for k, v in b.items() if k in ("title", "payload", "url", "phone")}
+            for b in data.get("buttons") or []
+            if isinstance(b, dict) and b.get("title")
+        )
+        return cls(text=str(data.get("text") or ""), buttons=buttons, image=data.get("image") or None)
+
+
+def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:
+    """Return Rasa's REST answers as Outbounds, joining the paragraphs Rasa split into separate messages."""
+    merged: list[Outbound] = []
+    for answer in answers:
+        message = Outbound.from_json(answer)
+        if not (message.text or message.buttons or message.image):
+            continue
+        previous = merged[-1] if merged else None
+        # Rasa's REST channel sends each paragraph of a text without buttons as its own message.
+        if previous and not previous.buttons and not previous.image and not message.image and message.text:
+            merged[-1] = Outbound(text=f"{previous.text}\n\n{message.text}", buttons=message.buttons)
+        else:
+            merged.append(message)
+    return merged

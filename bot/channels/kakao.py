@@ -1,0 +1,324 @@
+"""KakaoTalk: the i 오픈빌더 skill protocol (../shared/CHANNELS.md).
+
+Usage (the gateway mounts it at POST /kakao/skill when KAKAO_SKILL_SECRET is set):
+    the bot builder sends the secret as the X-Kakao-Skill-Secret header or ?secret=…
+
+A skill must answer within 5 seconds. The bot's answer is awaited for KAKAO_BUDGET seconds (3.5); if it
+is late, the skill answers with useCallback where the request has a callbackUrl and POSTs the answer there,
+and otherwise says that the answer is on its way and keeps it in the outbox for the citizen's next message.
+Every response is built within Kakao's limits (see render and problems).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels.base import Inbound, Outbound
+from bot.router import Router
+from bot.store.conversations import queue_outbox, take_outbox
+
+__all__ = ["KakaoError", "Kakao", "parse", "problems", "render"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "kakao"
+MAX_OUTPUTS = 3
+MAX_TEXT = 1000
+MAX_QUICK_REPLIES = 10
+MAX_LABEL = 14
+MAX_CARD_BUTTONS = 3
+MAX_CAROUSEL = 10
+MAX_CARD_TITLE = 50
+MAX_USER_ID = 70
+MAX_BODY = 64 * 1024
+
+
+class KakaoError(ValueError):
+    """A request that is not a skill request."""
+
+
+def parse(body: Any) -> Inbound:
+    """Return the citizen's message in a skill request, or raise KakaoError."""
+    if not isinstance(body, dict):
+        raise KakaoError("not a JSON object")
+    request = body.get("userRequest")
+    if not isinstance(request, dict):
+        raise KakaoError("userRequest is missing")
+    user = request.get("user") or {}
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID:
+        raise KakaoError("userRequest.user.id is missing or too long")
+    utterance = request.get("utterance")
+    if not isinstance(utterance, str):
+        raise KakaoError("userRequest.utterance is missing")
+    action: dict[str, Any] = body["action"] if isinstance(body.get("action"), dict) else {}
+    extra: dict[str, Any] = action["clientExtra"] if isinstance(action.get("clientExtra"), dict) else {}
+    payload = extra.get("payload") if isinstance(extra.get("payload"), str) else None
+    return Inbound(
+        channel=CHANNEL,
+        user_id=user_id,
+        text=utterance,
+        payload=payload,
+        image_url=_image(action),
+        location=_location(action),
+    )
+
+
+def _image(action: dict[str, Any]) -> str | None:
+    """Return the first photo address in the action's parameters (the secureimage plugin), if any."""
+    for value in (action.get("params") or {}).values():
+        if isinstance(value, str) and "secureUrls" in value:
+            try:
+                urls = json.loads(value).get("secureUrls", "")
+            except (ValueError, AttributeError):
+                continue
+            match = re.search(r"https://[^\s,)\]]+", str(urls))
+            if match:
+                return match.group(0)
+    return None
+
+
+def _location(action: dict[str, Any]) -> dict[str, Any] | None:
+    """Return a shared place ({latitude, longitude, address}) from the action's parameters, if any."""
+    params = action.get("params") or {}
+    try:
+        return {
+            "latitude": float(params["latitude"]),
+            "longitude": float(params["longitude"]),
+            "address": str(params.get("address") or ""),
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _chunks(text: str, size: int = MAX_TEXT) -> list[str]:
+    """Split TEXT into pieces of at most SIZE characters at paragraph, line, sentence or word ends."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > size:
+        window = rest[:size]
+        # The strongest break in the second half of the window: paragraph, line, sentence, then word.
+        cut = size  # one very long word: a hard cut, but nothing is dropped
+        for separator in ("\n\n", "\n", ". ", "? ", "! ", " "):
+            at = window.rfind(separator)
+            if at >= size // 2:
+                cut = at + len(separator.rstrip())
+                break
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _label(title: str, limit: int = MAX_LABEL) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def _card_button(button: dict[str, str]) -> dict[str, str]:
+    if "url" in button:
+        return {"label": _label(button["title"]), "action": "webLink", "webLinkUrl": button["url"]}
+    return {"label": _label(button["title"]), "action": "phone", "phoneNumber": button["phone"]}
+
+
+def render(
+    messages: list[Outbound], *, links_title: str, more: str, photo: str = "photo"
+) -> tuple[dict[str, Any], list[Outbound]]:
+    """Return a skill response within Kakao's limits, and what did not fit (for the outbox).
+
+    Texts become simpleText outputs split at 1,000 characters; link and phone buttons become text cards
+    (three buttons each, a carousel when there are more); quick replies go last, at most ten. At most
+    three outputs: text that does not fit is kept for the next message and the citizen is told.
+    """
+    text = "\n\n".join(m.text for m in messages if m.text)
+    images = [m.image for m in messages if m.image]
+    links = [b for m in messages for b in m.buttons if "url" in b or "phone" in b]
+    replies = [b for m in messages for b in m.buttons if "payload" in b]
+
+    outputs: list[dict[str, Any]] = [
+        {"simpleImage": {"imageUrl": url, "altText": photo}} for url in images[:1]
+    ]
+    cards = [
+        links[i : i + MAX_CARD_BUTTONS]
+        for i in range(0, min(len(links), MAX_CAROUSEL * MAX_CARD_BUTTONS), MAX_CARD_BUTTONS)
+    ]
+    room = MAX_OUTPUTS - len(outputs) - (1 if cards else 0)
+    pieces = _chunks(text)
+    overflow: list[Outbound] = []
+    if len(pieces) > room:
+        overflow = [Outbound(text="\n\n".join(pieces[room - 1 :]))]
+        pieces = pieces[: room - 1] + [more]
+    outputs += [{"simpleText": {"text": piece}} for piece in pieces]
+    if cards:
+        items = [
+            {"title": _label(links_title, MAX_CARD_TITLE), "buttons": [_card_button(b) for b in c]}
+            for c in cards
+        ]
+        outputs.append(
+            {"textCard": items[0]} if len(items) == 1 else {"carousel": {"type": "textCard", "items": items}}
+        )
+    if not outputs:
+        outputs = [{"simpleText": {"text": more}}]
+    template: dict[str, Any] = {"outputs": outputs}
+    seen: set[str] = set()
+    quick: list[dict[str, str]] = []
+    for button in replies:
+        if button["payload"] not in seen and len(quick) < MAX_QUICK_REPLIES:
+            seen.add(button["payload"])
+            quick.append(
+                {"label": _label(button["title"]), "action": "message", "messageText": button["payload"]}
+            )
+    if quick:
+        template["quickReplies"] = quick
+    return {"version": "2.0", "template": template}, overflow
+
+
+def problems(response: dict[str, Any]) -> list[str]:
+    """Return every way RESPONSE breaks Kakao's limits (empty when it is valid)."""
+    found = []
+    if response.get("version") != "2.0":
+        found.append("version is not 2.0")
+    if response.get("useCallback"):
+        return found
+    template = response.get("template") or {}
+    outputs = template.get("outputs") or []
+    if not 1 <= len(outputs) <= MAX_OUTPUTS:
+        found.append(f"{len(outputs)} outputs")
+    for output in outputs:
+        if "simpleText" in output and not 0 < len(output["simpleText"]["text"]) <= MAX_TEXT:
+            found.append(f"simpleText of {len(output['simpleText']['text'])} characters")
+        cards = [output["textCard"]] if "textCard" in output else output.get("carousel", {}).get("items", [])
+        if len(cards) > MAX_CAROUSEL:
+            found.append(f"carousel of {len(cards)}")
+        for card in cards:
+            if len(card.get("title", "")) > MAX_CARD_TITLE or len(card.get("buttons", [])) > MAX_CARD_BUTTONS:
+                found.append("card title or buttons over the limit")
+            found += [
+                f"button label {b['label']!r}" for b in card.get("buttons", []) if len(b["label"]) > MAX_LABEL
+            ]
+    replies = template.get("quickReplies") or []
+    if len(replies) > MAX_QUICK_REPLIES:
+        found.append(f"{len(replies)} quick replies")
+    found += [f"quick reply label {r['label']!r}" for r in replies if len(r["label"]) > MAX_LABEL]
+    return found
+
+
+class Kakao:
+    """The skill endpoint: authentication, the 5-second budget, callbacks and the outbox."""
+
+    def __init__(
+        self,
+        router: Router,
+        client: httpx.AsyncClient,
+        *,
+        secret: str,
+        bot_ids: tuple[str, ...],
+        budget: float,
+    ) -> None:
+        self.router, self.client = router, client
+        self.secret, self.bot_ids, self.budget = secret, bot_ids, budget
+        self.texts = router.profile.messages
+
+    def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
+        response, overflow = render(
+            messages,
+            links_title=self.texts["kakao_links"],
+            more=self.texts["kakao_more"],
+            photo=self.texts["photo"],
+        )
+        if overflow:
+            self._keep(user_id, overflow)
+        return response
+
+    def _keep(self, user_id: str, messages: list[Outbound]) -> None:
+        try:
+            with self.router.sessions.begin() as session:
+                queue_outbox(
+                    session, channel=CHANNEL, sender=user_id, messages=[m.as_json() for m in messages]
+                )
+        except SQLAlchemyError as exc:
+            logger.error("keeping a late Kakao answer failed: %s", type(exc).__name__)
+
+    def _waiting(self, user_id: str) -> list[Outbound]:
+        try:
+            with self.router.sessions.begin() as session:
+                return [Outbound.from_json(m) for m in take_outbox(session, channel=CHANNEL, sender=user_id)]
+        except SQLAlchemyError as exc:
+            logger.error("reading the Kakao outbox failed: %s", type(exc).__name__)
+            return []
+
+    def _authorised(self, request: Request) -> bool:
+        given = request.headers.get("x-kakao-skill-secret") or request.query_params.get("secret") or ""
+        return hmac.compare_digest(given.encode(), self.secret.encode())
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one skill request."""
+        if not self._authorised(request):
+            return JSONResponse({"error": "unauthorised"}, status_code=401)
+        raw = await request.body()
+        try:
+            if len(raw) > MAX_BODY:
+                raise KakaoError("body too large")
+            body = json.loads(raw)
+            message = parse(body)
+        except (KakaoError, ValueError) as exc:
+            logger.warning("refused a Kakao request: %s", exc)
+            return JSONResponse(self._render([Outbound(text=self.texts["bad_request"])], ""))
+        bot_id = (body.get("bot") or {}).get("id") if isinstance(body.get("bot"), dict) else None
+        if self.bot_ids and bot_id not in self.bot_ids:
+            return JSONResponse({"error": "unknown bot"}, status_code=403)
+
+        earlier = await asyncio.to_thread(self._waiting, message.user_id)
+        task = asyncio.create_task(self.router.route(message))
+        try:
+            answers = await asyncio.wait_for(asyncio.shield(task), self.budget)
+        except asyncio.TimeoutError:
+            return self._late(task, message, earlier, body["userRequest"].get("callbackUrl"))
+        except Exception as exc:  # a Kakao user never gets an HTTP error
+            logger.exception("routing a Kakao message failed: %s", type(exc).__name__)
+            answers = [Outbound(text=self.texts["rasa_down"])]
+        return JSONResponse(self._render(earlier + answers, message.user_id))
+
+    def _late(
+        self, task: asyncio.Task[list[Outbound]], message: Inbound, earlier: list[Outbound], callback: Any
+    ) -> Response:
+        """Answer at once; deliver the real answer through the callback URL or with the next message."""
+        wait = Outbound(text=self.texts["kakao_wait"])
+        if isinstance(callback, str) and callback.startswith("https://"):
+            return JSONResponse(
+                {"version": "2.0", "useCallback": True, "data": {"text": self.texts["kakao_wait"]}},
+                background=BackgroundTask(self._call_back, task, message, earlier, callback),
+            )
+        return JSONResponse(
+            self._render(earlier + [wait], message.user_id),
+            background=BackgroundTask(self._keep_when_done, task, message),
+        )
+
+    async def _call_back(
+        self, task: asyncio.Task[list[Outbound]], message: Inbound, earlier: list[Outbound], url: str
+    ) -> None:
+        answers = await task
+        try:
+            response = await self.client.post(
+                url, json=self._render(earlier + answers, message.user_id), timeout=10
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            logger.warning(
+                "the Kakao callback failed (%s); the answer waits for the next message", type(exc).__name__
+            )
+            await asyncio.to_thread(self._keep, message.user_id, earlier + answers)
+
+    async def _keep_when_done(self, task: asyncio.Task[list[Outbound]], message: Inbound) -> None:
+        await asyncio.to_thread(self._keep, message.user_id, await task)

@@ -1,0 +1,79 @@
+"""The gateway: the one front door for every channel (an ASGI app, Starlette).
+
+Routes:
+    GET  /              the web chat page          WS /web/ws   its socket
+    POST /kakao/skill   the KakaoTalk skill (only when KAKAO_SKILL_SECRET is set)
+    GET  /healthz       whether Rasa and the database answer (200, or 503 with which one failed)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from bot.channels.kakao import Kakao
+from bot.channels.web import WebChat
+from bot.profile import load_profile
+from bot.rasa import RasaClient
+from bot.router import Router
+from bot.settings import Settings
+from bot.store.db import get_engine, session_factory
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, client: httpx.AsyncClient | None = None) -> Starlette:
+    """Build the gateway for SETTINGS; CLIENT (one shared httpx client) is made at startup if not given."""
+    settings.check_channels()
+    profile = load_profile(settings.city_profile)
+    # Explicit timeouts: connecting to Rasa must be quick; a turn with actions may take a while.
+    http = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=3.0))
+    rasa = RasaClient(http, settings.rasa_url, settings.rasa_token)
+    router = Router(rasa, session_factory(settings.database_url), profile)
+    web = WebChat(router)
+
+    async def healthz(request: Request) -> Response:
+        database = True
+        try:
+            with get_engine(settings.database_url).connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            database = False
+        answers = {"rasa": await rasa.healthy(), "database": database}
+        return JSONResponse(answers, status_code=200 if all(answers.values()) else 503)
+
+    routes = [
+        Route("/", web.page),
+        WebSocketRoute("/web/ws", web.socket),
+        Route("/healthz", healthz),
+    ]
+    if settings.kakao_skill_secret:
+        kakao = Kakao(
+            router, http, secret=settings.kakao_skill_secret, bot_ids=settings.kakao_bot_ids,
+            budget=settings.kakao_budget,
+        )  # fmt: skip
+        routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        channels = ["web"] + (["kakao"] if settings.kakao_skill_secret else [])
+        logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
+        yield
+        if client is None:
+            await http.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.router = router
+    app.state.web = web
+    return app

@@ -1,0 +1,54 @@
+"""A gateway wired to a fake Rasa (httpx.MockTransport) and a migrated database, for channel tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+
+from bot.gateway import create_app
+from bot.settings import Settings
+
+__all__ = ["FakeRasa", "gateway"]
+
+SECRET = "kakao-test-secret-0123456789"
+
+
+@dataclass
+class FakeRasa:
+    """Answers the REST webhook like Rasa; records what it was sent and what was posted to callbacks."""
+
+    answers: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda body: [
+        {"text": f"받았어요: {body['message']}"}
+    ]
+    delay: float = 0.0
+    down: bool = False
+    received: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "callback.kakao.test":
+            self.callbacks.append(json.loads(request.content))
+            return httpx.Response(200, json={"taskId": "1", "status": "SUCCESS"})
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "minwon.tar.gz"})
+        body = json.loads(request.content)
+        self.received.append(body)
+        await asyncio.sleep(self.delay)
+        return httpx.Response(200, json=[{"recipient_id": body["sender"], **a} for a in self.answers(body)])
+
+
+def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
+    """Return a test client of the gateway with Kakao on, talking to RASA."""
+    settings = Settings(
+        database_url=database_url, rasa_url="http://rasa.test", kakao_skill_secret=SECRET, **overrides
+    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
+    return TestClient(create_app(settings, client))

@@ -1,0 +1,304 @@
+"""The KakaoTalk skill: real-shaped requests, authentication, Kakao's limits, the 5-second rule."""
+
+from __future__ import annotations
+
+import json
+import string
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Outbound
+from bot.channels.kakao import KakaoError, parse, problems, render
+from bot.nlu.taxonomy import CATEGORIES
+from bot.profile import load_profile
+from bot.store.models import Message
+from tests.actions.helpers import domain
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+
+PROFILE = load_profile("cheonan")
+TEXTS = {"links_title": "바로가기", "more": "이어서 보여 드릴게요."}
+
+
+def skill_request(utterance: str, user: str = "a1b2c3d4e5", **extra: Any) -> dict[str, Any]:
+    """Return a skill request shaped like the ones the i 오픈빌더 sends (CHANNELS.md)."""
+    body: dict[str, Any] = {
+        "intent": {"id": "fallback-block", "name": "폴백 블록"},
+        "userRequest": {
+            "timezone": "Asia/Seoul",
+            "utterance": utterance,
+            "lang": "ko",
+            "block": {"id": "fallback-block", "name": "폴백 블록"},
+            "params": {"surface": "Kakaotalk.plusfriend"},
+            "user": {
+                "id": user,
+                "type": "botUserKey",
+                "properties": {"plusfriendUserKey": "pf", "isFriend": True},
+            },
+        },
+        "bot": {"id": "bot-1", "name": "천안시 민원 챗봇"},
+        "action": {"id": "act", "name": "skill", "params": {}, "detailParams": {}, "clientExtra": {}},
+        "contexts": [],
+        "flow": {"trigger": {"type": "TEXT_INPUT"}},
+    }
+    for key, value in extra.items():
+        if key == "callbackUrl":
+            body["userRequest"]["callbackUrl"] = value
+        else:
+            body[key] = value
+    return body
+
+
+# Parsing.
+
+
+def test_a_real_shaped_request_becomes_the_citizens_message() -> None:
+    message = parse(skill_request("집 앞 가로등이 꺼졌어요"))
+    assert (message.channel, message.user_id, message.text) == (
+        "kakao",
+        "a1b2c3d4e5",
+        "집 앞 가로등이 꺼졌어요",
+    )
+    assert message.conversation_id == "kakao:a1b2c3d4e5"
+
+
+def test_a_pressed_quick_reply_sends_its_payload_and_a_photo_and_a_place_come_as_metadata() -> None:
+    action = {
+        "id": "act", "name": "skill", "clientExtra": {"payload": "사진 없어요"}, "detailParams": {},
+        "params": {
+            "secureimage": json.dumps({"privacyAgreement": "Y", "imageQuantity": "1",
+                                       "secureUrls": "List(https://talk.kakaocdn.net/p/1.jpg)"}),
+            "latitude": "36.8151", "longitude": "127.1139", "address": "천안시 서북구 쌍용동",
+        },
+    }  # fmt: skip
+    message = parse(skill_request("사진 없어요", action=action))
+    assert message.message_text() == "사진 없어요"
+    assert message.metadata() == {
+        "channel": "kakao",
+        "image_url": "https://talk.kakaocdn.net/p/1.jpg",
+        "location": {"latitude": 36.8151, "longitude": 127.1139, "address": "천안시 서북구 쌍용동"},
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {"userRequest": None}, {"userRequest": {"utterance": "x"}},
+     {"userRequest": {"utterance": "x", "user": {"id": "u" * 71}}}, {"userRequest": {"user": {"id": "u1"}}}],
+)  # fmt: skip
+def test_a_request_that_is_not_a_skill_request_is_refused(body: Any) -> None:
+    with pytest.raises(KakaoError):
+        parse(body)
+
+
+# Kakao's limits.
+
+
+def test_long_text_is_split_at_word_ends_within_three_outputs_and_nothing_is_dropped() -> None:
+    text = ("가로등이 꺼져서 밤에 너무 어두워요. " * 120).strip()  # about 2,400 characters
+    response, overflow = render([Outbound(text=text)], **TEXTS)
+    assert problems(response) == [] and overflow == []
+    pieces = [o["simpleText"]["text"] for o in response["template"]["outputs"]]
+    assert len(pieces) == 3 and all(p.endswith(("요.", "요")) for p in pieces[:-1])
+    assert " ".join(pieces).split() == text.split()
+
+
+def test_text_beyond_three_outputs_waits_for_the_next_message_and_the_citizen_is_told() -> None:
+    text = "민원 처리 안내 " * 500  # about 4,500 characters
+    response, overflow = render([Outbound(text=text)], **TEXTS)
+    assert problems(response) == []
+    outputs = response["template"]["outputs"]
+    assert outputs[-1] == {"simpleText": {"text": TEXTS["more"]}}
+    shown = " ".join(o["simpleText"]["text"] for o in outputs[:-1])
+    assert (shown + " " + overflow[0].text).split() == text.split()
+
+
+def test_links_become_card_buttons_and_more_than_three_a_carousel() -> None:
+    links = tuple({"title": f"링크 {i}", "url": f"https://example.org/{i}"} for i in range(7))
+    response, _ = render(
+        [Outbound(text="안내예요", buttons=links + ({"title": "129", "phone": "129"},))], **TEXTS
+    )
+    assert problems(response) == []
+    carousel = response["template"]["outputs"][-1]["carousel"]
+    assert carousel["type"] == "textCard" and [len(i["buttons"]) for i in carousel["items"]] == [3, 3, 2]
+    assert carousel["items"][2]["buttons"][1] == {"label": "129", "action": "phone", "phoneNumber": "129"}
+
+
+def test_quick_replies_are_at_most_ten_with_short_labels() -> None:
+    buttons = tuple({"title": f"아주 긴 버튼 이름입니다 {i}번", "payload": f"p{i}"} for i in range(12))
+    response, _ = render([Outbound(text="골라 주세요", buttons=buttons)], **TEXTS)
+    assert problems(response) == []
+    replies = response["template"]["quickReplies"]
+    assert len(replies) == 10 and replies[0]["messageText"] == "p0" and len(replies[0]["label"]) == 14
+
+
+def _every_response_the_bot_can_send() -> list[tuple[str, list[Outbound]]]:
+    """Each domain response (variables filled with long values), and what the actions add to them."""
+    filler = {
+        "category": PROFILE.label("complaint", "facility_damage"), "location": "서북구 쌍용동 " * 20,
+        "description": "가" * 81, "photo": "없음", "contact": "010-****-5678", "limit": "2,000",
+        "number": "2026-000123", "department": "맑은물사업본부 관리과", "phone": "041-521-3132",
+        "status": "처리 중", "timeline": "\n".join(["· 11월 25일 14:02 처리 중: 현장 확인 중이에요"] * 20),
+        "tickets": "\n".join(["· 2026-000123 가로등·신호등 고장 신고: 처리 중"] * 5),
+        "time": "11월 25일 14:02",
+        "note": "현장 확인 중이에요", "guess_1": PROFILE.label("complaint", "water_leak"),
+        "guess_2": PROFILE.label("welfare", "housing_youth"),
+    }  # fmt: skip
+    cases = []
+    for name, variants in domain()["responses"].items():
+        for variant in variants:
+            text = variant.get("text", "")
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            buttons = tuple(
+                {"title": b["title"].format(**filler), "payload": b["payload"].format(**filler)}
+                for b in variant.get("buttons", [])
+            )
+            extra: tuple[dict[str, str], ...] = ()
+            intent, _, category = name.removeprefix("utter_").partition("/")
+            if intent in ("welfare", "info") and category:
+                extra = tuple(PROFILE.answer_buttons(intent, category))
+            if name == "utter_which_category":
+                labels = [PROFILE.label("complaint", c) for c in CATEGORIES["complaint"]][:10]
+                extra = tuple({"title": t, "payload": t} for t in labels)
+            cases.append(
+                (
+                    name,
+                    [Outbound(text=text.format(**{f: filler[f] for f in fields}), buttons=buttons + extra)],
+                )
+            )
+    return cases
+
+
+@pytest.mark.parametrize(("name", "messages"), _every_response_the_bot_can_send())
+def test_every_response_the_bot_can_send_fits_kakao(name: str, messages: list[Outbound]) -> None:
+    response, overflow = render(messages, **TEXTS)
+    assert problems(response) == [], name
+    assert overflow == [], name
+
+
+# The endpoint.
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+def _stored(sessions: sessionmaker[Session]) -> list[tuple[str, str, bool]]:
+    with sessions() as session:
+        return [
+            (m.direction, m.text, m.answered) for m in session.scalars(select(Message).order_by(Message.id))
+        ]
+
+
+def test_the_secret_is_required_in_the_header_or_the_query(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    with gateway(database_url, rasa) as client:
+        body = skill_request("안녕하세요")
+        assert client.post("/kakao/skill", json=body).status_code == 401
+        assert (
+            client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": "wrong"}).status_code
+            == 401
+        )
+        assert _stored(sessions) == [] and rasa.received == []
+        assert (
+            client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": SECRET}).status_code
+            == 200
+        )
+        assert client.post(f"/kakao/skill?secret={SECRET}", json=body).status_code == 200
+
+
+def test_an_unknown_bot_id_is_refused(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    with gateway(database_url, rasa, kakao_bot_ids=("bot-9",)) as client:
+        response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("안녕하세요"))
+    assert response.status_code == 403 and _stored(sessions) == []
+
+
+def test_a_message_goes_to_rasa_and_both_sides_are_stored(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    rasa.answers = lambda body: [
+        {"text": "가로등·신호등 고장 신고를 도와드릴게요."},
+        {
+            "text": "사진이 있으면 보내 주세요.",
+            "buttons": [{"title": "사진 없어요", "payload": "사진 없어요"}],
+        },
+    ]
+    with gateway(database_url, rasa) as client:
+        response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("가로등이 꺼졌어요"))
+    assert response.status_code == 200
+    answer = response.json()
+    assert problems(answer) == []
+    assert answer["template"]["outputs"] == [
+        {"simpleText": {"text": "가로등·신호등 고장 신고를 도와드릴게요.\n\n사진이 있으면 보내 주세요."}}
+    ]
+    assert answer["template"]["quickReplies"] == [
+        {"label": "사진 없어요", "action": "message", "messageText": "사진 없어요"}
+    ]
+    assert rasa.received[0]["sender"] == "kakao:a1b2c3d4e5"
+    assert rasa.received[0]["metadata"] == {"channel": "kakao"}
+    assert [d for d, _, _ in _stored(sessions)] == ["in", "out"] and _stored(sessions)[0][2] is True
+
+
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b"[]", json.dumps({"userRequest": {}}).encode(), b"x" * 70_000]
+)
+def test_a_malformed_request_gets_a_valid_skill_answer_and_reaches_nobody(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa, raw: bytes
+) -> None:
+    with gateway(database_url, rasa) as client:
+        response = client.post(
+            f"/kakao/skill?secret={SECRET}", content=raw, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 200 and problems(response.json()) == []
+    assert response.json()["template"]["outputs"][0]["simpleText"]["text"] == PROFILE.messages["bad_request"]
+    assert rasa.received == [] and _stored(sessions) == []
+
+
+def test_when_rasa_is_down_the_citizen_gets_an_apology_with_a_phone_number_and_the_message_is_kept(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    rasa.down = True
+    with gateway(database_url, rasa) as client:
+        response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("쓰레기 신고할게요"))
+    text = response.json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert response.status_code == 200 and PROFILE.phone in text
+    assert _stored(sessions) == [("in", "쓰레기 신고할게요", False)]
+
+
+def test_a_late_answer_goes_through_the_callback_url(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    rasa.delay = 0.6
+    with gateway(database_url, rasa, kakao_budget=0.2) as client:
+        body = skill_request("기초연금 신청 방법", callbackUrl="https://callback.kakao.test/cb/1")
+        started = time.monotonic()
+        response = client.post(f"/kakao/skill?secret={SECRET}", json=body)
+        assert time.monotonic() - started < 5
+        assert response.json() == {
+            "version": "2.0",
+            "useCallback": True,
+            "data": {"text": PROFILE.messages["kakao_wait"]},
+        }
+    # TestClient runs background tasks before it returns: the callback has been posted.
+    [posted] = rasa.callbacks
+    assert problems(posted) == []
+    assert posted["template"]["outputs"][0]["simpleText"]["text"] == "받았어요: 기초연금 신청 방법"
+
+
+def test_a_late_answer_without_a_callback_comes_with_the_next_message(
+    database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    rasa.delay = 0.6
+    with gateway(database_url, rasa, kakao_budget=0.2) as client:
+        first = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("기초연금 신청 방법"))
+        assert first.json()["template"]["outputs"][0]["simpleText"]["text"] == PROFILE.messages["kakao_wait"]
+        rasa.delay = 0
+        second = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("네"))
+    texts = second.json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert texts == "받았어요: 기초연금 신청 방법\n\n받았어요: 네"

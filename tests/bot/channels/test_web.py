@@ -1,0 +1,127 @@
+"""The web chat over its WebSocket, the page, the health check and the gateway's settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.profile import load_profile
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store.models import Message
+from tests.bot.channels.helpers import FakeRasa, gateway
+
+SENDER = "3f2a9c1e-77aa-4c1b-9a51-0c8e2d1f4b6a"
+
+
+def test_the_page_shows_the_bots_name(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        page = client.get("/")
+    assert page.status_code == 200 and "<title>천안시 민원 챗봇</title>" in page.text
+
+
+def test_a_message_over_the_socket_is_answered_with_text_and_buttons(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    rasa = FakeRasa(
+        answers=lambda body: [
+            {"text": "무엇을 도와드릴까요?", "buttons": [{"title": "민원 신고", "payload": "민원 신고"}]},
+            {"text": "기초연금은…", "buttons": [{"title": "복지로", "url": "https://www.bokjiro.go.kr"}]},
+        ]
+    )
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+        answer = socket.receive_json()
+    assert answer == {
+        "type": "messages",
+        "messages": [
+            {"text": "무엇을 도와드릴까요?", "buttons": [{"title": "민원 신고", "payload": "민원 신고"}]},
+            {"text": "기초연금은…", "buttons": [{"title": "복지로", "url": "https://www.bokjiro.go.kr"}]},
+        ],
+    }
+    assert rasa.received[0]["sender"] == f"web:{SENDER}"
+    with sessions() as session:
+        stored = session.scalars(select(Message).order_by(Message.id))
+        assert [m.direction for m in stored] == ["in", "out", "out"]
+
+
+def test_a_pressed_chip_sends_its_payload(database_url: str) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"sender": SENDER, "text": "복지 상담", "payload": "/welfare"}))
+        socket.receive_json()
+    assert rasa.received[0]["message"] == "/welfare"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["not json", "[]", json.dumps({"text": "안녕"}), json.dumps({"sender": "short", "text": "안녕"}),
+     json.dumps({"sender": "../../etc/passwd", "text": "안녕"}),
+     json.dumps({"sender": SENDER, "text": "   "}),
+     json.dumps({"sender": SENDER, "text": "가" * 100_000})],
+)  # fmt: skip
+def test_a_bad_frame_gets_an_error_and_reaches_nobody(database_url: str, frame: str) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(frame)
+        answer = socket.receive_json()
+        assert answer == {"type": "error", "text": load_profile("cheonan").messages["bad_request"]}
+        # The socket stays usable.
+        socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+        assert socket.receive_json()["type"] == "messages"
+    assert [r["message"] for r in rasa.received] == ["안녕하세요"]
+
+
+def test_a_long_message_is_cut_before_it_reaches_rasa(database_url: str) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"sender": SENDER, "text": "가" * 10_000}))
+        socket.receive_json()
+    assert len(rasa.received[0]["message"]) == 4096
+
+
+def test_rasa_down_gets_an_apology_with_the_phone_number(database_url: str) -> None:
+    with gateway(database_url, FakeRasa(down=True)) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+        [message] = socket.receive_json()["messages"]
+    assert "1422-36" in message["text"]
+
+
+def test_the_gateway_can_push_to_an_open_page(database_url: str) -> None:
+    from bot.channels.base import Outbound
+
+    with gateway(database_url, FakeRasa()) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+        socket.receive_json()
+        web = client.app.state.web  # type: ignore[attr-defined]
+        assert client.portal.call(web.push, SENDER, [Outbound(text="상담원이에요")])  # type: ignore[union-attr]
+        assert socket.receive_json()["messages"][0]["text"] == "상담원이에요"
+
+
+def test_health_reports_rasa_and_the_database(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        assert client.get("/healthz").json() == {"rasa": True, "database": True}
+    with gateway(database_url, FakeRasa(down=True)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json() == {"rasa": False, "database": True}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"KAKAO_SKILL_SECRET": "changeme"}, {"KAKAO_SKILL_SECRET": "short"},
+     {"TELEGRAM_WEBHOOK_SECRET": "a-long-enough-secret-123"}, {"PORT": "eighty"}],
+)  # fmt: skip
+def test_the_gateway_refuses_to_start_on_a_placeholder_or_missing_secret(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        load_settings(env).check_channels()
+
+
+def test_without_a_kakao_secret_there_is_no_kakao_route(database_url: str) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.gateway import create_app
+
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.post("/kakao/skill", json={}).status_code == 404
