@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat migrate services test test-unit validate test-conversations evaluate bench bench-nlu lint lock clean
+.PHONY: help install train run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-nlu lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -33,13 +33,16 @@ run: install train migrate ## Set up, train if needed, migrate, and start Rasa (
 migrate: install ## Bring the database (DATABASE_URL, default the SQLite file minwon.db) up to date
 	$(PY) -m bot.store.migrate
 
+browser: ## Install Debian's Chromium and Korean fonts for the browser tests, if missing (needs root)
+	scripts/browser.sh
+
 services: ## Start the PostgreSQL server the tests use, if it is installed and stopped
 	scripts/services.sh
 
 chat: ## Talk to the running bot in the terminal (after make run, in another terminal)
 	$(PY) scripts/chat.py
 
-test: install train services test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
+test: install train services browser test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
 
 test-unit: ## pytest: tokenizer, store (SQLite and PostgreSQL), actions, evaluation, the quality gate
 	$(PY) -m pytest -q

@@ -24,7 +24,8 @@ def main() -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    # wsproto: Rasa pins websockets 10, which uvicorn's default WebSocket implementation no longer supports.
+    uvicorn.run(app, host=settings.host, port=settings.port, ws="wsproto", log_level="info", access_log=False)
     return 0
 
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Start the action server (:5055) and Rasa (:5005), wait until both answer, stop both on Ctrl-C.
+# Start the action server (:5055), Rasa (:5005) and the gateway (:8000), wait until all answer, and stop
+# all three on Ctrl-C, or when one of them stops.
 # Usage: scripts/run.sh   (make run installs and trains first, then calls it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -f .env ] && set -a && . ./.env && set +a
 export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/minwon.db}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 mkdir -p logs
 pids=()
@@ -37,12 +39,15 @@ wait_for() {  # name url
 }
 wait_for "action server (:5055)" http://127.0.0.1:5055/health
 wait_for "Rasa (:5005)" http://127.0.0.1:5005/status?token="$RASA_TOKEN"
+.venv/bin/python -m bot >logs/gateway.log 2>&1 &
+pids+=($!)
+wait_for "gateway (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/healthz"
 
 cat <<MSG
 
 The bot is running. Talk to it:
-  make chat                      (a terminal chat, in another terminal)
-  curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"가로등이 꺼졌어요"}'
+  web chat:   http://${HOST:-127.0.0.1}:${PORT:-8000}/
+  terminal:   make chat   (in another terminal)
 Logs are in logs/. Ctrl-C stops everything.
 MSG
-wait
+wait -n
