@@ -3,6 +3,8 @@
 Routes:
     GET  /              the web chat page          WS /web/ws   its socket
     POST /kakao/skill   the KakaoTalk skill (only when KAKAO_SKILL_SECRET is set)
+    POST /telegram/webhook  Telegram updates (only when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set;
+                        with the token alone the gateway polls Telegram instead)
     GET  /healthz       whether Rasa and the database answer (200, or 503 with which one failed)
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -19,8 +22,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from telegram.ext import Application
 
 from bot.channels.kakao import Kakao
+from bot.channels.telegram import Telegram
 from bot.channels.web import WebChat
 from bot.profile import load_profile
 from bot.rasa import RasaClient
@@ -33,8 +38,16 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, client: httpx.AsyncClient | None = None) -> Starlette:
-    """Build the gateway for SETTINGS; CLIENT (one shared httpx client) is made at startup if not given."""
+def create_app(
+    settings: Settings,
+    client: httpx.AsyncClient | None = None,
+    telegram_app: Application[Any, Any, Any, Any, Any, Any] | None = None,
+) -> Starlette:
+    """Build the gateway for SETTINGS.
+
+    CLIENT (the one shared httpx client for Rasa and Kakao callbacks) and TELEGRAM_APP (python-telegram-bot's
+    Application) are made here unless given (tests give them, to stay off the network).
+    """
     settings.check_channels()
     profile = load_profile(settings.city_profile)
     # Explicit timeouts: connecting to Rasa must be quick; a turn with actions may take a while.
@@ -65,15 +78,37 @@ def create_app(settings: Settings, client: httpx.AsyncClient | None = None) -> S
         )  # fmt: skip
         routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
 
+    telegram: Telegram | None = None
+    webhook = bool(settings.telegram_webhook_secret)
+    if settings.telegram_token:
+        if telegram_app is None:
+            builder = Application.builder().token(settings.telegram_token)
+            telegram_app = (builder.updater(None) if webhook else builder).build()
+        telegram = Telegram(router, telegram_app, settings.telegram_webhook_secret)
+        if webhook:
+            routes.append(Route("/telegram/webhook", telegram.webhook, methods=["POST"]))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         channels = ["web"] + (["kakao"] if settings.kakao_skill_secret else [])
+        if telegram is not None:
+            await telegram.application.initialize()
+            await telegram.application.start()
+            if not webhook and telegram.application.updater is not None:
+                await telegram.application.updater.start_polling()
+            channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         yield
+        if telegram is not None:
+            if telegram.application.updater is not None and telegram.application.updater.running:
+                await telegram.application.updater.stop()
+            await telegram.application.stop()
+            await telegram.application.shutdown()
         if client is None:
             await http.aclose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.router = router
     app.state.web = web
+    app.state.telegram = telegram
     return app

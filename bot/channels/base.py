@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Inbound", "Outbound", "from_rasa"]
+__all__ = ["Inbound", "Outbound", "from_rasa", "split_text"]
 
 # Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
 # Telegram message 4,096; the web chat the same).
@@ -86,3 +86,23 @@ def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:
         else:
             merged.append(message)
     return merged
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Split TEXT into pieces of at most SIZE characters at paragraph, line, sentence or word ends."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > size:
+        window = rest[:size]
+        # The strongest break in the second half of the window: paragraph, line, sentence, then word.
+        cut = size  # one very long word: a hard cut, but nothing is dropped
+        for separator in ("\n\n", "\n", ". ", "? ", "! ", " "):
+            at = window.rfind(separator)
+            if at >= size // 2:
+                cut = at + len(separator.rstrip())
+                break
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces

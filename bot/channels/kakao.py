@@ -24,7 +24,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import Inbound, Outbound
+from bot.channels.base import Inbound, Outbound, split_text
 from bot.router import Router
 from bot.store.conversations import queue_outbox, take_outbox
 
@@ -102,26 +102,6 @@ def _location(action: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def _chunks(text: str, size: int = MAX_TEXT) -> list[str]:
-    """Split TEXT into pieces of at most SIZE characters at paragraph, line, sentence or word ends."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > size:
-        window = rest[:size]
-        # The strongest break in the second half of the window: paragraph, line, sentence, then word.
-        cut = size  # one very long word: a hard cut, but nothing is dropped
-        for separator in ("\n\n", "\n", ". ", "? ", "! ", " "):
-            at = window.rfind(separator)
-            if at >= size // 2:
-                cut = at + len(separator.rstrip())
-                break
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
-
-
 def _label(title: str, limit: int = MAX_LABEL) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
@@ -154,7 +134,7 @@ def render(
         for i in range(0, min(len(links), MAX_CAROUSEL * MAX_CARD_BUTTONS), MAX_CARD_BUTTONS)
     ]
     room = MAX_OUTPUTS - len(outputs) - (1 if cards else 0)
-    pieces = _chunks(text)
+    pieces = split_text(text, MAX_TEXT)
     overflow: list[Outbound] = []
     if len(pieces) > room:
         overflow = [Outbound(text="\n\n".join(pieces[room - 1 :]))]

@@ -1,0 +1,171 @@
+"""Telegram, with python-telegram-bot v22: polling for local use, or a webhook with a secret token.
+
+Usage:
+    TELEGRAM_TOKEN=… python -m bot                                   polling (no public address needed)
+    TELEGRAM_TOKEN=… TELEGRAM_WEBHOOK_SECRET=… python -m bot         webhook: POST /telegram/webhook
+        then point Telegram at it once: setWebhook(url=https://…/telegram/webhook, secret_token=…)
+
+Buttons become an inline keyboard. Callback data holds at most 64 bytes, so a longer payload is sent as a
+short key that this process remembers. A shared place and a photo reach Rasa as metadata. An update that
+Telegram delivers twice (same update_id) is handled once. Texts longer than 4,096 characters are split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections import OrderedDict
+from http import HTTPStatus
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.channels.base import Inbound, Outbound, split_text
+from bot.router import Router
+
+__all__ = ["MAX_CALLBACK", "Telegram"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_MESSAGE = 4096
+MAX_CALLBACK = 64
+_REMEMBERED = 10_000  # update ids and long payloads kept in memory
+
+
+class _Bounded(OrderedDict[str, str]):
+    """A dict that forgets its oldest entries beyond a size."""
+
+    def remember(self, key: str, value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > _REMEMBERED:
+            self.popitem(last=False)
+
+
+class Telegram:
+    """Handle updates: text, a place, a photo, a pressed inline button; answer in the same chat."""
+
+    def __init__(
+        self, router: Router, application: Application[Any, Any, Any, Any, Any, Any], secret: str = ""
+    ) -> None:
+        self.router, self.application, self.secret = router, application, secret
+        self.payloads = _Bounded()
+        self.seen = _Bounded()
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(
+            MessageHandler(filters.TEXT | filters.LOCATION | filters.PHOTO, self.on_message)
+        )
+
+    # Webhook mode: the route only checks, parses and enqueues; the application's handlers do the work.
+
+    async def webhook(self, request: Request) -> Response:
+        """Take one update from Telegram."""
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return JSONResponse({"error": "forbidden"}, status_code=HTTPStatus.FORBIDDEN)
+        try:
+            data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            logger.warning("refused a Telegram update: %s", type(exc).__name__)
+            return JSONResponse({"error": "not an update"}, status_code=HTTPStatus.BAD_REQUEST)
+        if update is None:
+            return JSONResponse({"error": "not an update"}, status_code=HTTPStatus.BAD_REQUEST)
+        await self.application.update_queue.put(update)
+        return Response(status_code=HTTPStatus.OK)
+
+    def _first_time(self, update: Update) -> bool:
+        key = str(update.update_id)
+        if key in self.seen:
+            logger.info("update %s was delivered again; handled once", key)
+            return False
+        self.seen.remember(key, "")
+        return True
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Route a text, a shared place or a photo, and answer."""
+        message = update.effective_message
+        if message is None or update.effective_chat is None or not self._first_time(update):
+            return
+        location = None
+        if message.location:
+            location = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+        image = f"telegram:{message.photo[-1].file_id}" if message.photo else None
+        text = message.text or message.caption or ""
+        if text.startswith("/start"):
+            text = "안녕하세요"
+        inbound = Inbound(
+            channel=CHANNEL,
+            user_id=str(update.effective_chat.id),
+            text=text,
+            image_url=image,
+            location=location,
+        )
+        if not (text or image or location):
+            return
+        await self.reply(update.effective_chat.id, await self.router.route(inbound))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Route a pressed inline button as its payload, and answer."""
+        query = update.callback_query
+        if query is None or update.effective_chat is None or not self._first_time(update):
+            return
+        payload = self.payloads.get(query.data or "", query.data or "")
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            logger.info("answering a button press failed: %s", type(exc).__name__)
+        inbound = Inbound(
+            channel=CHANNEL, user_id=str(update.effective_chat.id), text=payload, payload=payload
+        )
+        await self.reply(update.effective_chat.id, await self.router.route(inbound))
+
+    def callback_data(self, payload: str) -> str:
+        """Return PAYLOAD itself if it fits 64 bytes, else a short key remembered for it."""
+        if len(payload.encode()) <= MAX_CALLBACK:
+            return payload
+        key = "k:" + hashlib.sha256(payload.encode()).hexdigest()[:24]
+        self.payloads.remember(key, payload)
+        return key
+
+    def _keyboard(self, buttons: tuple[dict[str, str], ...]) -> InlineKeyboardMarkup | None:
+        rows = []
+        for button in buttons:
+            if "payload" in button:
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            button["title"], callback_data=self.callback_data(button["payload"])
+                        )
+                    ]
+                )
+            elif "url" in button:
+                rows.append([InlineKeyboardButton(button["title"], url=button["url"])])
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    async def reply(self, chat_id: int, messages: list[Outbound]) -> None:
+        """Send MESSAGES to CHAT_ID: long texts split, buttons on the last piece, phone numbers as text."""
+        bot = self.application.bot
+        for message in messages:
+            phones = [f"{b['title']}: {b['phone']}" for b in message.buttons if "phone" in b]
+            text = "\n".join([message.text, *phones]).strip()
+            pieces = split_text(text, MAX_MESSAGE) or [""]
+            try:
+                for i, piece in enumerate(pieces):
+                    last = i == len(pieces) - 1
+                    if piece:
+                        await bot.send_message(
+                            chat_id, piece, reply_markup=self._keyboard(message.buttons) if last else None
+                        )
+                if message.image:
+                    await bot.send_photo(chat_id, message.image)
+            except TelegramError as exc:
+                logger.error("sending to Telegram failed: %s", type(exc).__name__)

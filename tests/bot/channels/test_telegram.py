@@ -1,0 +1,189 @@
+"""Telegram with python-telegram-bot's own objects and a fake Bot API (no network)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+from bot.channels.telegram import MAX_CALLBACK
+from bot.gateway import create_app
+from bot.settings import Settings
+from tests.bot.channels.helpers import FakeRasa
+
+TOKEN = "123456:TEST-token-not-real"
+SECRET = "telegram-webhook-secret-42"
+CHAT = {"id": 777, "type": "private", "first_name": "민수"}
+USER = {"id": 777, "is_bot": False, "first_name": "민수"}
+
+
+class FakeBotApi(BaseRequest):
+    """Answers the Bot API methods the gateway calls, and records them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    @property
+    def read_timeout(self) -> float:
+        return 5.0
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = json.loads(request_data.json_payload) if request_data else {}
+        self.calls.append((name, params))
+        result: Any = True
+        if name == "getMe":
+            result = {"id": 1, "is_bot": True, "first_name": "천안시 민원 챗봇", "username": "minwon_bot"}
+        elif name in ("sendMessage", "sendPhoto"):
+            result = {"message_id": len(self.calls), "date": 0, "chat": CHAT, "text": params.get("text", "")}
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def sent(self) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == "sendMessage"]
+
+
+@pytest.fixture
+def api() -> FakeBotApi:
+    return FakeBotApi()
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def client(database_url: str, api: FakeBotApi, rasa: FakeRasa) -> Iterator[TestClient]:
+    import httpx
+
+    application = (
+        Application.builder().token(TOKEN).request(api).get_updates_request(api).updater(None).build()
+    )
+    settings = Settings(
+        database_url=database_url,
+        rasa_url="http://rasa.test",
+        telegram_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+    )
+    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(rasa)), application)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def post(client: TestClient, update: dict[str, Any], secret: str = SECRET) -> int:
+    """POST UPDATE to the webhook and wait until the application has handled it."""
+    response = client.post(
+        "/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+    )
+    application = client.app.state.telegram.application  # type: ignore[attr-defined]
+    client.portal.call(application.update_queue.join)  # type: ignore[union-attr]
+    return response.status_code
+
+
+def text_update(update_id: int, text: str, **extra: Any) -> dict[str, Any]:
+    message = {"message_id": update_id, "date": 1764050000, "chat": CHAT, "from": USER, "text": text, **extra}
+    return {"update_id": update_id, "message": message}
+
+
+def test_a_message_is_answered_in_the_same_chat_and_a_redelivered_update_once(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    assert post(client, text_update(1, "가로등이 꺼졌어요")) == 200
+    assert post(client, text_update(1, "가로등이 꺼졌어요")) == 200  # Telegram delivered it again
+    assert [r["message"] for r in rasa.received] == ["가로등이 꺼졌어요"]
+    assert rasa.received[0]["sender"] == "telegram:777"
+    assert api.sent() == [{"chat_id": "777", "text": "받았어요: 가로등이 꺼졌어요"}]
+
+
+def test_buttons_become_an_inline_keyboard_and_a_long_payload_a_short_key(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    long_payload = "아주 긴 버튼 값 " * 10  # more than 64 bytes
+    rasa.answers = lambda body: [
+        {
+            "text": "골라 주세요",
+            "buttons": [
+                {"title": "민원 신고", "payload": "민원 신고"},
+                {"title": "긴 것", "payload": long_payload},
+                {"title": "복지로", "url": "https://www.bokjiro.go.kr"},
+                {"title": "보건복지상담 129", "phone": "129"},
+            ],
+        }
+    ]
+    post(client, text_update(2, "안녕하세요"))
+    [sent] = api.sent()
+    assert sent["text"] == "골라 주세요\n보건복지상담 129: 129"
+    rows = json.loads(sent["reply_markup"])["inline_keyboard"]
+    assert rows[0] == [{"text": "민원 신고", "callback_data": "민원 신고"}]
+    key = rows[1][0]["callback_data"]
+    assert len(key.encode()) <= MAX_CALLBACK and key != long_payload
+    assert rows[2] == [{"text": "복지로", "url": "https://www.bokjiro.go.kr"}]
+
+    # Pressing the long one sends its whole payload to Rasa.
+    press = {
+        "update_id": 3,
+        "callback_query": {
+            "id": "cb1", "from": USER, "chat_instance": "ci", "data": key,
+            "message": {"message_id": 9, "date": 1764050000, "chat": CHAT, "text": "골라 주세요"},
+        },
+    }  # fmt: skip
+    post(client, press)
+    assert rasa.received[-1]["message"] == long_payload
+    assert ("answerCallbackQuery", {"callback_query_id": "cb1"}) in api.calls
+
+
+def test_a_place_and_a_photo_reach_rasa_as_metadata(client: TestClient, rasa: FakeRasa) -> None:
+    place = {
+        "update_id": 4,
+        "message": {"message_id": 4, "date": 1764050000, "chat": CHAT, "from": USER,
+                    "location": {"latitude": 36.8151, "longitude": 127.1139}},
+    }  # fmt: skip
+    post(client, place)
+    assert rasa.received[-1]["metadata"]["location"] == {"latitude": 36.8151, "longitude": 127.1139}
+    photo = {
+        "update_id": 5,
+        "message": {"message_id": 5, "date": 1764050000, "chat": CHAT, "from": USER, "caption": "여기예요",
+                    "photo": [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+                              {"file_id": "big", "file_unique_id": "b", "width": 1280, "height": 960}]},
+    }  # fmt: skip
+    post(client, photo)
+    assert rasa.received[-1]["message"] == "여기예요"
+    assert rasa.received[-1]["metadata"]["image_url"] == "telegram:big"
+
+
+def test_a_long_answer_is_split_within_telegrams_limit(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    rasa.answers = lambda body: [{"text": "민원 안내 문장이에요. " * 600}]  # about 7,800 characters
+    post(client, text_update(6, "길게"))
+    pieces = [m["text"] for m in api.sent()]
+    assert len(pieces) == 2 and all(len(p) <= 4096 for p in pieces)
+
+
+def test_the_webhook_refuses_a_wrong_secret_and_what_is_not_an_update(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    assert post(client, text_update(7, "안녕"), secret="wrong") == 403
+    response = client.post(
+        "/telegram/webhook", content=b"{broken", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert response.status_code == 400
+    for not_an_update in ({"foo": 1}, [], "text"):
+        assert post(client, not_an_update) == 400  # type: ignore[arg-type]
+    # An update without a message (a member status change, say) is accepted and answered by nobody: a 4xx
+    # would make Telegram deliver it again and again.
+    assert post(client, {"update_id": 8, "my_chat_member": None}) == 200
+    assert rasa.received == [] and api.sent() == []
