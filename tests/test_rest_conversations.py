@@ -1,18 +1,15 @@
 """Whole conversations through Rasa's REST channel, with the real model, action server and database.
 
-Starts `rasa run actions` and `rasa run --enable-api` on free ports with a fresh SQLite database, talks to
+Starts `rasa run actions` and `rasa run` on free ports with a fresh SQLite database (bot.stack), talks to
 the bot as a citizen would, and changes a ticket's status with the staff command line in between.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +19,12 @@ import pytest
 import yaml
 
 from bot.profile import load_profile
+from bot.stack import running_stack
 from bot.store.db import session_factory
-from bot.store.migrate import upgrade
 from bot.store.tickets import list_tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "minwon.tar.gz"
-RASA = Path(sys.executable).with_name("rasa")
-STARTUP_SECONDS = 240
 
 pytestmark = pytest.mark.model
 
@@ -51,25 +46,6 @@ QUESTIONS = [
     ("info", "contact", "건축과 전화번호 알려주세요"),
     ("info", "other", "시청 구내식당 메뉴 알 수 있어요?"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS} s")
 
 
 class Bot:
@@ -101,36 +77,8 @@ class Bot:
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     if not MODEL.is_file():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
-    folder = tmp_path_factory.mktemp("rest")
-    database_url = f"sqlite:///{folder / 'minwon.db'}"
-    upgrade(database_url)
-    actions_port, rasa_port = _free_port(), _free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"}})
-    )
-    env = {**os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false"}
-    logs = [open(folder / name, "wb") for name in ("actions.log", "rasa.log")]  # noqa: SIM115
-    actions = subprocess.Popen(
-        [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-        cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    rasa = subprocess.Popen(
-        [str(RASA), "run", "--model", str(MODEL), "--port", str(rasa_port), "--interface", "127.0.0.1",
-         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
-        cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        _wait(f"http://127.0.0.1:{actions_port}/health", actions, deadline)
-        _wait(f"http://127.0.0.1:{rasa_port}/", rasa, deadline)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", database_url, env)
-    finally:
-        for process in (rasa, actions):
-            process.terminate()
-            process.wait(timeout=30)
-        for log in logs:
-            log.close()
+    with running_stack(MODEL, tmp_path_factory.mktemp("rest")) as stack:
+        yield Bot(stack.rasa_url, stack.database_url, stack.env)
 
 
 def _texts(messages: list[dict[str, Any]]) -> list[str]:

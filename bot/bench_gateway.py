@@ -1,0 +1,198 @@
+"""Gateway benchmark: simulated citizens chat through the web chat socket, and straight to Rasa.
+
+Usage:
+    python -m bot.bench_gateway [--citizens 10] [--rounds 2] [--out docs/benchmarks/gateway.md]   (make bench)
+
+Starts the action server, Rasa and the gateway on free ports with a fresh database (bot.stack). Each
+citizen runs conversations drawn from a fixed mix (a complaint filed to the end, welfare and information
+questions, chit-chat), one message at a time, waiting for each answer. Phases alternate (Rasa directly, then
+the gateway, ROUNDS times) so that both see the same machine; the gateway's overhead is the ratio of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.client import connect
+
+from bot.settings import PROJECT_ROOT
+from bot.stack import running_stack
+
+__all__ = ["main"]
+
+CONVERSATIONS = {
+    "complaint": [
+        "서북구 쌍용동 사거리 가로등이 꺼졌어요",
+        "사진 없어요",
+        "번호 안 남길게요",
+        "접수해 주세요",
+    ],
+    "welfare": ["기초연금 신청 어떻게 해요?", "고마워요"],
+    "info": ["주민등록등본 어디서 떼요?", "자동차세 언제 내요"],
+    "chitchat": ["안녕하세요", "오늘 날씨 좋네요", "안녕히 계세요"],
+}
+MIX = ["complaint", "welfare", "welfare", "info", "info", "chitchat"]
+
+
+def _workload(citizens: int, per_citizen: int, seed: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    plans = []
+    for _ in range(citizens):
+        messages: list[str] = []
+        while len(messages) < per_citizen:
+            messages += CONVERSATIONS[rng.choice(MIX)]
+        plans.append(messages[:per_citizen])
+    return plans
+
+
+async def _direct(rasa_url: str, plans: list[list[str]], tag: str) -> list[float]:
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def citizen(i: int, messages: list[str]) -> list[float]:
+            times = []
+            for text in messages:
+                started = time.perf_counter()
+                response = await client.post(
+                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"bench:{tag}-{i}", "message": text}
+                )
+                response.raise_for_status()
+                times.append(time.perf_counter() - started)
+            return times
+
+        results = await asyncio.gather(*(citizen(i, plan) for i, plan in enumerate(plans)))
+    return [t for times in results for t in times]
+
+
+async def _gateway(gateway_url: str, plans: list[list[str]], tag: str) -> list[float]:
+    socket_url = gateway_url.replace("http://", "ws://") + "/web/ws"
+
+    async def citizen(i: int, messages: list[str]) -> list[float]:
+        times = []
+        async with connect(socket_url, max_size=2**22) as socket:
+            for text in messages:
+                started = time.perf_counter()
+                await socket.send(json.dumps({"sender": f"bench-{tag}-{i:04d}", "text": text}))
+                answer = json.loads(await socket.recv())
+                if answer.get("type") != "messages":
+                    raise RuntimeError(f"the gateway answered {answer}")
+                times.append(time.perf_counter() - started)
+        return times
+
+    results = await asyncio.gather(*(citizen(i, plan) for i, plan in enumerate(plans)))
+    return [t for times in results for t in times]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _row(name: str, latencies: list[float], seconds: float) -> dict[str, float | str]:
+    return {
+        "path": name, "messages": len(latencies), "per_second": len(latencies) / seconds,
+        "p50": _quantile(latencies, 0.50) * 1000, "p95": _quantile(latencies, 0.95) * 1000,
+        "p99": _quantile(latencies, 0.99) * 1000, "mean": statistics.mean(latencies) * 1000,
+    }  # fmt: skip
+
+
+def _machine() -> str:
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )  # fmt: skip
+    memory = next(
+        (int(line.split()[1]) // 1024**2 for line in Path("/proc/meminfo").read_text().splitlines()
+         if line.startswith("MemTotal")),
+        0,
+    )  # fmt: skip
+    return f"{os.cpu_count()} cores ({model}), {memory} GiB, {platform.system()} {platform.release()}"
+
+
+async def _run(rasa_url: str, gateway_url: str, citizens: int, per_citizen: int, rounds: int) -> list[dict]:
+    await _direct(rasa_url, _workload(2, 4, 0), "warmup")
+    await _gateway(gateway_url, _workload(2, 4, 0), "warmup")
+    direct: list[float] = []
+    gateway: list[float] = []
+    spent = {"direct": 0.0, "gateway": 0.0}
+    for r in range(rounds):
+        plans = _workload(citizens, per_citizen, seed=r + 1)
+        started = time.perf_counter()
+        direct += await _direct(rasa_url, plans, f"d{r}")
+        spent["direct"] += time.perf_counter() - started
+        started = time.perf_counter()
+        gateway += await _gateway(gateway_url, plans, f"g{r}")
+        spent["gateway"] += time.perf_counter() - started
+    return [_row("Rasa REST webhook, directly", direct, spent["direct"]),
+            _row("gateway (web chat socket → Rasa)", gateway, spent["gateway"])]  # fmt: skip
+
+
+def _report(rows: list[dict], citizens: int, per_citizen: int, rounds: int) -> str:
+    direct, gateway = rows
+    overhead = {q: gateway[q] / direct[q] - 1 for q in ("p50", "p95")}
+    lines = [
+        "# Gateway benchmark",
+        "",
+        f"`make bench` (python -m bot.bench_gateway), {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"on {_machine()}.",
+        "",
+        f"{citizens} concurrent citizens, {per_citizen} messages each, {rounds} rounds per path (the paths "
+        "alternate). Conversations: a complaint filed to the end, welfare and information questions with "
+        "links, chit-chat. Every message waits for its answer, which includes the custom actions (and, for "
+        "the gateway, storing both messages in SQLite).",
+        "",
+        "| path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['path']} | {row['messages']} | {row['per_second']:.1f} | {row['p50']:.0f} "
+            f"| {row['p95']:.0f} | {row['p99']:.0f} | {row['mean']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Gateway overhead: {overhead['p50']:+.1%} at p50, {overhead['p95']:+.1%} at p95 "
+        f"(target: under +10% at p95). p95 through the gateway: {gateway['p95']:.0f} ms "
+        "(target: under 300 ms at 10 concurrent conversations on 2 cores).",
+        "",
+        "The machines here are shared and noisy: compare the two rows of one run, not runs with each other.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run the benchmark and write the report."""
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_gateway", description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=8, help="messages per citizen and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "minwon.tar.gz")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks" / "gateway.md")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        running_stack(args.model, Path(folder), gateway=True) as stack,
+    ):
+        assert stack.gateway_url is not None
+        rows = asyncio.run(_run(stack.rasa_url, stack.gateway_url, args.citizens, args.messages, args.rounds))
+    report = _report(rows, args.citizens, args.messages, args.rounds)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Start the whole bot (action server, Rasa, optionally the gateway) on free ports, for tests and benchmarks.
+
+Usage:
+    with running_stack(model, folder, gateway=True) as stack:
+        stack.rasa_url, stack.gateway_url, stack.database_url
+Each process logs to FOLDER; the database is a fresh SQLite file there, migrated to head.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bot.settings import PROJECT_ROOT
+from bot.store.migrate import upgrade
+
+__all__ = ["Stack", "StackError", "free_port", "running_stack"]
+
+RASA = Path(sys.executable).with_name("rasa")
+
+
+class StackError(RuntimeError):
+    """A process of the stack stopped or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the running processes answer."""
+
+    rasa_url: str
+    gateway_url: str | None
+    database_url: str
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{' '.join(map(str, process.args))} exited with {process.returncode}")  # type: ignore[arg-type]
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == httpx.codes.OK:
+                return
+        time.sleep(0.5)
+    raise StackError(f"{url} did not answer in time")
+
+
+@contextlib.contextmanager
+def running_stack(
+    model: Path, folder: Path, *, gateway: bool = False, startup: float = 240
+) -> Iterator[Stack]:
+    """Run the action server and Rasa (and the gateway) until the block ends."""
+    database_url = f"sqlite:///{folder / 'minwon.db'}"
+    upgrade(database_url)
+    actions_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"}})
+    )
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}", "HOST": "127.0.0.1", "PORT": str(gateway_port),
+        "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
+    }  # fmt: skip
+    commands = {
+        "actions": [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "rasa": [str(RASA), "run", "--model", str(model), "--port", str(rasa_port),
+                 "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
+                 "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+    }  # fmt: skip
+    if gateway:
+        commands["gateway"] = [sys.executable, "-m", "bot"]
+    checks = {
+        "actions": f"http://127.0.0.1:{actions_port}/health",
+        "rasa": f"http://127.0.0.1:{rasa_port}/",
+        "gateway": f"http://127.0.0.1:{gateway_port}/healthz",
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs = []
+    try:
+        deadline = time.monotonic() + startup
+        for name, command in commands.items():
+            log = open(folder / f"{name}.log", "wb")  # noqa: SIM115
+            logs.append(log)
+            processes[name] = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+            if name == "gateway":  # the gateway's health needs Rasa up
+                _wait(checks["rasa"], processes["rasa"], deadline)
+        for name, process in processes.items():
+            _wait(checks[name], process, deadline)
+        yield Stack(
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            gateway_url=f"http://127.0.0.1:{gateway_port}" if gateway else None,
+            database_url=database_url,
+            env=env,
+        )
+    finally:
+        for process in reversed(processes.values()):
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
