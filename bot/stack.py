@@ -105,6 +105,8 @@ def running_stack(
                 _wait(checks["rasa"], processes["rasa"], deadline)
         for name, process in processes.items():
             _wait(checks[name], process, deadline)
+        # The Korean tokenizer starts its JVM on the first message: start it before anyone measures.
+        httpx.post(f"http://127.0.0.1:{rasa_port}/model/parse", json={"text": "안녕하세요"}, timeout=60)
         yield Stack(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             gateway_url=f"http://127.0.0.1:{gateway_port}" if gateway else None,

@@ -39,6 +39,8 @@ wait_for() {  # name url
 }
 wait_for "action server (:5055)" http://127.0.0.1:5055/health
 wait_for "Rasa (:5005)" http://127.0.0.1:5005/status?token="$RASA_TOKEN"
+# The Korean tokenizer starts its JVM on the first message: start it now, not while a citizen waits.
+curl -fsS -X POST "http://127.0.0.1:5005/model/parse?token=$RASA_TOKEN" -d '{"text": "안녕하세요"}' >/dev/null
 .venv/bin/python -m bot >logs/gateway.log 2>&1 &
 pids+=($!)
 wait_for "gateway (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/healthz"

@@ -123,7 +123,14 @@ def render(
     """
     text = "\n\n".join(m.text for m in messages if m.text)
     images = [m.image for m in messages if m.image]
-    links = [b for m in messages for b in m.buttons if "url" in b or "phone" in b]
+    links = list(
+        {
+            json.dumps(b, sort_keys=True): b
+            for m in messages
+            for b in m.buttons
+            if "url" in b or "phone" in b
+        }.values()
+    )
     replies = [b for m in messages for b in m.buttons if "payload" in b]
 
     outputs: list[dict[str, Any]] = [
@@ -259,7 +266,11 @@ class Kakao:
         if self.bot_ids and bot_id not in self.bot_ids:
             return JSONResponse({"error": "unknown bot"}, status_code=403)
 
-        earlier = await asyncio.to_thread(self._waiting, message.user_id)
+        # Answers that were late last time come first; their quick replies are stale, their links are not.
+        earlier = [
+            Outbound(text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image)
+            for m in await asyncio.to_thread(self._waiting, message.user_id)
+        ]
         task = asyncio.create_task(self.router.route(message))
         try:
             answers = await asyncio.wait_for(asyncio.shield(task), self.budget)

@@ -295,10 +295,22 @@ def test_a_late_answer_without_a_callback_comes_with_the_next_message(
     database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
 ) -> None:
     rasa.delay = 0.6
+    rasa.answers = lambda body: [
+        {
+            "text": f"받았어요: {body['message']}",
+            "buttons": [
+                {"title": "네", "payload": "네"},
+                {"title": "복지로", "url": "https://www.bokjiro.go.kr"},
+            ],
+        }
+    ]
     with gateway(database_url, rasa, kakao_budget=0.2) as client:
         first = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("기초연금 신청 방법"))
         assert first.json()["template"]["outputs"][0]["simpleText"]["text"] == PROFILE.messages["kakao_wait"]
         rasa.delay = 0
         second = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("네"))
-    texts = second.json()["template"]["outputs"][0]["simpleText"]["text"]
-    assert texts == "받았어요: 기초연금 신청 방법\n\n받았어요: 네"
+    template = second.json()["template"]
+    assert template["outputs"][0]["simpleText"]["text"] == "받았어요: 기초연금 신청 방법\n\n받았어요: 네"
+    # The links stay (once each); only the newest answer's quick replies are offered.
+    assert [b["label"] for b in template["outputs"][1]["textCard"]["buttons"]] == ["복지로"]
+    assert template["quickReplies"] == [{"label": "네", "action": "message", "messageText": "네"}]

@@ -187,3 +187,35 @@ def test_the_webhook_refuses_a_wrong_secret_and_what_is_not_an_update(
     # would make Telegram deliver it again and again.
     assert post(client, {"update_id": 8, "my_chat_member": None}) == 200
     assert rasa.received == [] and api.sent() == []
+
+
+def test_polling_mode_answers_what_get_updates_returns(database_url: str, rasa: FakeRasa) -> None:
+    import time
+
+    import httpx
+
+    class PollingApi(FakeBotApi):
+        """getUpdates returns one message once, then nothing."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.pending = [text_update(41, "기초연금 문의요")]
+
+        async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **kw: Any):
+            if url.endswith("/getUpdates"):
+                self.calls.append(("getUpdates", {}))
+                updates, self.pending = self.pending, []
+                return 200, json.dumps({"ok": True, "result": updates}).encode()
+            return await super().do_request(url, method, request_data, **kw)
+
+    api = PollingApi()
+    application = Application.builder().token(TOKEN).request(api).get_updates_request(api).build()
+    settings = Settings(database_url=database_url, rasa_url="http://rasa.test", telegram_token=TOKEN)
+    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(rasa)), application)
+    with TestClient(app) as client:
+        assert client.post("/telegram/webhook", json={}).status_code == 404  # no webhook in polling mode
+        deadline = time.monotonic() + 10
+        while not api.sent() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert api.sent() == [{"chat_id": "777", "text": "받았어요: 기초연금 문의요"}]
+    assert any(name == "deleteWebhook" for name, _ in api.calls)  # polling first clears any webhook
