@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections import OrderedDict
 from http import HTTPStatus
@@ -36,6 +37,7 @@ CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 MAX_CALLBACK = 64
 _REMEMBERED = 10_000  # update ids and long payloads kept in memory
+MAX_BODY = 1024 * 1024  # an update is a few kilobytes; a larger body is refused
 
 
 class _Bounded(OrderedDict[str, str]):
@@ -69,8 +71,11 @@ class Telegram:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return JSONResponse({"error": "forbidden"}, status_code=HTTPStatus.FORBIDDEN)
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": "too large"}, status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            data = await request.json()
+            data = json.loads(raw)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)

@@ -181,6 +181,12 @@ def test_the_webhook_refuses_a_wrong_secret_and_what_is_not_an_update(
         "/telegram/webhook", content=b"{broken", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
     )
     assert response.status_code == 400
+    huge = client.post(
+        "/telegram/webhook",
+        content=b" " * (1024 * 1024 + 1),
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+    )
+    assert huge.status_code == 413
     for not_an_update in ({"foo": 1}, [], "text"):
         assert post(client, not_an_update) == 400  # type: ignore[arg-type]
     # An update without a message (a member status change, say) is accepted and answered by nobody: a 4xx
@@ -219,3 +225,12 @@ def test_polling_mode_answers_what_get_updates_returns(database_url: str, rasa: 
             time.sleep(0.05)
     assert api.sent() == [{"chat_id": "777", "text": "받았어요: 기초연금 문의요"}]
     assert any(name == "deleteWebhook" for name, _ in api.calls)  # polling first clears any webhook
+
+
+def test_when_rasa_is_down_the_citizen_hears_so_with_the_phone_number(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    rasa.down = True
+    post(client, text_update(9, "쓰레기 신고요"))
+    [sent] = api.sent()
+    assert "1422-36" in sent["text"]

@@ -100,6 +100,12 @@ def test_the_gateway_can_push_to_an_open_page(database_url: str) -> None:
         assert socket.receive_json()["messages"][0]["text"] == "상담원이에요"
 
 
+def test_an_unknown_path_is_a_plain_404(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        assert client.post("/line/webhook", json={}).status_code == 404
+        assert client.get("/kakao/skill").status_code == 405
+
+
 def test_health_reports_rasa_and_the_database(database_url: str) -> None:
     with gateway(database_url, FakeRasa()) as client:
         assert client.get("/healthz").json() == {"rasa": True, "database": True}
