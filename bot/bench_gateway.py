@@ -1,7 +1,8 @@
 """Gateway benchmark: simulated citizens chat through the web chat socket, and straight to Rasa.
 
 Usage:
-    python -m bot.bench_gateway [--citizens 10] [--rounds 2] [--out docs/benchmarks/gateway.md]   (make bench)
+    python -m bot.bench_gateway [--citizens 1,10] [--rounds 3] [--out docs/benchmarks/gateway.md]
+    (make bench runs it)
 
 Starts the action server, Rasa and the gateway on free ports with a fresh database (bot.stack). Each
 citizen runs conversations drawn from a fixed mix (a complaint filed to the end, welfare and information
@@ -98,9 +99,10 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _row(name: str, latencies: list[float], seconds: float) -> dict[str, float | str]:
+def _row(name: str, citizens: int, latencies: list[float], seconds: float) -> dict[str, float | str]:
     return {
-        "path": name, "messages": len(latencies), "per_second": len(latencies) / seconds,
+        "path": name, "citizens": citizens, "messages": len(latencies),
+        "per_second": len(latencies) / seconds,
         "p50": _quantile(latencies, 0.50) * 1000, "p95": _quantile(latencies, 0.95) * 1000,
         "p99": _quantile(latencies, 0.99) * 1000, "mean": statistics.mean(latencies) * 1000,
     }  # fmt: skip
@@ -120,53 +122,61 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {memory} GiB, {platform.system()} {platform.release()}"
 
 
-async def _run(rasa_url: str, gateway_url: str, citizens: int, per_citizen: int, rounds: int) -> list[dict]:
+async def _run(
+    rasa_url: str, gateway_url: str, levels: list[int], per_citizen: int, rounds: int
+) -> list[dict]:
     await _direct(rasa_url, _workload(2, 4, 0), "warmup")
     await _gateway(gateway_url, _workload(2, 4, 0), "warmup")
-    direct: list[float] = []
-    gateway: list[float] = []
-    spent = {"direct": 0.0, "gateway": 0.0}
-    for r in range(rounds):
-        plans = _workload(citizens, per_citizen, seed=r + 1)
-        started = time.perf_counter()
-        direct += await _direct(rasa_url, plans, f"d{r}")
-        spent["direct"] += time.perf_counter() - started
-        started = time.perf_counter()
-        gateway += await _gateway(gateway_url, plans, f"g{r}")
-        spent["gateway"] += time.perf_counter() - started
-    return [_row("Rasa REST webhook, directly", direct, spent["direct"]),
-            _row("gateway (web chat socket → Rasa)", gateway, spent["gateway"])]  # fmt: skip
+    rows = []
+    for citizens in levels:
+        direct: list[float] = []
+        gateway: list[float] = []
+        spent = {"direct": 0.0, "gateway": 0.0}
+        for r in range(rounds):
+            plans = _workload(citizens, per_citizen, seed=r + 1)
+            tag = f"{citizens}-{r}"
+            started = time.perf_counter()
+            direct += await _direct(rasa_url, plans, f"d{tag}")
+            spent["direct"] += time.perf_counter() - started
+            started = time.perf_counter()
+            gateway += await _gateway(gateway_url, plans, f"g{tag}")
+            spent["gateway"] += time.perf_counter() - started
+        rows.append(_row("Rasa REST webhook, directly", citizens, direct, spent["direct"]))
+        rows.append(_row("gateway (web chat socket → Rasa)", citizens, gateway, spent["gateway"]))
+    return rows
 
 
-def _report(rows: list[dict], citizens: int, per_citizen: int, rounds: int) -> str:
-    direct, gateway = rows
-    overhead = {q: gateway[q] / direct[q] - 1 for q in ("p50", "p95")}
+def _report(rows: list[dict], per_citizen: int, rounds: int) -> str:
     lines = [
         "# Gateway benchmark",
         "",
         f"`make bench` (python -m bot.bench_gateway), {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"on {_machine()}.",
         "",
-        f"{citizens} concurrent citizens, {per_citizen} messages each, {rounds} rounds per path (the paths "
-        "alternate). Conversations: a complaint filed to the end, welfare and information questions with "
-        "links, chit-chat. Every message waits for its answer, which includes the custom actions (and, for "
-        "the gateway, storing both messages in SQLite).",
+        f"Concurrent citizens, {per_citizen} messages each, {rounds} rounds per path (the paths alternate). "
+        "Conversations: a complaint filed to the end, welfare and information questions with links, "
+        "chit-chat. Every message waits for its answer, which includes the custom actions (and, for the "
+        "gateway, storing both messages in SQLite).",
         "",
-        "| path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| citizens | path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
-            f"| {row['path']} | {row['messages']} | {row['per_second']:.1f} | {row['p50']:.0f} "
-            f"| {row['p95']:.0f} | {row['p99']:.0f} | {row['mean']:.0f} |"
+            f"| {row['citizens']} | {row['path']} | {row['messages']} | {row['per_second']:.1f} "
+            f"| {row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | {row['mean']:.0f} |"
+        )
+    lines.append("")
+    for direct, gateway in zip(rows[::2], rows[1::2]):
+        overhead = {q: gateway[q] / direct[q] - 1 for q in ("p50", "p95")}
+        lines.append(
+            f"- {direct['citizens']} citizens: gateway overhead {overhead['p50']:+.1%} at p50, "
+            f"{overhead['p95']:+.1%} at p95 (target under +10%); p95 through the gateway "
+            f"{gateway['p95']:.0f} ms (target at 10 citizens: under 300 ms)."
         )
     lines += [
         "",
-        f"Gateway overhead: {overhead['p50']:+.1%} at p50, {overhead['p95']:+.1%} at p95 "
-        f"(target: under +10% at p95). p95 through the gateway: {gateway['p95']:.0f} ms "
-        "(target: under 300 ms at 10 concurrent conversations on 2 cores).",
-        "",
-        "The machines here are shared and noisy: compare the two rows of one run, not runs with each other.",
+        "The machines here are shared and noisy: compare the rows of one run, not runs with each other.",
         "",
     ]
     return "\n".join(lines)
@@ -175,9 +185,9 @@ def _report(rows: list[dict], citizens: int, per_citizen: int, rounds: int) -> s
 def main() -> int:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(prog="python -m bot.bench_gateway", description=__doc__.splitlines()[0])
-    parser.add_argument("--citizens", type=int, default=10)
+    parser.add_argument("--citizens", default="1,10", help="concurrency levels, comma-separated")
     parser.add_argument("--messages", type=int, default=8, help="messages per citizen and round")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "minwon.tar.gz")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks" / "gateway.md")
     args = parser.parse_args()
@@ -186,8 +196,9 @@ def main() -> int:
         running_stack(args.model, Path(folder), gateway=True) as stack,
     ):
         assert stack.gateway_url is not None
-        rows = asyncio.run(_run(stack.rasa_url, stack.gateway_url, args.citizens, args.messages, args.rounds))
-    report = _report(rows, args.citizens, args.messages, args.rounds)
+        levels = [int(n) for n in args.citizens.split(",")]
+        rows = asyncio.run(_run(stack.rasa_url, stack.gateway_url, levels, args.messages, args.rounds))
+    report = _report(rows, args.messages, args.rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
