@@ -21,14 +21,18 @@ import platform
 import random
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx
+import uvicorn
 from websockets.client import connect
 
-from bot.settings import PROJECT_ROOT
-from bot.stack import running_stack
+from bot.gateway import create_app
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import free_port, running_stack
+from bot.store.migrate import upgrade
 
 __all__ = ["main"]
 
@@ -94,6 +98,36 @@ async def _gateway(gateway_url: str, plans: list[list[str]], tag: str) -> list[f
     return [t for times in results for t in times]
 
 
+async def _echo_rasa(request: httpx.Request) -> httpx.Response:
+    """A Rasa that answers at once, so that only the gateway's own work is timed."""
+    body = json.loads(request.content)
+    return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": body["message"]}])
+
+
+def _gateway_alone(folder: Path, messages: int = 300) -> list[float]:
+    """Time messages through the gateway in this process with an instant Rasa: the gateway's own cost."""
+    database_url = f"sqlite:///{folder / 'alone.db'}"
+    upgrade(database_url)
+    port = free_port()
+    app = create_app(
+        Settings(database_url=database_url, rasa_url="http://rasa.bench"),
+        httpx.AsyncClient(transport=httpx.MockTransport(_echo_rasa)),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        plan = [_workload(1, messages, seed=0)[0]]
+        return asyncio.run(_gateway(f"http://127.0.0.1:{port}", plan, "alone"))[20:]  # after warm-up
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -146,7 +180,7 @@ async def _run(
     return rows
 
 
-def _report(rows: list[dict], per_citizen: int, rounds: int) -> str:
+def _report(rows: list[dict], alone: list[float], per_citizen: int, rounds: int) -> str:
     lines = [
         "# Gateway benchmark",
         "",
@@ -175,6 +209,8 @@ def _report(rows: list[dict], per_citizen: int, rounds: int) -> str:
             f"{gateway['p95']:.0f} ms (target at 10 citizens: under 300 ms)."
         )
     lines += [
+        f"- The gateway's own work per message (one citizen, an instant fake Rasa, in one process): "
+        f"p50 {_quantile(alone, 0.5) * 1000:.1f} ms, p95 {_quantile(alone, 0.95) * 1000:.1f} ms.",
         "",
         "The machines here are shared and noisy: compare the rows of one run, not runs with each other.",
         "",
@@ -198,7 +234,9 @@ def main() -> int:
         assert stack.gateway_url is not None
         levels = [int(n) for n in args.citizens.split(",")]
         rows = asyncio.run(_run(stack.rasa_url, stack.gateway_url, levels, args.messages, args.rounds))
-    report = _report(rows, args.messages, args.rounds)
+    with tempfile.TemporaryDirectory() as folder:
+        alone = _gateway_alone(Path(folder))
+    report = _report(rows, alone, args.messages, args.rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
