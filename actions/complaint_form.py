@@ -36,8 +36,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import conversation_of, message_metadata, phrase, profile, sessions
-from bot.nlu.taxonomy import CATEGORIES
+from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
+from bot.profile import squash
 from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket
 
 __all__ = [
@@ -97,15 +98,11 @@ _FREE_TEXT = ("complaint_location", "complaint_description")
 _PREVIEW = 80
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
 def _short_command(text: str, intent: str, confidence: float, pattern: re.Pattern[str], longest: int) -> bool:
     # A complaint sentence that happens to contain the word is an answer, not a command.
     if intent == "complaint" and confidence >= _CATEGORY_CONFIDENCE:
         return False
-    squashed = _squash(text)
+    squashed = squash(text)
     return len(squashed) <= longest and bool(pattern.search(squashed))
 
 
@@ -143,15 +140,11 @@ def _intent(tracker: Tracker) -> tuple[str, float]:
 
 def _complaint_category(tracker: Tracker, minimum: float) -> str | None:
     """Return the complaint category the response selector chose for the latest message, if sure enough."""
-    selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
-    ranking = selector.get("ranking") or []
-    if not ranking:
+    ranked = ranked_categories(tracker.latest_message)
+    if not ranked:
         return None
-    best = ranking[0]
-    key = str(best.get("intent_response_key") or "")
-    if not key.startswith("complaint/") or float(best.get("confidence") or 0.0) < minimum:
-        return None
-    return key.split("/", 1)[1]
+    intent, category, confidence = ranked[0]
+    return category if intent == "complaint" and confidence >= minimum else None
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -244,7 +237,7 @@ class ValidateComplaintForm(FormValidationAction):
         text = self._text(tracker)
         city = profile()
         if self._activating(tracker):
-            if _squash(text) == _squash(city.label("complaint")):
+            if city.names_intent("complaint", text):
                 return {}
             category = _complaint_category(tracker, _CATEGORY_CONFIDENCE)
             return {"complaint_category": category} if category else {}
@@ -284,12 +277,12 @@ class ValidateComplaintForm(FormValidationAction):
         text = self._text(tracker)
         if self._telling(tracker, "complaint_description"):
             # "민원 신고" or "신고할게요" say nothing about the problem; a sentence about it does.
-            if tracker.get_slot("complaint_category") and len(_squash(text)) >= 10:
+            if tracker.get_slot("complaint_category") and len(squash(text)) >= 10:
                 return {"complaint_description": text}
         if not self._asked(tracker, "complaint_description"):
             return {}
         intent, confidence = _intent(tracker)
-        if len(_squash(text)) < 10 and intent in ("affirm", "deny") and confidence >= _CATEGORY_CONFIDENCE:
+        if len(squash(text)) < 10 and intent in ("affirm", "deny") and confidence >= _CATEGORY_CONFIDENCE:
             # "네", "사진 없어요": an answer to another question, not what happened.
             return {"complaint_description": None}
         return {"complaint_description": text}
@@ -307,8 +300,8 @@ class ValidateComplaintForm(FormValidationAction):
         url = _URL.search(text)
         if url:
             return {"complaint_photo": url.group(0)}
-        said_no = _intent(tracker)[0] == "deny" and not _FIX.search(_squash(text))
-        if _NO_PHOTO.search(_squash(text)) or said_no:
+        said_no = _intent(tracker)[0] == "deny" and not _FIX.search(squash(text))
+        if _NO_PHOTO.search(squash(text)) or said_no:
             return {"complaint_photo": NO_PHOTO}
         return {"complaint_photo": None}
 
@@ -318,7 +311,7 @@ class ValidateComplaintForm(FormValidationAction):
         """Read yes or no to the consent question; a phone number alone is not consent."""
         if not self._asked(tracker, "complaint_contact_consent"):
             return {}
-        text = _squash(self._text(tracker))
+        text = squash(self._text(tracker))
         intent, _ = _intent(tracker)
         if normalise_phone(text):
             return {"complaint_contact_consent": None}
@@ -339,7 +332,7 @@ class ValidateComplaintForm(FormValidationAction):
         phone = normalise_phone(text)
         if phone:
             return {"complaint_contact_phone": phone}
-        if _REFUSE.search(_squash(text)) or _intent(tracker)[0] == "deny":
+        if _REFUSE.search(squash(text)) or _intent(tracker)[0] == "deny":
             return {"complaint_contact_consent": False, "complaint_contact_phone": None}
         return {"complaint_contact_phone": None}
 
@@ -357,7 +350,7 @@ class ValidateComplaintForm(FormValidationAction):
         """Read the answer to the summary: file it, or change something (naming it or not)."""
         if not self._asked(tracker, "complaint_confirm"):
             return {}
-        text = _squash(self._text(tracker))
+        text = squash(self._text(tracker))
         intent, _ = _intent(tracker)
         if _named_field(text) or _FIX.search(text) or intent == "deny":
             return {"complaint_confirm": FIX}
@@ -382,7 +375,7 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keep the place with its 읍·면·동 and any shared coordinates."""
         place = str(value or "").strip()
-        if len(_squash(place)) < 2:
+        if len(squash(place)) < 2:
             dispatcher.utter_message(response="utter_location_too_short")
             return {"complaint_location": None}
         shared = message_metadata(tracker).get("location")
@@ -403,7 +396,7 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keep the description up to the stored limit, personal data masked; say what was changed."""
         description = str(value or "").strip()
-        if len(_squash(description)) < 4:
+        if len(squash(description)) < 4:
             dispatcher.utter_message(response="utter_description_too_short")
             return {"complaint_description": None}
         description, found = mask_personal_data(description)
@@ -462,7 +455,7 @@ class ValidateComplaintForm(FormValidationAction):
 
 
 def _named_field(text: str) -> str | None:
-    squashed = _squash(text)
+    squashed = squash(text)
     return next((slot for slot, (words, _) in _FIELDS.items() if any(w in squashed for w in words)), None)
 
 
@@ -478,12 +471,7 @@ class ActionAskComplaintCategory(Action):
     ) -> list[EventType]:
         """Send utter_which_category with buttons, best guess first and "other" last."""
         city = profile()
-        selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
-        ranked = [
-            key.split("/", 1)[1]
-            for key in (str(r.get("intent_response_key") or "") for r in selector.get("ranking") or [])
-            if key.startswith("complaint/")
-        ]
+        ranked = [c for intent, c, _ in ranked_categories(tracker.latest_message) if intent == "complaint"]
         order = [c for c in ranked if c in CATEGORIES["complaint"]] + list(CATEGORIES["complaint"])
         chosen = [c for c in dict.fromkeys(order) if c != "other"][:9] + ["other"]
         buttons = [

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import profile
-from bot.nlu.taxonomy import CATEGORIES
+from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 
 __all__ = ["ActionAnswerWithLinks"]
 
@@ -36,8 +34,7 @@ class ActionAnswerWithLinks(Action):
         if intent not in ("welfare", "info"):
             intent = "info"
         category = self._topic(tracker, intent)
-        text = re.sub(r"\s+", "", str(message.get("text") or ""))
-        if category is None or text == re.sub(r"\s+", "", city.label(intent)):
+        if category is None or city.names_intent(intent, str(message.get("text") or "")):
             titles = [city.label(intent, c) for c in CATEGORIES[intent]]
             dispatcher.utter_message(
                 response=_WHICH_TOPIC[intent], buttons=[{"title": t, "payload": t} for t in titles]
@@ -55,12 +52,9 @@ class ActionAnswerWithLinks(Action):
     @staticmethod
     def _topic(tracker: Tracker, intent: str) -> str | None:
         """Return the best category of INTENT for the latest message, if the selector is sure enough."""
-        selector = (tracker.latest_message.get("response_selector") or {}).get("default") or {}
-        for ranked in selector.get("ranking") or []:
-            key = str(ranked.get("intent_response_key") or "")
-            if key.startswith(f"{intent}/"):
-                if float(ranked.get("confidence") or 0.0) < _TOPIC_CONFIDENCE:
+        for ranked_intent, category, confidence in ranked_categories(tracker.latest_message):
+            if ranked_intent == intent:
+                if confidence < _TOPIC_CONFIDENCE:
                     return None
-                category = key.split("/", 1)[1]
                 return category if category in CATEGORIES[intent] else None
         return None

@@ -102,11 +102,15 @@ class CityProfile:
             return self.category_labels[intent][category]
         return self.intent_labels.get(intent, intent)
 
+    def names_intent(self, intent: str, text: str) -> bool:
+        """Return whether TEXT is only the short name of INTENT (a menu button), saying nothing more."""
+        return squash(text) == squash(self.label(intent))
+
     def category_of_label(self, intent: str, text: str) -> str | None:
         """Return the category of INTENT whose short name TEXT is (a pressed button), or None."""
-        wanted = _squash(text)
+        wanted = squash(text)
         return next(
-            (c for c, name in self.category_labels.get(intent, {}).items() if _squash(name) == wanted), None
+            (c for c, name in self.category_labels.get(intent, {}).items() if squash(name) == wanted), None
         )
 
     def department(self, intent: str, category: str) -> Department:
@@ -123,11 +127,12 @@ class CityProfile:
 
     def district_of(self, text: str) -> str | None:
         """Return the 읍·면·동 that TEXT mentions, else its 구, else None."""
-        squashed = _squash(text)
+        squashed = squash(text)
         return next((name for name in self.place_names if name in squashed), None)
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Return TEXT without any whitespace (how buttons and names are compared)."""
     return re.sub(r"\s+", "", text or "")
 
 

@@ -36,7 +36,7 @@ class Router:
 
     async def route(self, message: Inbound) -> list[Outbound]:
         """Store MESSAGE, get the bot's answers, store them, and return them."""
-        message_id = await self._store(
+        message_id = await self.store(
             lambda s: record_message(
                 s, channel=message.channel, sender=message.user_id, direction="in", text=message.text,
                 data={k: v for k, v in message.metadata().items() if k != "channel"}
@@ -57,11 +57,15 @@ class Router:
             if message_id is not None:
                 mark_answered(session, message_id=message_id)
 
-        await self._store(save_answers)
+        await self.store(save_answers)
         return answers
 
-    async def _store(self, work: Callable[[Session], T]) -> T | None:
-        """Run WORK in a transaction in a thread; a database outage is logged, not passed to the citizen."""
+    async def store(self, work: Callable[[Session], T]) -> T | None:
+        """Run WORK in a transaction in a thread; return its result, or None (logged) if the database failed.
+
+        Channels use it too, so that no database work blocks the event loop and an outage never reaches
+        the citizen.
+        """
 
         def run() -> T:
             with self.sessions.begin() as session:
@@ -70,5 +74,5 @@ class Router:
         try:
             return await asyncio.to_thread(run)
         except SQLAlchemyError as exc:
-            logger.error("storing a message failed: %s", type(exc).__name__)
+            logger.error("a database transaction failed: %s", type(exc).__name__)
             return None

@@ -19,7 +19,6 @@ import re
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -217,7 +216,7 @@ class Kakao:
         self.secret, self.bot_ids, self.budget = secret, bot_ids, budget
         self.texts = router.profile.messages
 
-    def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
+    async def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
         response, overflow = render(
             messages,
             links_title=self.texts["kakao_links"],
@@ -225,25 +224,21 @@ class Kakao:
             photo=self.texts["photo"],
         )
         if overflow:
-            self._keep(user_id, overflow)
+            await self._keep(user_id, overflow)
         return response
 
-    def _keep(self, user_id: str, messages: list[Outbound]) -> None:
-        try:
-            with self.router.sessions.begin() as session:
-                queue_outbox(
-                    session, channel=CHANNEL, sender=user_id, messages=[m.as_json() for m in messages]
-                )
-        except SQLAlchemyError as exc:
-            logger.error("keeping a late Kakao answer failed: %s", type(exc).__name__)
+    async def _keep(self, user_id: str, messages: list[Outbound]) -> None:
+        """Keep MESSAGES in the outbox for the citizen's next message."""
+        payload = [m.as_json() for m in messages]
+        await self.router.store(lambda s: queue_outbox(s, channel=CHANNEL, sender=user_id, messages=payload))
 
-    def _waiting(self, user_id: str) -> list[Outbound]:
-        try:
-            with self.router.sessions.begin() as session:
-                return [Outbound.from_json(m) for m in take_outbox(session, channel=CHANNEL, sender=user_id)]
-        except SQLAlchemyError as exc:
-            logger.error("reading the Kakao outbox failed: %s", type(exc).__name__)
-            return []
+    async def _waiting(self, user_id: str) -> list[Outbound]:
+        """Take what waits in the outbox; its quick replies are stale by now, its links are not."""
+        waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=user_id)) or []
+        return [
+            Outbound(text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image)
+            for m in map(Outbound.from_json, waiting)
+        ]
 
     def _authorised(self, request: Request) -> bool:
         given = request.headers.get("x-kakao-skill-secret") or request.query_params.get("secret") or ""
@@ -261,27 +256,24 @@ class Kakao:
             message = parse(body)
         except (KakaoError, ValueError) as exc:
             logger.warning("refused a Kakao request: %s", exc)
-            return JSONResponse(self._render([Outbound(text=self.texts["bad_request"])], ""))
+            return JSONResponse(await self._render([Outbound(text=self.texts["bad_request"])], ""))
         bot_id = (body.get("bot") or {}).get("id") if isinstance(body.get("bot"), dict) else None
         if self.bot_ids and bot_id not in self.bot_ids:
             return JSONResponse({"error": "unknown bot"}, status_code=403)
 
-        # Answers that were late last time come first; their quick replies are stale, their links are not.
-        earlier = [
-            Outbound(text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image)
-            for m in await asyncio.to_thread(self._waiting, message.user_id)
-        ]
+        # Answers that were late last time come first.
+        earlier = await self._waiting(message.user_id)
         task = asyncio.create_task(self.router.route(message))
         try:
             answers = await asyncio.wait_for(asyncio.shield(task), self.budget)
         except asyncio.TimeoutError:
-            return self._late(task, message, earlier, body["userRequest"].get("callbackUrl"))
+            return await self._late(task, message, earlier, body["userRequest"].get("callbackUrl"))
         except Exception as exc:  # a Kakao user never gets an HTTP error
             logger.exception("routing a Kakao message failed: %s", type(exc).__name__)
             answers = [Outbound(text=self.texts["rasa_down"])]
-        return JSONResponse(self._render(earlier + answers, message.user_id))
+        return JSONResponse(await self._render(earlier + answers, message.user_id))
 
-    def _late(
+    async def _late(
         self, task: asyncio.Task[list[Outbound]], message: Inbound, earlier: list[Outbound], callback: Any
     ) -> Response:
         """Answer at once; deliver the real answer through the callback URL or with the next message."""
@@ -292,7 +284,7 @@ class Kakao:
                 background=BackgroundTask(self._call_back, task, message, earlier, callback),
             )
         return JSONResponse(
-            self._render(earlier + [wait], message.user_id),
+            await self._render(earlier + [wait], message.user_id),
             background=BackgroundTask(self._keep_when_done, task, message),
         )
 
@@ -302,14 +294,14 @@ class Kakao:
         answers = await task
         try:
             response = await self.client.post(
-                url, json=self._render(earlier + answers, message.user_id), timeout=10
+                url, json=await self._render(earlier + answers, message.user_id), timeout=10
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:
             logger.warning(
                 "the Kakao callback failed (%s); the answer waits for the next message", type(exc).__name__
             )
-            await asyncio.to_thread(self._keep, message.user_id, earlier + answers)
+            await self._keep(message.user_id, earlier + answers)
 
     async def _keep_when_done(self, task: asyncio.Task[list[Outbound]], message: Inbound) -> None:
-        await asyncio.to_thread(self._keep, message.user_id, await task)
+        await self._keep(message.user_id, await task)

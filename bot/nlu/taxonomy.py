@@ -6,6 +6,7 @@ from typing import Any
 
 __all__ = [
     "CATEGORIES", "INTENTS", "SERVICE_INTENTS", "best_category", "category_ranking", "interpret", "is_valid",
+    "ranked_categories",
 ]  # fmt: skip
 
 # Service intents and their categories. Evaluation, the console and retraining depend on these names.
@@ -39,10 +40,20 @@ def is_valid(intent: str, category: str | None) -> bool:
     return intent in INTENTS and category is None
 
 
+def ranked_categories(parse_data: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """Return the response selector's (intent, category, confidence) for a parse result, best first."""
+    selector = (parse_data.get("response_selector") or {}).get("default") or {}
+    ranked = []
+    for entry in selector.get("ranking") or []:
+        intent, _, category = str(entry.get("intent_response_key") or "").partition("/")
+        if category:
+            ranked.append((intent, category, float(entry.get("confidence") or 0.0)))
+    return ranked
+
+
 def category_ranking(parse_data: dict[str, Any]) -> list[str]:
     """Return the response selector's retrieval keys ("complaint/streetlight"), best first."""
-    selector = (parse_data.get("response_selector") or {}).get("default") or {}
-    return [r.get("intent_response_key") or "" for r in selector.get("ranking", [])]
+    return [f"{intent}/{category}" for intent, category, _ in ranked_categories(parse_data)]
 
 
 def best_category(parse_data: dict[str, Any], intent: str) -> str | None:
