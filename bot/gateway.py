@@ -6,11 +6,15 @@ Routes:
     POST /telegram/webhook  Telegram updates (only when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set;
                         with the token alone the gateway polls Telegram instead)
     GET  /healthz       whether Rasa and the database answer (200, or 503 with which one failed)
+    GET  /agent         the agent console, with its API under /agent/api/ and WS /agent/ws
+                        (bot/handoff/console.py)
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +31,8 @@ from telegram.ext import Application
 from bot.channels.kakao import Kakao
 from bot.channels.telegram import Telegram
 from bot.channels.web import WebChat
+from bot.handoff.console import Console
+from bot.handoff.desk import Desk
 from bot.profile import load_profile
 from bot.rasa import RasaClient
 from bot.router import Router
@@ -55,6 +61,10 @@ def create_app(
     rasa = RasaClient(http, settings.rasa_url, settings.rasa_token)
     router = Router(rasa, session_factory(settings.database_url), profile)
     web = WebChat(router)
+    desk = Desk(
+        router, callback_after=dt.timedelta(seconds=settings.handoff_callback_after), grace=settings.agent_grace
+    )
+    console = Console(router, desk, secure_cookie=settings.agent_cookie_secure)
 
     async def healthz(request: Request) -> Response:
         database = True
@@ -70,6 +80,7 @@ def create_app(
         Route("/", web.page),
         WebSocketRoute("/web/ws", web.socket),
         Route("/healthz", healthz),
+        *console.routes(),
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(
@@ -98,7 +109,9 @@ def create_app(
                 await telegram.application.updater.start_polling()
             channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
+        sweeps = asyncio.create_task(desk.run_sweeps())
         yield
+        sweeps.cancel()
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:
                 await telegram.application.updater.stop()
@@ -110,5 +123,6 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.router = router
     app.state.web = web
+    app.state.desk = desk
     app.state.telegram = telegram
     return app

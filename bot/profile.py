@@ -74,6 +74,26 @@ class BusinessHours:
         local = moment.astimezone(zone)
         return local.weekday() in self.days and self.open <= local.time() < self.close
 
+    def next_open(self, moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+        """Return when people are next at work after MOMENT (aware), in ZONE (MOMENT if they are now)."""
+        local = moment.astimezone(zone)
+        for days in range(8):
+            day = local.date() + dt.timedelta(days=days)
+            start = dt.datetime.combine(day, self.open, tzinfo=zone)
+            end = dt.datetime.combine(day, self.close, tzinfo=zone)
+            if day.weekday() in self.days and local < end:
+                return max(start, local)
+        raise ValueError("business hours name no working day")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Who answers callback requests, the emergency numbers, and the agents' saved replies."""
+
+    callback_department: str
+    emergency: tuple[dict[str, str], ...]
+    templates: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class CityProfile:
@@ -93,6 +113,7 @@ class CityProfile:
     answer_links: dict[str, dict[str, tuple[str, ...]]]
     status_labels: dict[str, str]
     messages: dict[str, str]
+    handoff: HandoffSettings
     intent_labels: dict[str, str]
     category_labels: dict[str, dict[str, str]]
 
@@ -176,6 +197,11 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         },
         status_labels=dict(raw["status_labels"]),
         messages={k: str(v).replace("{phone}", str(raw["phone"])) for k, v in raw["messages"].items()},
+        handoff=HandoffSettings(
+            callback_department=raw["handoff"]["callback_department"],
+            emergency=tuple({"title": str(e["title"]), "phone": str(e["phone"])} for e in raw["handoff"]["emergency"]),
+            templates=tuple(str(t) for t in raw["handoff"].get("templates", [])),
+        ),
         intent_labels=dict(labels["intents"]),
         category_labels={k: dict(v) for k, v in labels["categories"].items()},
     )
@@ -199,6 +225,8 @@ def _check(profile: CityProfile) -> None:
             problems += [
                 f"answers.{intent}.{category}: unknown link {k!r}" for k in links if k not in profile.links
             ]
+    if profile.handoff.callback_department not in profile.departments:
+        problems.append(f"handoff.callback_department: no department {profile.handoff.callback_department!r}")
     for key, link in profile.links.items():
         if bool(link.url) == bool(link.phone):
             problems.append(f"quick_links.{key}: give either url or phone")

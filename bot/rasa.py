@@ -1,4 +1,5 @@
-"""The gateway's Rasa client: the REST webhook for messages, the HTTP API for health (and, later, resume).
+"""The gateway's Rasa client: the REST webhook for messages; the HTTP API (--enable-api, the auth token) for
+health, pausing and resuming a conversation (handoff) and reading what the bot understood.
 
 Errors:
     RasaUnavailable    Rasa did not answer (refused, timed out, or answered with an error status).
@@ -7,6 +8,7 @@ Errors:
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 from typing import Any
 
 import httpx
@@ -30,8 +32,8 @@ class RasaClient:
         self._base = base_url.rstrip("/")
         self._token = token
 
-    async def send(self, message: Inbound) -> list[Outbound]:
-        """Send MESSAGE to the REST channel; return the bot's answers."""
+    async def send(self, message: Inbound) -> tuple[list[Outbound], list[dict[str, Any]]]:
+        """Send MESSAGE to the REST channel; return the bot's answers and its custom messages (signals)."""
         body = {
             "sender": message.conversation_id,
             "message": message.message_text(),
@@ -46,13 +48,44 @@ class RasaClient:
             raise RasaUnavailable(type(exc).__name__) from exc
         if not isinstance(answers, list):
             raise RasaUnavailable("unexpected answer")
-        return from_rasa([a for a in answers if isinstance(a, dict)])
+        answers = [a for a in answers if isinstance(a, dict)]
+        signals = [a["custom"] for a in answers if isinstance(a.get("custom"), dict)]
+        return from_rasa(answers), signals
+
+    async def add_event(self, conversation_id: str, event: str) -> None:
+        """Append EVENT ("pause" or "resume") to a conversation's tracker; raise RasaUnavailable on failure."""
+        try:
+            response = await self._client.post(
+                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
+                params=self._auth(), json={"event": event},
+            )  # fmt: skip
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            logger.warning("Rasa did not take a %s event: %s", event, type(exc).__name__)
+            raise RasaUnavailable(type(exc).__name__) from exc
+
+    async def user_events(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Return the conversation's user events (text and what the NLU made of it); empty if Rasa is down."""
+        try:
+            response = await self._client.get(
+                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker",
+                params={**self._auth(), "include_events": "ALL"},
+            )
+            response.raise_for_status()
+            events = response.json().get("events") or []
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            logger.info("could not read a tracker: %s", type(exc).__name__)
+            return []
+        return [e for e in events if isinstance(e, dict) and e.get("event") == "user"]
+
+    def _auth(self) -> dict[str, str]:
+        return {"token": self._token} if self._token else {}
 
     async def healthy(self) -> bool:
         """Return whether Rasa answers its status route (which also shows that a model is loaded)."""
         try:
             response = await self._client.get(
-                f"{self._base}/status", params={"token": self._token} if self._token else None
+                f"{self._base}/status", params=self._auth()
             )
         except httpx.HTTPError:
             return False

@@ -38,6 +38,11 @@ class Settings:
     kakao_budget: float = 3.5
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
+    # Handoff: offer a callback ticket after this long in the queue (seconds); an agent whose console is
+    # gone this long (seconds) gives their chats back to the queue; console cookies only over HTTPS.
+    handoff_callback_after: float = 600.0
+    agent_grace: float = 30.0
+    agent_cookie_secure: bool = False
 
     def check_channels(self) -> None:
         """Raise SettingsError for a channel that is switched on with a missing or placeholder secret."""
@@ -76,6 +81,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),
             telegram_token=env.get("TELEGRAM_TOKEN", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            handoff_callback_after=float(env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after),
+            agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
+            agent_cookie_secure=env.get("AGENT_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )
     except ValueError as exc:
         raise SettingsError(f"a number setting is not a number: {exc}") from exc

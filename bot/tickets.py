@@ -6,7 +6,8 @@ Usage:
     python -m bot.tickets update 2026-000123 --status in_progress --note "현장 확인 중이에요" [--by NAME]
     python -m bot.tickets purge-contacts [--days 365]     (daily, e.g. from cron)
 
-The note is shown to the citizen in the ticket's timeline. Exit status: 0 done, 1 no such ticket or the
+The note is shown to the citizen in the ticket's timeline, and `update` also tells the citizen in their
+messenger: the gateway pushes it (web chat, Telegram) or sends it with their next message (Kakao). Exit status: 0 done, 1 no such ticket or the
 database is unreachable, 2 bad arguments.
 """
 
@@ -19,8 +20,11 @@ import json
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from bot.profile import load_profile
 from bot.settings import load_settings
+from bot.store.conversations import queue_outbox
 from bot.store.db import session_factory
 from bot.store.models import STATUSES
 from bot.store.tickets import (
@@ -46,6 +50,14 @@ def _print(tickets: list[TicketView], as_json: bool) -> None:
             print(f"    {e.at:%Y-%m-%d %H:%M}  {e.status:<11}  {e.actor}: {e.note}")
 
 
+def _tell_citizen(session: Session, ticket: TicketView, text: str, labels: dict[str, str]) -> None:
+    """Queue the news for the citizen's messenger (in the same transaction as the change)."""
+    if ticket.channel == "rest":
+        return  # not a messenger conversation: nobody to tell
+    notice = text.format(number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note).strip()
+    queue_outbox(session, channel=ticket.channel, sender=ticket.sender, messages=[{"text": notice, "buttons": []}])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bot.tickets", description=__doc__.splitlines()[0])
@@ -66,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("--days", type=int, default=CONTACT_RETENTION.days)
     args = parser.parse_args(argv)
 
-    sessions = session_factory(load_settings().database_url)
+    settings = load_settings()
+    sessions = session_factory(settings.database_url)
     try:
         if args.command == "show":
             with sessions() as session:
@@ -91,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 ticket = update_status(
                     session, number=args.number, status=args.status, note=args.note, actor=actor
                 )
+                profile = load_profile(settings.city_profile)
+                _tell_citizen(session, ticket, profile.messages["ticket_update"], profile.status_labels)
             print(f"{ticket.number} is now {ticket.status}")
     except TicketNotFound:
         print(f"error: no ticket {args.number}", file=sys.stderr)

@@ -23,7 +23,10 @@ def _fresh(url: str) -> None:
     """Drop what an earlier run left and migrate from nothing."""
     with get_engine(url).begin() as connection:
         connection.execute(
-            text("DROP TABLE IF EXISTS outbox, messages, ticket_events, tickets, alembic_version CASCADE")
+            text(
+                "DROP TABLE IF EXISTS access_log, labels, handoffs, agent_sessions, agents, outbox, messages,"
+                " ticket_events, tickets, alembic_version CASCADE"
+            )
         )
     upgrade(url)
 

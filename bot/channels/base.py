@@ -53,13 +53,21 @@ class Outbound:
     text: str = ""
     buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
     image: str | None = None
+    # Who wrote it when not the bot: the name channels show (the profile's word for an agent).
+    author: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the web chat's and the outbox's format)."""
         data: dict[str, Any] = {"text": self.text, "buttons": list(self.buttons)}
         if self.image:
             data["image"] = self.image
+        if self.author:
+            data["author"] = self.author
         return data
+
+    def signed(self) -> str:
+        """Return the text, headed with the author's name for channels that show only the bot's name."""
+        return f"[{self.author}] {self.text}" if self.author and self.text else self.text
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outbound:
@@ -69,7 +77,10 @@ class Outbound:
             for b in data.get("buttons") or []
             if isinstance(b, dict) and b.get("title")
         )
-        return cls(text=str(data.get("text") or ""), buttons=buttons, image=data.get("image") or None)
+        return cls(
+            text=str(data.get("text") or ""), buttons=buttons, image=data.get("image") or None,
+            author=str(data["author"]) if data.get("author") else None,
+        )
 
 
 def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:

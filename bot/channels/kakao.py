@@ -120,7 +120,7 @@ def render(
     (three buttons each, a carousel when there are more); quick replies go last, at most ten. At most
     three outputs: text that does not fit is kept for the next message and the citizen is told.
     """
-    text = "\n\n".join(m.text for m in messages if m.text)
+    text = "\n\n".join(m.signed() for m in messages if m.text)
     images = [m.image for m in messages if m.image]
     links = list(
         {
@@ -236,7 +236,9 @@ class Kakao:
         """Take what waits in the outbox; its quick replies are stale by now, its links are not."""
         waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=user_id)) or []
         return [
-            Outbound(text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image)
+            Outbound(
+                text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image, author=m.author
+            )
             for m in map(Outbound.from_json, waiting)
         ]
 
@@ -271,6 +273,8 @@ class Kakao:
         except Exception as exc:  # a Kakao user never gets an HTTP error
             logger.exception("routing a Kakao message failed: %s", type(exc).__name__)
             answers = [Outbound(text=self.texts["rasa_down"])]
+        if not earlier + answers:  # a message to an agent, who has not answered yet
+            answers = [Outbound(text=self.texts["handoff_sent"])]
         return JSONResponse(await self._render(earlier + answers, message.user_id))
 
     async def _late(

@@ -57,6 +57,7 @@ class Telegram:
         self, router: Router, application: Application[Any, Any, Any, Any, Any, Any], secret: str = ""
     ) -> None:
         self.router, self.application, self.secret = router, application, secret
+        router.pushers[CHANNEL] = self.push
         self.payloads = _Bounded()
         self.seen = _Bounded()
         application.add_handler(CallbackQueryHandler(self.on_button))
@@ -156,12 +157,23 @@ class Telegram:
                 rows.append([InlineKeyboardButton(button["title"], url=button["url"])])
         return InlineKeyboardMarkup(rows) if rows else None
 
-    async def reply(self, chat_id: int, messages: list[Outbound]) -> None:
-        """Send MESSAGES to CHAT_ID: long texts split, buttons on the last piece, phone numbers as text."""
+    async def push(self, sender: str, messages: list[Outbound]) -> bool:
+        """Send MESSAGES to chat SENDER unasked (an agent's reply, a ticket's new status); return success."""
+        try:
+            chat_id = int(sender)
+        except ValueError:
+            return False
+        return await self.reply(chat_id, messages)
+
+    async def reply(self, chat_id: int, messages: list[Outbound]) -> bool:
+        """Send MESSAGES to CHAT_ID: long texts split, buttons on the last piece, phone numbers as text.
+
+        Returns whether Telegram took them all.
+        """
         bot = self.application.bot
         for message in messages:
             phones = [f"{b['title']}: {b['phone']}" for b in message.buttons if "phone" in b]
-            text = "\n".join([message.text, *phones]).strip()
+            text = "\n".join([message.signed(), *phones]).strip()
             pieces = split_text(text, MAX_MESSAGE) or [""]
             try:
                 for i, piece in enumerate(pieces):
@@ -174,3 +186,5 @@ class Telegram:
                     await bot.send_photo(chat_id, message.image)
             except TelegramError as exc:
                 logger.error("sending to Telegram failed: %s", type(exc).__name__)
+                return False
+        return True

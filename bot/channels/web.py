@@ -1,10 +1,12 @@
 """The web chat: a KakaoTalk-like page (GET /) talking to the gateway over a WebSocket (/web/ws).
 
 Protocol (JSON text frames):
-    browser -> gateway   {"sender": "<id kept in localStorage>", "text": "…", "payload": "…"?}
-    gateway -> browser   {"type": "messages", "messages": [{"text", "buttons", "image"?}, …]}
+    browser -> gateway   {"type": "hello", "sender": "<id kept in localStorage>"}   (on every connect)
+                         {"sender": "…", "text": "…", "payload": "…"?}
+    gateway -> browser   {"type": "messages", "messages": [{"text", "buttons", "image"?, "author"?}, …]}
                          {"type": "error", "text": "…"}
-The gateway keeps each sender's open sockets, so that it can push later (agent replies, status changes).
+The gateway keeps each sender's open sockets, so that it can push (agent replies, status changes); what
+came while no page was open waits in the outbox and is sent on the next hello.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.channels.base import MAX_TEXT, Inbound, Outbound
 from bot.router import Router
+from bot.store.conversations import take_outbox
 
 __all__ = ["WebChat"]
 
@@ -40,6 +43,7 @@ class WebChat:
     def __init__(self, router: Router) -> None:
         self.router = router
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
+        router.pushers[CHANNEL] = self.push
 
     async def page(self, request: Request) -> HTMLResponse:
         """Return the chat page with the city's bot name."""
@@ -56,6 +60,14 @@ class WebChat:
         try:
             while True:
                 raw = await websocket.receive_text()
+                hello = self._hello(raw)
+                if hello is not None:
+                    if sender != hello:
+                        self._forget(sender, websocket)
+                        sender = hello
+                        self.sockets[sender].add(websocket)
+                    await self._flush(sender)
+                    continue
                 message = self._parse(raw)
                 if message is None:
                     await websocket.send_json(
@@ -83,6 +95,23 @@ class WebChat:
             except (RuntimeError, WebSocketDisconnect):
                 self._forget(sender, websocket)
         return sent
+
+    async def _flush(self, sender: str) -> None:
+        """Push what waited in the outbox while no page of SENDER was open."""
+        waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=sender))
+        if waiting:
+            await self.push(sender, [Outbound.from_json(m) for m in waiting])
+
+    @staticmethod
+    def _hello(raw: str) -> str | None:
+        if len(raw) > 200 or '"hello"' not in raw:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        sender = data.get("sender") if isinstance(data, dict) and data.get("type") == "hello" else None
+        return sender if isinstance(sender, str) and _SENDER.match(sender) else None
 
     def _forget(self, sender: str | None, websocket: WebSocket) -> None:
         if sender is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.store.models import Message, OutboxItem, utcnow
 
-__all__ = ["mark_answered", "queue_outbox", "record_message", "take_outbox", "unanswered_messages"]
+__all__ = [
+    "mark_answered", "mark_delivered", "peek_outbox", "pending_senders", "queue_outbox", "record_message", "take_outbox", "texts_since", "transcript",
+    "unanswered_messages",
+]  # fmt: skip
 
 
 def record_message(
@@ -75,3 +79,54 @@ def take_outbox(session: Session, *, channel: str, sender: str) -> list[dict[str
         item.delivered_at = now
     session.flush()
     return waiting
+
+
+def texts_since(session: Session, *, channel: str, sender: str, since: dt.datetime) -> list[str]:
+    """Return what the citizen wrote since SINCE, oldest first."""
+    query = (
+        select(Message.text)
+        .where(Message.channel == channel, Message.sender == sender, Message.direction == "in")
+        .where(Message.created_at >= since)
+        .order_by(Message.id)
+    )
+    return list(session.scalars(query))
+
+
+def transcript(session: Session, *, channel: str, sender: str, limit: int = 200) -> list[Message]:
+    """Return the conversation's last LIMIT messages, both ways, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.channel == channel, Message.sender == sender)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    rows = list(session.scalars(query))
+    session.expunge_all()
+    return rows[::-1]
+
+
+def pending_senders(session: Session, *, channel: str) -> list[str]:
+    """Return the senders of CHANNEL with messages waiting in the outbox."""
+    query = (
+        select(OutboxItem.sender)
+        .where(OutboxItem.channel == channel, OutboxItem.delivered_at.is_(None))
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def peek_outbox(session: Session, *, channel: str, sender: str) -> tuple[list[int], list[dict[str, Any]]]:
+    """Return the ids and the messages waiting for a sender, oldest first, leaving them waiting."""
+    items = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.channel == channel, OutboxItem.sender == sender, OutboxItem.delivered_at.is_(None))
+        .order_by(OutboxItem.id)
+    ).all()
+    return [i.id for i in items], [m for i in items for m in json.loads(i.data)]
+
+
+def mark_delivered(session: Session, ids: list[int]) -> None:
+    """Record that the outbox items IDS reached the citizen."""
+    now = utcnow()
+    for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
+        item.delivered_at = now

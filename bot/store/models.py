@@ -1,4 +1,7 @@
-"""Tables: tickets and their timeline, messages and the outbox (SQLAlchemy 1.4). Alembic creates them."""
+"""Tables: tickets and their timeline, messages, the outbox, handoffs and agents (SQLAlchemy 1.4).
+
+Alembic creates them (bot/store/migrations).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
-__all__ = ["Base", "Message", "OutboxItem", "STATUSES", "Ticket", "TicketEvent", "utcnow"]
+__all__ = [
+    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "Label", "Message", "OPEN_HANDOFF",
+    "OutboxItem",
+    "STATUSES", "Ticket", "TicketEvent", "utcnow",
+]  # fmt: skip
 
 _registry = registry()
 
@@ -102,3 +109,90 @@ class OutboxItem(Base):
     data = Column(Text, nullable=False)  # JSON list of channel-neutral messages
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     delivered_at = Column(DateTime(timezone=True))
+
+
+# A handoff's life: waiting -> assigned -> closed; waiting or assigned -> abandoned (the citizen left) or
+# back to waiting (the agent left).
+HANDOFF_STATUSES = ("waiting", "assigned", "closed", "abandoned")
+OPEN_HANDOFF = ("waiting", "assigned")
+
+
+class Agent(Base):
+    """A person who takes handed-off chats in the console (python -m bot.agents add NAME)."""
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A logged-in console: the cookie holds the token; only its hash is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    csrf = Column(String(64), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Handoff(Base):
+    """A conversation handed to people: the gateway routes its messages to the agent while it is open."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('waiting', 'assigned', 'closed', 'abandoned')", name="ck_handoffs_status"
+        ),
+        CheckConstraint("priority IN ('urgent', 'normal')", name="ck_handoffs_priority"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="waiting", index=True)
+    priority = Column(String(8), nullable=False, default="normal")
+    # requested (the citizen asked), not_understood (twice), crisis, or callback (a request left).
+    reason = Column(String(32), nullable=False)
+    guesses = Column(Text, nullable=False, default="[]")  # JSON: the bot's last intent guesses
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_at = Column(DateTime(timezone=True))
+    closed_at = Column(DateTime(timezone=True))
+    callback_offered_at = Column(DateTime(timezone=True))
+    # Whether Rasa has been told to resume (False while Rasa was down at closing: retried later).
+    resumed = Column(Boolean, nullable=False, default=False)
+    ticket_number = Column(String(16))  # a callback ticket filed instead of waiting
+
+    agent = relationship("Agent")
+
+
+class Label(Base):
+    """An agent's reading of a citizen's message: the intent (and category) it should have been."""
+
+    __tablename__ = "labels"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    message_id = Column(Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True)
+    intent = Column(String(32), nullable=False)
+    category = Column(String(32))
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AccessLog(Base):
+    """An agent opened a conversation's personal data deliberately."""
+
+    __tablename__ = "access_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    reason = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

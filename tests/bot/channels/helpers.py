@@ -30,6 +30,8 @@ class FakeRasa:
     down: bool = False
     received: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    # Events posted through the HTTP API (pause, resume), as (conversation id, event name).
+    events: list[tuple[str, str]] = field(default_factory=list)
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == "callback.kakao.test":
@@ -39,6 +41,17 @@ class FakeRasa:
             raise httpx.ConnectError("connection refused", request=request)
         if request.url.path == "/status":
             return httpx.Response(200, json={"model_file": "minwon.tar.gz"})
+        if request.url.path.startswith("/conversations/"):
+            conversation = request.url.path.split("/")[2]
+            if request.method == "POST":
+                self.events.append((conversation, json.loads(request.content)["event"]))
+                return httpx.Response(200, json={"sender_id": conversation, "events": []})
+            users = [
+                {"event": "user", "text": b["message"],
+                 "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.31}, "intent_ranking": []}}
+                for b in self.received if b["sender"] == conversation
+            ]  # fmt: skip
+            return httpx.Response(200, json={"sender_id": conversation, "events": users})
         body = json.loads(request.content)
         self.received.append(body)
         await asyncio.sleep(self.delay)

@@ -1,0 +1,237 @@
+"""The agent console: the page (GET /agent), its JSON API (/agent/api/…) and live updates (WS /agent/ws).
+
+Logging in (POST /agent/api/login, JSON {name, password}) sets an HttpOnly, SameSite=Strict session cookie
+and returns a CSRF token; every other API route needs the cookie (401 without it), and every request that
+changes something also needs the token in the X-CSRF-Token header (403 without it). The socket needs the
+cookie and a same-origin Origin header.
+
+    GET  /agent/api/me                      name, CSRF token, reply templates, intents and categories
+    GET  /agent/api/queue                   open chats (urgent first, longest waiting) and the last closed
+    GET  /agent/api/handoffs/{id}           one chat: transcript (personal data masked), tickets, labels
+    POST /agent/api/handoffs/{id}/reveal    the same, unmasked; {reason} is required and logged
+    POST /agent/api/handoffs/{id}/claim     take a waiting chat (409 if another agent was first)
+    POST /agent/api/handoffs/{id}/reply     {text}: send to the citizen
+    POST /agent/api/handoffs/{id}/ticket    {category, description, location}: file a complaint for them
+    POST /agent/api/handoffs/{id}/close     hand the chat back to the bot
+    POST /agent/api/messages/{id}/label     {intent, category}: what a citizen's message meant
+    POST /agent/api/logout
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from bot.handoff.agents import LoggedIn, end_session, log_in, session_of
+from bot.handoff.desk import Desk, DeskError
+from bot.nlu.taxonomy import CATEGORIES, INTENTS
+from bot.router import Router
+
+__all__ = ["Console", "COOKIE"]
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "minwon_agent"
+PAGE = Path(__file__).resolve().parent.parent / "web" / "agent.html"
+MAX_BODY = 16 * 1024
+# Failed logins per name before a pause, and the window they count in (seconds).
+MAX_FAILURES, FAILURE_WINDOW = 5, 600.0
+
+Handler = Callable[[Request, LoggedIn], Awaitable[Response]]
+
+
+class Console:
+    """The console's routes, sharing the router's database and hub."""
+
+    def __init__(self, router: Router, desk: Desk, *, secure_cookie: bool) -> None:
+        self.router, self.desk, self.secure = router, desk, secure_cookie
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.departures: set[asyncio.Task[None]] = set()
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the console's routes."""
+        post = ["POST"]
+        return [
+            Route("/agent", self.page),
+            Route("/agent/api/login", self.login, methods=post),
+            Route("/agent/api/logout", self._guard(self.logout), methods=post),
+            Route("/agent/api/me", self._guard(self.me)),
+            Route("/agent/api/queue", self._guard(self.queue)),
+            Route("/agent/api/handoffs/{id:int}", self._guard(self.detail)),
+            Route("/agent/api/handoffs/{id:int}/{action}", self._guard(self.act), methods=post),
+            Route("/agent/api/messages/{id:int}/label", self._guard(self.label), methods=post),
+            WebSocketRoute("/agent/ws", self.socket),
+        ]
+
+    async def page(self, request: Request) -> HTMLResponse:
+        """Return the console page (it shows the login form until the API says who is logged in)."""
+        text = PAGE.read_text(encoding="utf-8").replace("{{city}}", self.router.profile.city)
+        return HTMLResponse(text, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    # --- authentication ---
+
+    async def _who(self, token: str) -> LoggedIn | None:
+        return await self.router.store(lambda s: session_of(s, token)) if token else None
+
+    def _guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap HANDLER: 401 without a valid session; 403 for a change without the session's CSRF token."""
+
+        async def guarded(request: Request) -> Response:
+            login = await self._who(request.cookies.get(COOKIE, ""))
+            if login is None:
+                return JSONResponse({"error": "log in first"}, status_code=401)
+            if request.method != "GET":
+                given = request.headers.get("x-csrf-token", "")
+                if not hmac.compare_digest(given.encode(), login.csrf.encode()):
+                    return JSONResponse({"error": "missing or wrong CSRF token"}, status_code=403)
+            try:
+                return await handler(request, login)
+            except DeskError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+        return guarded
+
+    async def login(self, request: Request) -> Response:
+        """Check a name and password; set the session cookie."""
+        # Only JSON: a form on another site cannot send it without the browser asking this site first.
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        try:
+            body = await _json(request)
+        except DeskError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        name, password = body.get("name"), body.get("password")
+        if not isinstance(name, str) or not isinstance(password, str) or not name or len(password) > 1024:
+            return JSONResponse({"error": "name and password are needed"}, status_code=400)
+        recent = self.failures[name]
+        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
+            recent.popleft()
+        if len(recent) >= MAX_FAILURES:
+            return JSONResponse({"error": "too many failed logins; wait ten minutes"}, status_code=429)
+        result = await self.router.store(lambda s: log_in(s, name, password))
+        if result is None:
+            recent.append(time.monotonic())
+            logger.info("a console login failed")
+            return JSONResponse({"error": "wrong name or password"}, status_code=401)
+        token, login = result
+        recent.clear()
+        response = JSONResponse({"name": login.name, "csrf": login.csrf})
+        response.set_cookie(
+            COOKIE, token, max_age=12 * 3600, path="/agent", httponly=True, samesite="strict", secure=self.secure
+        )
+        return response
+
+    async def logout(self, request: Request, login: LoggedIn) -> Response:
+        """End the session."""
+        await self.router.store(lambda s: end_session(s, login.session_id))
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(COOKIE, path="/agent")
+        return response
+
+    # --- the API ---
+
+    async def me(self, request: Request, login: LoggedIn) -> Response:
+        """Return who is logged in, the CSRF token, reply templates and the label choices."""
+        profile = self.router.profile
+        intents = [{"name": i, "label": profile.label(i)} for i in INTENTS]
+        categories = {i: [{"name": c, "label": profile.label(i, c)} for c in cs] for i, cs in CATEGORIES.items()}
+        return JSONResponse(
+            {
+                "name": login.name, "csrf": login.csrf, "templates": list(profile.handoff.templates),
+                "intents": intents, "categories": categories,
+            }
+        )  # fmt: skip
+
+    async def queue(self, request: Request, login: LoggedIn) -> Response:
+        """Return the queue."""
+        return JSONResponse({"handoffs": await self.desk.queue()})
+
+    async def detail(self, request: Request, login: LoggedIn) -> Response:
+        """Return one chat, personal data masked."""
+        return JSONResponse(await self.desk.detail(request.path_params["id"], agent_id=login.agent_id))
+
+    async def act(self, request: Request, login: LoggedIn) -> Response:
+        """Claim, reply, file a ticket, reveal or close."""
+        handoff_id, action = request.path_params["id"], request.path_params["action"]
+        body = await _json(request)
+        if action == "claim":
+            await self.desk.claim(handoff_id, login.agent_id)
+        elif action == "reply":
+            pushed = await self.desk.reply(handoff_id, login.agent_id, str(body.get("text") or ""))
+            return JSONResponse({"ok": True, "delivered": "now" if pushed else "with the citizen's next message"})
+        elif action == "ticket":
+            number = await self.desk.file_ticket(
+                handoff_id, login.agent_id, category=str(body.get("category") or ""),
+                description=str(body.get("description") or ""), location=str(body.get("location") or ""),
+            )  # fmt: skip
+            return JSONResponse({"ok": True, "number": number})
+        elif action == "reveal":
+            reason = str(body.get("reason") or "").strip()
+            if not reason:
+                raise DeskError(400, "say why you open the personal data")
+            return JSONResponse(await self.desk.detail(handoff_id, agent_id=login.agent_id, reveal=reason[:500]))
+        elif action == "close":
+            await self.desk.close(handoff_id, login.agent_id)
+        else:
+            raise DeskError(404, "unknown action")
+        return JSONResponse({"ok": True})
+
+    async def label(self, request: Request, login: LoggedIn) -> Response:
+        """Record an agent's label for a citizen's message."""
+        body = await _json(request)
+        await self.desk.label(
+            request.path_params["id"], login.agent_id, str(body.get("intent") or ""), body.get("category") or None
+        )
+        return JSONResponse({"ok": True})
+
+    # --- live updates ---
+
+    async def socket(self, websocket: WebSocket) -> None:
+        """Send queue and message events to a logged-in console; its agent's chats are released when it goes."""
+        origin = websocket.headers.get("origin")
+        if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
+            await websocket.close(code=4403)
+            return
+        login = await self._who(websocket.cookies.get(COOKIE, ""))
+        if login is None:
+            await websocket.close(code=4401)
+            return
+        await websocket.accept()
+        self.router.hub.join(login.agent_id, websocket)
+        try:
+            while True:
+                await websocket.receive_text()  # the console only listens; pings keep proxies from closing it
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if self.router.hub.leave(login.agent_id, websocket):
+                task = asyncio.create_task(self.desk.agent_left(login.agent_id))
+                self.departures.add(task)
+                task.add_done_callback(self.departures.discard)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    """Return the request's JSON object, or an empty one (the handlers say what is missing)."""
+    raw = await request.body()
+    if not raw or len(raw) > MAX_BODY:
+        if len(raw) > MAX_BODY:
+            raise DeskError(413, "request too large")
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise DeskError(400, "the body is not JSON") from exc
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,266 @@
+"""The handoff queue in the database: open, find, claim (atomically), release, close.
+
+A conversation has at most one open handoff (waiting or assigned). The queue's order is urgent first, then
+the longest waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot.store.models import OPEN_HANDOFF, Agent, Handoff, utcnow
+
+__all__ = [
+    "HandoffView", "abandon", "claim", "close", "current", "get", "offer_callbacks", "open_handoff",
+    "position", "queue", "release_agent", "mark_resumed", "unresumed",
+]  # fmt: skip
+
+PRIORITIES = ("urgent", "normal")
+_URGENT_FIRST = case((Handoff.priority == "urgent", 0), else_=1)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    # SQLite gives back naive datetimes for what was stored in UTC.
+    if moment is None or moment.tzinfo:
+        return moment
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    """A handoff as the gateway, the console and the command line read it."""
+
+    id: int
+    channel: str
+    sender: str
+    status: str
+    priority: str
+    reason: str
+    guesses: tuple[dict[str, Any], ...]
+    agent: str | None
+    agent_id: int | None
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    ticket_number: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether the chat is still with people (waiting or assigned)."""
+        return self.status in OPEN_HANDOFF
+
+    def waiting_seconds(self, now: dt.datetime | None = None) -> int:
+        """Return how long the citizen has waited for a person (until claimed, or until now)."""
+        end = self.claimed_at or self.closed_at or now or utcnow()
+        return max(0, int((end - self.created_at).total_seconds()))
+
+    def as_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (the console's API and `list --json`)."""
+        return {
+            "id": self.id, "channel": self.channel, "sender": self.sender, "status": self.status,
+            "priority": self.priority, "reason": self.reason, "guesses": list(self.guesses),
+            "agent": self.agent, "created_at": self.created_at.isoformat(),
+            "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "waiting_seconds": self.waiting_seconds(), "ticket_number": self.ticket_number,
+        }  # fmt: skip
+
+
+def _view(handoff: Handoff) -> HandoffView:
+    return HandoffView(
+        id=handoff.id, channel=handoff.channel, sender=handoff.sender, status=handoff.status,
+        priority=handoff.priority, reason=handoff.reason, guesses=tuple(json.loads(handoff.guesses or "[]")),
+        agent=handoff.agent.name if handoff.agent else None, agent_id=handoff.agent_id,
+        created_at=_aware(handoff.created_at) or utcnow(), claimed_at=_aware(handoff.claimed_at),
+        closed_at=_aware(handoff.closed_at), ticket_number=handoff.ticket_number,
+    )  # fmt: skip
+
+
+def _select() -> Any:
+    return select(Handoff).options(selectinload(Handoff.agent))
+
+
+def current(session: Session, *, channel: str, sender: str) -> HandoffView | None:
+    """Return the conversation's open handoff, or None (the bot answers)."""
+    handoff = session.scalars(
+        _select()
+        .where(Handoff.channel == channel, Handoff.sender == sender, Handoff.status.in_(OPEN_HANDOFF))
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    ).first()
+    return _view(handoff) if handoff else None
+
+
+def get(session: Session, handoff_id: int) -> HandoffView | None:
+    """Return handoff HANDOFF_ID, or None."""
+    handoff = session.scalars(_select().where(Handoff.id == handoff_id)).first()
+    return _view(handoff) if handoff else None
+
+
+def open_handoff(
+    session: Session,
+    *,
+    channel: str,
+    sender: str,
+    reason: str,
+    priority: str = "normal",
+    guesses: list[dict[str, Any]] | None = None,
+) -> tuple[HandoffView, bool]:
+    """Queue the conversation for a person; return the handoff and whether it is new.
+
+    An open handoff is reused (one per conversation); an urgent request makes it urgent.
+    """
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}")
+    existing = session.scalars(
+        select(Handoff)
+        .where(Handoff.channel == channel, Handoff.sender == sender, Handoff.status.in_(OPEN_HANDOFF))
+        .with_for_update()
+    ).first()
+    if existing is not None:
+        if priority == "urgent" and existing.priority != "urgent":
+            existing.priority, existing.reason = "urgent", reason
+        session.flush()
+        return _view(existing), False
+    handoff = Handoff(
+        channel=channel, sender=sender, status="waiting", priority=priority, reason=reason,
+        guesses=json.dumps(guesses or [], ensure_ascii=False), created_at=utcnow(), resumed=False,
+    )  # fmt: skip
+    session.add(handoff)
+    session.flush()
+    return _view(handoff), True
+
+
+def position(session: Session, handoff: HandoffView) -> int:
+    """Return HANDOFF's place among the waiting chats (1 = next), in the queue's order."""
+    ahead = session.scalar(
+        select(func.count(Handoff.id)).where(
+            Handoff.status == "waiting",
+            Handoff.id != handoff.id,
+            (_URGENT_FIRST < (0 if handoff.priority == "urgent" else 1))
+            | ((Handoff.priority == handoff.priority) & (Handoff.created_at <= handoff.created_at)),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def queue(session: Session, *, closed: int = 0) -> list[HandoffView]:
+    """Return the open chats (urgent first, then the longest waiting), then the CLOSED most recently closed."""
+    open_ = session.scalars(
+        _select().where(Handoff.status.in_(OPEN_HANDOFF)).order_by(_URGENT_FIRST, Handoff.created_at, Handoff.id)
+    ).all()
+    done = (
+        session.scalars(
+            _select()
+            .where(Handoff.status.not_in(OPEN_HANDOFF))
+            .order_by(Handoff.closed_at.desc(), Handoff.id.desc())
+            .limit(closed)
+        ).all()
+        if closed
+        else []
+    )
+    return [_view(h) for h in [*open_, *done]]
+
+
+def claim(session: Session, handoff_id: int, agent_id: int) -> bool:
+    """Give the waiting chat HANDOFF_ID to AGENT_ID; return False if it was not waiting (someone was first).
+
+    One conditional UPDATE: of two agents claiming at the same moment, the database lets exactly one
+    change the row from waiting to assigned.
+    """
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == "waiting")
+        .values(status="assigned", agent_id=agent_id, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def close(session: Session, handoff_id: int, *, agent_id: int | None, status: str = "closed") -> HandoffView | None:
+    """End the open chat HANDOFF_ID (closed, or abandoned by the citizen); return it, or None if not open.
+
+    With AGENT_ID, only the agent it is assigned to can close it.
+    """
+    conditions = [Handoff.id == handoff_id, Handoff.status.in_(OPEN_HANDOFF)]
+    if agent_id is not None:
+        conditions += [Handoff.agent_id == agent_id, Handoff.status == "assigned"]
+    result = session.execute(
+        update(Handoff).where(*conditions).values(status=status, closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return get(session, handoff_id) if result.rowcount == 1 else None
+
+
+def abandon(session: Session, handoff_id: int) -> HandoffView | None:
+    """Record that the citizen left the queue (cancelled, or left a callback request instead)."""
+    return close(session, handoff_id, agent_id=None, status="abandoned")
+
+
+def release_agent(session: Session, agent_id: int) -> list[HandoffView]:
+    """Put AGENT_ID's assigned chats back in the queue (the agent left); return them."""
+    ids = list(
+        session.scalars(select(Handoff.id).where(Handoff.agent_id == agent_id, Handoff.status == "assigned"))
+    )
+    if ids:
+        session.execute(
+            update(Handoff)
+            .where(Handoff.id.in_(ids), Handoff.status == "assigned")
+            .values(status="waiting", agent_id=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    return [view for i in ids if (view := get(session, i)) is not None]
+
+
+def unresumed(session: Session, *, channel: str, sender: str) -> list[int]:
+    """Return the conversation's ended handoffs that Rasa has not been told to resume after."""
+    return list(
+        session.scalars(
+            select(Handoff.id).where(
+                Handoff.channel == channel, Handoff.sender == sender,
+                Handoff.status.not_in(OPEN_HANDOFF), Handoff.resumed.is_(False),
+            )
+        )
+    )  # fmt: skip
+
+
+def mark_resumed(session: Session, ids: list[int]) -> None:
+    """Record that Rasa resumed the conversations of handoffs IDS."""
+    if ids:
+        session.execute(
+            update(Handoff).where(Handoff.id.in_(ids)).values(resumed=True)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
+def offer_callbacks(session: Session, *, older_than: dt.timedelta) -> list[HandoffView]:
+    """Return the chats waiting longer than OLDER_THAN that were not offered a callback yet, marking them."""
+    cutoff = utcnow() - older_than
+    rows = session.scalars(
+        _select().where(
+            Handoff.status == "waiting", Handoff.callback_offered_at.is_(None), Handoff.created_at < cutoff
+        ).with_for_update(skip_locked=True)
+    ).all()
+    for handoff in rows:
+        handoff.callback_offered_at = utcnow()
+    session.flush()
+    return [_view(h) for h in rows]
+
+
+def set_ticket(session: Session, handoff_id: int, number: str) -> None:
+    """Record the callback ticket filed for handoff HANDOFF_ID."""
+    session.execute(
+        update(Handoff).where(Handoff.id == handoff_id).values(ticket_number=number)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+
+
+def agent_names(session: Session) -> dict[int, str]:
+    """Return every agent's name by id."""
+    return {a.id: a.name for a in session.scalars(select(Agent))}

@@ -1,0 +1,390 @@
+"""The whole handoff through the gateway (a fake Rasa): queue, console API, delivery on every channel."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from bot import router as router_module
+from bot.handoff.agents import add_agent
+from bot.store.models import AccessLog, Handoff, Label, Message, Ticket
+from bot.store.tickets import update_status
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.test_kakao import skill_request
+
+SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
+WEEKDAY_NOON = router_module.utcnow().replace(year=2026, month=11, day=25, hour=3, minute=0)  # 12:00 KST, Wed
+SUNDAY_NIGHT = WEEKDAY_NOON.replace(day=29, hour=13)  # 22:00 KST, Sunday
+
+
+def bot_answers(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Answer like Rasa: "상담원 연결" runs action_handoff; anything else is echoed."""
+    if body["message"] == "상담원 연결":
+        return [
+            {"text": "상담원에게 연결해 드릴게요."},
+            {"custom": {"handoff": {"reason": "requested", "guesses": [
+                {"intent": "complaint", "category": "noise", "confidence": 0.42}]}}},
+        ]  # fmt: skip
+    return [{"text": f"챗봇: {body['message']}"}]
+
+
+@pytest.fixture(autouse=True)
+def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handoffs happen at noon on a weekday unless a test says otherwise."""
+    monkeypatch.setattr(router_module, "utcnow", lambda: WEEKDAY_NOON)
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa(answers=bot_answers)
+
+
+@pytest.fixture
+def client(database_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with sessions.begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+        add_agent(session, "박상담", "another-password")
+    with gateway(database_url, rasa, agent_grace=0.05, handoff_callback_after=0.0) as client:
+        yield client
+
+
+def login(client: TestClient, name: str = "김상담", password: str = "a-long-password") -> dict[str, str]:
+    """Log in; return the headers a state-changing request needs."""
+    response = client.post("/agent/api/login", json={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf"]}
+
+
+def say(socket: Any, text: str, payload: str | None = None) -> list[dict[str, Any]]:
+    socket.send_text(json.dumps({"sender": SENDER, "text": text} | ({"payload": payload} if payload else {})))
+    return socket.receive_json()["messages"]
+
+
+def handoff_row(sessions: sessionmaker[Session]) -> Handoff:
+    with sessions() as session:
+        return session.scalars(select(Handoff).order_by(Handoff.id.desc())).first()
+
+
+def test_web_chat_to_an_agent_and_back_to_the_bot(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        answers = say(citizen, "상담원 연결")
+        assert answers[0]["text"] == "상담원에게 연결해 드릴게요."
+        assert "대기 순서는 1번째" in answers[1]["text"]
+        assert answers[1]["buttons"] == [{"title": "상담 취소", "payload": "상담 취소"}]
+        row = handoff_row(sessions)
+        assert (row.channel, row.sender, row.status, row.priority, row.reason) == (
+            "web", SENDER, "waiting", "normal", "requested"
+        )
+        # While waiting, messages go to the queue, not to Rasa.
+        assert say(citizen, "소음 때문에요. 제 번호는 010-1234-5678이에요")[0]["text"].startswith("상담원에게 전달했어요")
+        assert [b["message"] for b in rasa.received] == ["상담원 연결"]
+
+        headers = login(client)
+        queue = client.get("/agent/api/queue").json()["handoffs"]
+        assert [(h["id"], h["status"], h["reason"]) for h in queue] == [(row.id, "waiting", "requested")]
+        assert queue[0]["guesses"][0]["category"] == "noise"
+        detail = client.get(f"/agent/api/handoffs/{row.id}").json()
+        citizen_said = [m for m in detail["messages"] if m["from"] == "citizen"]
+        assert citizen_said[1]["text"] == "소음 때문에요. 제 번호는 ***-****-****이에요"  # masked for agents
+        assert citizen_said[0]["understood"] == {"intent": "nlu_fallback", "category": None, "confidence": 0.31}
+
+        assert client.post(f"/agent/api/handoffs/{row.id}/claim", headers=headers).status_code == 200
+        pushed = citizen.receive_json()["messages"][0]
+        assert pushed["text"] == "상담원이 연결되었어요. 편하게 말씀해 주세요." and pushed["author"] == "상담원"
+        reply = client.post(f"/agent/api/handoffs/{row.id}/reply", json={"text": "어느 동인가요?"}, headers=headers)
+        assert reply.json() == {"ok": True, "delivered": "now"}
+        assert citizen.receive_json()["messages"] == [{"text": "어느 동인가요?", "buttons": [], "author": "상담원"}]
+        assert say(citizen, "쌍용동이요") == []  # the agent reads it in the console
+
+        assert client.post(f"/agent/api/handoffs/{row.id}/close", headers=headers).status_code == 200
+        assert citizen.receive_json()["messages"][0]["text"].startswith("상담을 마쳤어요")
+        assert rasa.events == [(f"web:{SENDER}", "resume")]
+        assert say(citizen, "기초연금 알려주세요")[0]["text"] == "챗봇: 기초연금 알려주세요"
+    row = handoff_row(sessions)
+    assert row.status == "closed" and row.resumed and row.closed_at is not None
+
+
+def test_a_second_agent_cannot_take_a_claimed_chat(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+    handoff_id = handoff_row(sessions).id
+    first = login(client)
+    assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=first).status_code == 200
+    second = login(client, "박상담", "another-password")
+    assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=second).status_code == 409
+    answer = client.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "제가 할게요"}, headers=second)
+    assert answer.status_code == 409
+    assert client.post(f"/agent/api/handoffs/{handoff_id}/close", headers=second).status_code == 409
+
+
+def test_kakao_replies_wait_for_the_next_utterance(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    def skill(text: str) -> dict[str, Any]:
+        response = client.post("/kakao/skill", json=skill_request(text), headers={"X-Kakao-Skill-Secret": SECRET})
+        return response.json()["template"]
+
+    asked = " ".join(o["simpleText"]["text"] for o in skill("상담원 연결")["outputs"] if "simpleText" in o)
+    assert "대기 순서는 1번째" in asked and "카카오톡에서는 상담원의 답이 다음에" in asked
+    handoff_id = handoff_row(sessions).id
+    headers = login(client)
+    client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+    reply = client.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "무엇을 도와드릴까요?"}, headers=headers)
+    assert reply.json()["delivered"] == "with the citizen's next message"
+    shown = [o["simpleText"]["text"] for o in skill("여보세요")["outputs"]]
+    assert shown == ["[상담원] 상담원이 연결되었어요. 편하게 말씀해 주세요.\n\n[상담원] 무엇을 도와드릴까요?"]
+    assert [o["simpleText"]["text"] for o in skill("가로등이요")["outputs"]] == ["상담원에게 전달했어요."]
+    assert [b["message"] for b in rasa.received] == ["상담원 연결"]
+
+
+def test_a_crisis_message_gets_the_emergency_numbers_and_an_urgent_handoff_even_with_rasa_down(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    rasa.down = True
+    with client.websocket_connect("/web/ws") as citizen:
+        answers = say(citizen, "가로등 신고하려다가요.. 그냥 다 끝내고 싶어요 죽고싶다")
+    assert "자살예방 상담 109" in answers[0]["text"]
+    assert [b["phone"] for b in answers[0]["buttons"]] == ["112", "119", "109", "129"]
+    assert "대기 순서는 1번째" in answers[1]["text"]
+    row = handoff_row(sessions)
+    assert (row.priority, row.reason, row.status) == ("urgent", "crisis:suicide", "waiting")
+    assert rasa.received == []
+
+
+def test_a_crisis_goes_ahead_of_the_queue_and_pauses_rasa(client: TestClient, rasa: FakeRasa) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+    with client.websocket_connect("/web/ws") as other:
+        other.send_text(json.dumps({"sender": "d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a", "text": "아빠가 또 때려요 무서워요"}))
+        assert "대기 순서는 1번째" in other.receive_json()["messages"][1]["text"]
+    login(client)
+    queue = client.get("/agent/api/queue").json()["handoffs"]
+    assert [(h["priority"], h["reason"]) for h in queue] == [("urgent", "crisis:abuse"), ("normal", "requested")]
+    assert rasa.events == [("web:d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a", "pause")]
+
+
+def test_after_hours_the_citizen_is_told_when_agents_are_back_and_can_leave_a_callback_request(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(router_module, "utcnow", lambda: SUNDAY_NIGHT)
+    with client.websocket_connect("/web/ws") as citizen:
+        answers = say(citizen, "상담원 연결")
+        assert "지금은 상담 시간이 아니에요" in answers[1]["text"] and "월요일 09:00부터" in answers[1]["text"]
+        assert answers[1]["buttons"][0]["title"] == "연락 요청 남기기"
+        say(citizen, "집 앞 하수구가 막혀서 물이 넘쳐요 010-2222-3333")
+        filed = say(citizen, "연락 요청 남기기", payload="연락 요청 남기기")[0]["text"]
+        assert "연락 요청을 민원" in filed
+        assert say(citizen, "고마워요")[0]["text"] == "챗봇: 고마워요"
+    row = handoff_row(sessions)
+    assert row.status == "abandoned" and row.ticket_number and row.ticket_number in filed and row.resumed
+    with sessions() as session:
+        ticket = session.scalars(select(Ticket)).one()
+    assert (ticket.channel, ticket.sender, ticket.department) == ("web", SENDER, "천안시 콜센터")
+    assert ticket.description == "집 앞 하수구가 막혀서 물이 넘쳐요 ***-****-****"
+    assert rasa.events == [(f"web:{SENDER}", "resume")]
+
+
+def test_a_waiting_citizen_can_cancel(client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        assert say(citizen, "상담 취소", payload="상담 취소")[0]["text"] == "상담원 연결을 취소했어요. 다시 챗봇이 도와드릴게요."
+    assert handoff_row(sessions).status == "abandoned" and rasa.events == [(f"web:{SENDER}", "resume")]
+
+
+def test_a_long_wait_is_offered_a_callback_by_the_sweep(client: TestClient) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        say(citizen, "상담원 연결")
+        client.portal.call(client.app.state.desk.sweep)
+        offer = citizen.receive_json()["messages"][0]
+    assert offer["text"].startswith("기다리게 해서 죄송해요") and offer["buttons"][0]["title"] == "연락 요청 남기기"
+
+
+def test_an_agent_who_leaves_gives_the_chat_back(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        say(citizen, "상담원 연결")
+        handoff_id = handoff_row(sessions).id
+        headers = login(client)
+        with client.websocket_connect("/agent/ws"):
+            client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+            citizen.receive_json()  # connected
+        assert citizen.receive_json()["messages"][0]["text"].startswith("상담원 연결이 끊겨서")
+    row = handoff_row(sessions)
+    assert (row.status, row.agent_id) == ("waiting", None)
+
+
+def test_the_console_hears_about_new_chats_live(client: TestClient) -> None:
+    login(client)
+    with client.websocket_connect("/agent/ws") as console, client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        assert console.receive_json() == {"type": "queue"}
+        say(citizen, "여보세요")
+        assert console.receive_json()["type"] == "message"
+
+
+def test_personal_data_is_opened_only_with_a_reason_and_that_is_logged(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        say(citizen, "제 차 12가3456 이고 번호는 010-9876-5432 예요")
+    handoff_id = handoff_row(sessions).id
+    headers = login(client)
+    shown = client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
+    assert "12가3456" not in json.dumps(shown, ensure_ascii=False) and "9876" not in json.dumps(shown)
+    assert client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={}, headers=headers).status_code == 400
+    opened = client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={"reason": "콜백 요청"}, headers=headers)
+    assert "010-9876-5432" in json.dumps(opened.json()["messages"], ensure_ascii=False)
+    with sessions() as session:
+        log = session.scalars(select(AccessLog)).one()
+    assert (log.handoff_id, log.reason) == (handoff_id, "콜백 요청")
+
+
+def test_labels_and_a_ticket_filed_for_the_citizen(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        say(citizen, "상담원 연결")
+        say(citizen, "밤마다 윗집이 쿵쿵거려요")
+        handoff_id = handoff_row(sessions).id
+        headers = login(client)
+        client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+        citizen.receive_json()
+        message_id = [m for m in client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
+                      if m["text"] == "밤마다 윗집이 쿵쿵거려요"][0]["id"]  # fmt: skip
+        url = f"/agent/api/messages/{message_id}/label"
+        assert client.post(url, json={"intent": "complaint", "category": "noise"}, headers=headers).status_code == 200
+        assert client.post(url, json={"intent": "complaint"}, headers=headers).status_code == 400
+        assert client.post(url, json={"intent": "nonsense"}, headers=headers).status_code == 400
+        assert client.post("/agent/api/messages/999999/label", json={"intent": "greet"}, headers=headers).status_code == 404
+        filed = client.post(
+            f"/agent/api/handoffs/{handoff_id}/ticket", headers=headers,
+            json={"category": "noise", "description": "밤마다 층간소음", "location": "쌍용동 ○○아파트"},
+        )  # fmt: skip
+        number = filed.json()["number"]
+        assert number in citizen.receive_json()["messages"][0]["text"]
+    with sessions() as session:
+        label = session.scalars(select(Label)).one()
+        ticket = session.scalars(select(Ticket)).one()
+    assert (label.message_id, label.intent, label.category) == (message_id, "complaint", "noise")
+    assert (ticket.sender, ticket.category, ticket.district, ticket.department) == (SENDER, "noise", "쌍용동", "환경정책과")
+
+
+def test_a_staff_status_change_reaches_the_citizen(
+    client: TestClient, sessions: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import tickets as tickets_cli
+    from bot.store.tickets import file_ticket
+
+    with sessions.begin() as session:
+        number = file_ticket(
+            session, category="streetlight", department="건설도로과", description="가로등 꺼짐", channel="web",
+            sender=SENDER, note="",
+        ).number  # fmt: skip
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert tickets_cli.main(["update", number, "--status", "in_progress", "--note", "내일 수리해요"]) == 0
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        text = citizen.receive_json()["messages"][0]["text"]
+    assert text == f"민원 {number}의 처리 상태가 '처리 중'(으)로 바뀌었어요. 내일 수리해요"
+    with sessions.begin() as session:
+        update_status(session, number=number, status="resolved", note="", actor="t")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/agent/api/me"), ("GET", "/agent/api/queue"), ("GET", "/agent/api/handoffs/1"),
+     ("POST", "/agent/api/handoffs/1/claim"), ("POST", "/agent/api/handoffs/1/reply"),
+     ("POST", "/agent/api/handoffs/1/close"), ("POST", "/agent/api/handoffs/1/reveal"),
+     ("POST", "/agent/api/handoffs/1/ticket"), ("POST", "/agent/api/messages/1/label"),
+     ("POST", "/agent/api/logout")],
+)  # fmt: skip
+def test_every_console_route_needs_a_login_and_every_change_a_csrf_token(
+    client: TestClient, method: str, path: str
+) -> None:
+    assert client.request(method, path, json={}).status_code == 401
+    login(client)
+    if method == "POST":
+        assert client.request(method, path, json={}).status_code == 403
+        assert client.request(method, path, json={}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+
+
+def test_logins_are_json_only_and_slowed_after_failures(client: TestClient) -> None:
+    form = client.post("/agent/api/login", data={"name": "김상담", "password": "a-long-password"})
+    assert form.status_code == 415
+    for _ in range(5):
+        assert client.post("/agent/api/login", json={"name": "김상담", "password": "wrong"}).status_code == 401
+    assert client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"}).status_code == 429
+    assert client.post("/agent/api/login", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_the_cookie_is_httponly_and_samesite_and_logout_ends_it(client: TestClient) -> None:
+    response = client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"})
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/agent" in cookie
+    assert client.post("/agent/api/logout", headers={"X-CSRF-Token": response.json()["csrf"]}).status_code == 200
+    assert client.get("/agent/api/me").status_code == 401
+
+
+def test_the_console_socket_needs_a_login_and_the_same_origin(client: TestClient) -> None:
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/agent/ws") as socket:
+        socket.receive_json()
+    assert refused.value.code == 4401
+    login(client)
+    with pytest.raises(WebSocketDisconnect) as foreign, client.websocket_connect(
+        "/agent/ws", headers={"Origin": "https://evil.example"}
+    ) as socket:
+        socket.receive_json()
+    assert foreign.value.code == 4403
+
+
+def test_unknown_chats_and_bad_bodies_get_clear_errors(client: TestClient) -> None:
+    headers = login(client)
+    assert client.get("/agent/api/handoffs/424242").status_code == 404
+    assert client.post("/agent/api/handoffs/424242/claim", headers=headers).status_code == 404
+    assert client.post("/agent/api/handoffs/1/dance", headers=headers).status_code == 404
+    bad = client.post("/agent/api/handoffs/1/reply", content=b"[", headers=headers | {"Content-Type": "application/json"})
+    assert bad.status_code == 400
+    huge = client.post("/agent/api/handoffs/1/reply", json={"text": "가" * 20000}, headers=headers)
+    assert huge.status_code == 413
+
+
+def test_if_rasa_is_down_at_closing_the_bot_resumes_with_the_next_message(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        handoff_id = handoff_row(sessions).id
+        headers = login(client)
+        client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+        citizen.receive_json()  # connected
+        rasa.down = True
+        assert client.post(f"/agent/api/handoffs/{handoff_id}/close", headers=headers).status_code == 200
+        assert citizen.receive_json()["messages"][0]["text"].startswith("상담을 마쳤어요")
+        assert not handoff_row(sessions).resumed
+        rasa.down = False
+        assert say(citizen, "안녕하세요")[0]["text"] == "챗봇: 안녕하세요"
+    assert rasa.events == [(f"web:{SENDER}", "resume")] and handoff_row(sessions).resumed
+
+
+def test_the_message_log_keeps_both_sides(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        say(citizen, "여보세요")
+    time.sleep(0.01)
+    with sessions() as session:
+        rows = [(m.direction, m.text[:8]) for m in session.scalars(select(Message).order_by(Message.id))]
+    assert rows[0] == ("in", "상담원 연결") and ("in", "여보세요") in rows and rows[-1][0] == "out"
