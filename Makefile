@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu lint lock clean
+.PHONY: help install train run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-crisis lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ bench-nlu: install ## Compare KoNLPy, whitespace and TF-IDF baselines; writes do
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
 	$(PY) -m bot.bench_gateway --out docs/benchmarks/gateway.md
 
-bench: bench-gateway bench-nlu ## Every benchmark
+bench-crisis: install ## Crisis detection: recall and false alarms on both labelled sets; writes docs/benchmarks/crisis.md
+	$(PY) -m bot.handoff.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl $(HOLDOUT) --markdown docs/benchmarks/crisis.md
+
+bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 
 lint: install ## ruff (lint and format) and mypy
 	$(VENV)/bin/ruff check bot actions tests scripts

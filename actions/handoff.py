@@ -55,8 +55,11 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         reason = "requested" if intent == "request_human" else "not_understood"
         dispatcher.utter_message(response="utter_handoff")
-        dispatcher.utter_message(json_message={"handoff": {"reason": reason, "guesses": last_guesses(tracker)}})
-        events: list[EventType] = []
+        dispatcher.utter_message(
+            json_message={"handoff": {"reason": reason, "guesses": last_guesses(tracker)}}
+        )
+        # No form stays active across a handoff (a rule's prediction says so in every case).
+        events: list[EventType] = [ActiveLoop(None)]
         if tracker.active_loop.get("name"):
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+            events.append(SlotSet("requested_slot", None))
         return [*events, ConversationPaused()]

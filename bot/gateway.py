@@ -31,6 +31,7 @@ from telegram.ext import Application
 from bot.channels.kakao import Kakao
 from bot.channels.telegram import Telegram
 from bot.channels.web import WebChat
+from bot.handoff import crisis
 from bot.handoff.console import Console
 from bot.handoff.desk import Desk
 from bot.profile import load_profile
@@ -56,13 +57,16 @@ def create_app(
     """
     settings.check_channels()
     profile = load_profile(settings.city_profile)
+    crisis.warm()  # train the crisis classifier now, not while the first citizen waits
     # Explicit timeouts: connecting to Rasa must be quick; a turn with actions may take a while.
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=3.0))
     rasa = RasaClient(http, settings.rasa_url, settings.rasa_token)
     router = Router(rasa, session_factory(settings.database_url), profile)
     web = WebChat(router)
     desk = Desk(
-        router, callback_after=dt.timedelta(seconds=settings.handoff_callback_after), grace=settings.agent_grace
+        router,
+        callback_after=dt.timedelta(seconds=settings.handoff_callback_after),
+        grace=settings.agent_grace,
     )
     console = Console(router, desk, secure_cookie=settings.agent_cookie_secure)
 

@@ -199,7 +199,9 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         messages={k: str(v).replace("{phone}", str(raw["phone"])) for k, v in raw["messages"].items()},
         handoff=HandoffSettings(
             callback_department=raw["handoff"]["callback_department"],
-            emergency=tuple({"title": str(e["title"]), "phone": str(e["phone"])} for e in raw["handoff"]["emergency"]),
+            emergency=tuple(
+                {"title": str(e["title"]), "phone": str(e["phone"])} for e in raw["handoff"]["emergency"]
+            ),
             templates=tuple(str(t) for t in raw["handoff"].get("templates", [])),
         ),
         intent_labels=dict(labels["intents"]),

@@ -8,8 +8,8 @@ Errors:
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -53,7 +53,7 @@ class RasaClient:
         return from_rasa(answers), signals
 
     async def add_event(self, conversation_id: str, event: str) -> None:
-        """Append EVENT ("pause" or "resume") to a conversation's tracker; raise RasaUnavailable on failure."""
+        """Append EVENT ("pause" or "resume") to a conversation's tracker; RasaUnavailable if it fails."""
         try:
             response = await self._client.post(
                 f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
@@ -84,9 +84,7 @@ class RasaClient:
     async def healthy(self) -> bool:
         """Return whether Rasa answers its status route (which also shows that a model is loaded)."""
         try:
-            response = await self._client.get(
-                f"{self._base}/status", params=self._auth()
-            )
+            response = await self._client.get(f"{self._base}/status", params=self._auth())
         except httpx.HTTPError:
             return False
         return response.status_code == httpx.codes.OK and bool(response.json().get("model_file"))

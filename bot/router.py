@@ -24,9 +24,9 @@ from bot.channels.base import Inbound, Outbound
 from bot.handoff import queue
 from bot.handoff.crisis import kind_of
 from bot.handoff.hub import Hub
+from bot.privacy import mask_personal_data
 from bot.profile import CityProfile, squash
 from bot.rasa import RasaClient, RasaUnavailable
-from bot.privacy import mask_personal_data
 from bot.store.conversations import mark_answered, queue_outbox, record_message, texts_since
 from bot.store.models import utcnow
 from bot.store.tickets import file_ticket
@@ -53,7 +53,7 @@ class Router:
 
     async def route(self, message: Inbound) -> list[Outbound]:
         """Store MESSAGE, get the answers (the bot's, or people's queue), store them, and return them."""
-        crisis = None if message.payload else kind_of(message.text)
+        crisis = None if message.payload else await asyncio.to_thread(kind_of, message.text)
 
         def take_in(session: Session) -> tuple[int, queue.HandoffView | None, list[int]]:
             message_id = record_message(
@@ -62,7 +62,9 @@ class Router:
                 | ({"payload": message.payload} if message.payload else {}),
             )  # fmt: skip
             handoff = queue.current(session, channel=message.channel, sender=message.user_id)
-            pending = [] if handoff else queue.unresumed(session, channel=message.channel, sender=message.user_id)
+            pending = (
+                [] if handoff else queue.unresumed(session, channel=message.channel, sender=message.user_id)
+            )
             return message_id, handoff, pending
 
         message_id, handoff, pending = await self.store(take_in) or (None, None, [])
@@ -80,7 +82,9 @@ class Router:
             request = next((s["handoff"] for s in signals if isinstance(s.get("handoff"), dict)), None)
             if request is not None:
                 guesses = request.get("guesses") if isinstance(request.get("guesses"), list) else []
-                answers += await self._queue(message, str(request.get("reason") or "requested"), "normal", guesses)
+                answers += await self._queue(
+                    message, str(request.get("reason") or "requested"), "normal", guesses
+                )
         await self._save(message, answers, message_id)
         return answers
 
@@ -152,9 +156,14 @@ class Router:
     def _queued_texts(self, channel: str, position: int) -> list[Outbound]:
         hours = self.profile.business_hours
         now = utcnow()
-        cancel = {"title": self.texts["cancel_handoff_button"], "payload": self.texts["cancel_handoff_button"]}
+        cancel = {
+            "title": self.texts["cancel_handoff_button"],
+            "payload": self.texts["cancel_handoff_button"],
+        }
         if hours.is_open(now, self.profile.timezone):
-            answers = [Outbound(text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,))]
+            answers = [
+                Outbound(text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,))
+            ]
         else:
             back = hours.next_open(now, self.profile.timezone)
             callback = {"title": self.texts["callback_button"], "payload": self.texts["callback_button"]}
@@ -191,8 +200,12 @@ class Router:
             if queue.abandon(session, handoff.id) is None:
                 return None  # an agent took it meanwhile
             button = squash(self.texts["callback_button"])
-            said = texts_since(session, channel=handoff.channel, sender=handoff.sender, since=handoff.created_at)
-            description, _ = mask_personal_data("\n".join(t for t in said if t.strip() and squash(t) != button))
+            said = texts_since(
+                session, channel=handoff.channel, sender=handoff.sender, since=handoff.created_at
+            )
+            description, _ = mask_personal_data(
+                "\n".join(t for t in said if t.strip() and squash(t) != button)
+            )
             ticket = file_ticket(
                 session, category="other", department=department.name,
                 description=description or self.texts["callback_button"], channel=message.channel,

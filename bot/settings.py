@@ -81,7 +81,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),
             telegram_token=env.get("TELEGRAM_TOKEN", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
-            handoff_callback_after=float(env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after),
+            handoff_callback_after=float(
+                env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after
+            ),
             agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
             agent_cookie_secure=env.get("AGENT_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )

@@ -7,7 +7,8 @@ Usage:
     python -m bot.tickets purge-contacts [--days 365]     (daily, e.g. from cron)
 
 The note is shown to the citizen in the ticket's timeline, and `update` also tells the citizen in their
-messenger: the gateway pushes it (web chat, Telegram) or sends it with their next message (Kakao). Exit status: 0 done, 1 no such ticket or the
+messenger: the gateway pushes it (web chat, Telegram) or sends it with their next message (Kakao).
+Exit status: 0 done, 1 no such ticket or the
 database is unreachable, 2 bad arguments.
 """
 
@@ -54,8 +55,12 @@ def _tell_citizen(session: Session, ticket: TicketView, text: str, labels: dict[
     """Queue the news for the citizen's messenger (in the same transaction as the change)."""
     if ticket.channel == "rest":
         return  # not a messenger conversation: nobody to tell
-    notice = text.format(number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note).strip()
-    queue_outbox(session, channel=ticket.channel, sender=ticket.sender, messages=[{"text": notice, "buttons": []}])
+    notice = text.format(
+        number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note
+    ).strip()
+    queue_outbox(
+        session, channel=ticket.channel, sender=ticket.sender, messages=[{"text": notice, "buttons": []}]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,7 +78,9 @@ class Outbound:
             if isinstance(b, dict) and b.get("title")
         )
         return cls(
-            text=str(data.get("text") or ""), buttons=buttons, image=data.get("image") or None,
+            text=str(data.get("text") or ""),
+            buttons=buttons,
+            image=data.get("image") or None,
             author=str(data["author"]) if data.get("author") else None,
         )
 

@@ -237,7 +237,10 @@ class Kakao:
         waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=user_id)) or []
         return [
             Outbound(
-                text=m.text, buttons=tuple(b for b in m.buttons if "payload" not in b), image=m.image, author=m.author
+                text=m.text,
+                buttons=tuple(b for b in m.buttons if "payload" not in b),
+                image=m.image,
+                author=m.author,
             )
             for m in map(Outbound.from_json, waiting)
         ]

@@ -59,7 +59,13 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         given = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), maxmem=_MAX_MEM, dklen=32
+            password.encode(),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAX_MEM,
+            dklen=32,
         )
     except ValueError:
         return False
@@ -119,7 +125,9 @@ def session_of(session: Session, token: str) -> LoggedIn | None:
     if row is None:
         return None
     login, agent = row
-    expires = login.expires_at if login.expires_at.tzinfo else login.expires_at.replace(tzinfo=dt.timezone.utc)
+    expires = (
+        login.expires_at if login.expires_at.tzinfo else login.expires_at.replace(tzinfo=dt.timezone.utc)
+    )
     if expires < utcnow():
         return None
     return LoggedIn(agent.id, agent.name, login.csrf, login.id)

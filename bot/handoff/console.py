@@ -130,7 +130,13 @@ class Console:
         recent.clear()
         response = JSONResponse({"name": login.name, "csrf": login.csrf})
         response.set_cookie(
-            COOKIE, token, max_age=12 * 3600, path="/agent", httponly=True, samesite="strict", secure=self.secure
+            COOKIE,
+            token,
+            max_age=12 * 3600,
+            path="/agent",
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
         )
         return response
 
@@ -147,7 +153,9 @@ class Console:
         """Return who is logged in, the CSRF token, reply templates and the label choices."""
         profile = self.router.profile
         intents = [{"name": i, "label": profile.label(i)} for i in INTENTS]
-        categories = {i: [{"name": c, "label": profile.label(i, c)} for c in cs] for i, cs in CATEGORIES.items()}
+        categories = {
+            i: [{"name": c, "label": profile.label(i, c)} for c in cs] for i, cs in CATEGORIES.items()
+        }
         return JSONResponse(
             {
                 "name": login.name, "csrf": login.csrf, "templates": list(profile.handoff.templates),
@@ -171,7 +179,9 @@ class Console:
             await self.desk.claim(handoff_id, login.agent_id)
         elif action == "reply":
             pushed = await self.desk.reply(handoff_id, login.agent_id, str(body.get("text") or ""))
-            return JSONResponse({"ok": True, "delivered": "now" if pushed else "with the citizen's next message"})
+            return JSONResponse(
+                {"ok": True, "delivered": "now" if pushed else "with the citizen's next message"}
+            )
         elif action == "ticket":
             number = await self.desk.file_ticket(
                 handoff_id, login.agent_id, category=str(body.get("category") or ""),
@@ -182,7 +192,9 @@ class Console:
             reason = str(body.get("reason") or "").strip()
             if not reason:
                 raise DeskError(400, "say why you open the personal data")
-            return JSONResponse(await self.desk.detail(handoff_id, agent_id=login.agent_id, reveal=reason[:500]))
+            return JSONResponse(
+                await self.desk.detail(handoff_id, agent_id=login.agent_id, reveal=reason[:500])
+            )
         elif action == "close":
             await self.desk.close(handoff_id, login.agent_id)
         else:
@@ -193,14 +205,17 @@ class Console:
         """Record an agent's label for a citizen's message."""
         body = await _json(request)
         await self.desk.label(
-            request.path_params["id"], login.agent_id, str(body.get("intent") or ""), body.get("category") or None
+            request.path_params["id"],
+            login.agent_id,
+            str(body.get("intent") or ""),
+            body.get("category") or None,
         )
         return JSONResponse({"ok": True})
 
     # --- live updates ---
 
     async def socket(self, websocket: WebSocket) -> None:
-        """Send queue and message events to a logged-in console; its agent's chats are released when it goes."""
+        """Send events to a logged-in console; when an agent's last console goes, release their chats."""
         origin = websocket.headers.get("origin")
         if origin and urlsplit(origin).netloc != websocket.headers.get("host"):
             await websocket.close(code=4403)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 from typing import Any
@@ -85,12 +86,16 @@ class Desk:
 
         def read(session: Session) -> tuple[list[Message], dict[int, dict[str, Any]], list[dict[str, Any]]]:
             if reveal is not None:
-                session.add(AccessLog(agent_id=agent_id, handoff_id=handoff_id, reason=reveal, created_at=utcnow()))
+                session.add(
+                    AccessLog(agent_id=agent_id, handoff_id=handoff_id, reason=reveal, created_at=utcnow())
+                )
             messages = transcript(session, channel=handoff.channel, sender=handoff.sender)
             ids = [m.id for m in messages]
             labels = {
                 label.message_id: {"intent": label.intent, "category": label.category}
-                for label in session.scalars(select(Label).where(Label.message_id.in_(ids)).order_by(Label.id))
+                for label in session.scalars(
+                    select(Label).where(Label.message_id.in_(ids)).order_by(Label.id)
+                )
             }
             tickets = recent_tickets(session, channel=handoff.channel, sender=handoff.sender, limit=10)
             return messages, labels, [t.as_json(with_contact=reveal is not None) for t in tickets]
@@ -98,21 +103,27 @@ class Desk:
         messages, labels, tickets = await self._db(read)
         if reveal is not None:
             logger.info("agent %s opened the personal data of chat %s", agent_id, handoff_id)
-        understood = _understanding(messages, await self.router.rasa.user_events(f"{handoff.channel}:{handoff.sender}"))
-        author = self.texts["agent"]
+        understood = _understanding(
+            messages, await self.router.rasa.user_events(f"{handoff.channel}:{handoff.sender}")
+        )
         shown = []
         for m in messages:
             data = json.loads(m.data or "{}")
-            text = m.text if reveal is not None else mask_personal_data(m.text, plates=True)[0]
+            who = "citizen" if m.direction == "in" else ("agent" if data.get("author") else "bot")
             shown.append(
                 {
-                    "id": m.id, "from": "citizen" if m.direction == "in" else ("agent" if data.get("author") else "bot"),
-                    "text": text, "at": _iso(m.created_at), "buttons": [b.get("title") for b in data.get("buttons") or []],
+                    "id": m.id, "from": who, "at": _iso(m.created_at),
+                    "text": m.text if reveal is not None else mask_personal_data(m.text, plates=True)[0],
+                    "buttons": [b.get("title") for b in data.get("buttons") or []],
                     "understood": understood.get(m.id), "label": labels.get(m.id),
-                    "author": data.get("author") and author,
                 }
             )  # fmt: skip
-        return {"handoff": handoff.as_json(), "messages": shown, "tickets": tickets, "revealed": reveal is not None}
+        return {
+            "handoff": handoff.as_json(),
+            "messages": shown,
+            "tickets": tickets,
+            "revealed": reveal is not None,
+        }
 
     # --- changing ---
 
@@ -156,7 +167,15 @@ class Desk:
             message = session.get(Message, message_id)
             if message is None or message.direction != "in":
                 return False
-            session.add(Label(message_id=message_id, intent=intent, category=category, agent_id=agent_id, created_at=utcnow()))
+            session.add(
+                Label(
+                    message_id=message_id,
+                    intent=intent,
+                    category=category,
+                    agent_id=agent_id,
+                    created_at=utcnow(),
+                )
+            )
             return True
 
         if not await self._db(add):
@@ -184,7 +203,12 @@ class Desk:
             ).number  # fmt: skip
 
         number: str = await self._db(add)
-        await self._tell(handoff, Outbound(text=self.texts["handoff_ticket_filed"].format(number=number), author=self.texts["agent"]))
+        await self._tell(
+            handoff,
+            Outbound(
+                text=self.texts["handoff_ticket_filed"].format(number=number), author=self.texts["agent"]
+            ),
+        )
         await self.router.hub.publish({"type": "message", "handoff": handoff_id})
         return number
 
@@ -204,17 +228,20 @@ class Desk:
 
     async def sweep(self) -> None:
         """Offer a callback to chats waiting too long; push what waits in the outbox where a channel can."""
-        offered = await self.router.store(lambda s: queue.offer_callbacks(s, older_than=self.callback_after)) or []
+        offered = (
+            await self.router.store(lambda s: queue.offer_callbacks(s, older_than=self.callback_after)) or []
+        )
         for handoff in offered:
             button = {"title": self.texts["callback_button"], "payload": self.texts["callback_button"]}
             await self._tell(handoff, Outbound(text=self.texts["handoff_offer_callback"], buttons=(button,)))
         for channel, push in self.router.pushers.items():
-            for sender in await self.router.store(lambda s: pending_senders(s, channel=channel)) or []:
+            senders = await self.router.store(functools.partial(pending_senders, channel=channel)) or []
+            for sender in senders:
                 ids, waiting = await self.router.store(
-                    lambda s: peek_outbox(s, channel=channel, sender=sender)
+                    functools.partial(peek_outbox, channel=channel, sender=sender)
                 ) or ([], [])
                 if waiting and await push(sender, [Outbound.from_json(m) for m in waiting]):
-                    await self.router.store(lambda s: mark_delivered(s, ids))
+                    await self.router.store(functools.partial(mark_delivered, ids=ids))
 
     async def run_sweeps(self, every: float = 5.0) -> None:
         """Sweep forever (a task of the gateway's lifespan)."""
@@ -231,7 +258,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _understanding(messages: list[Message], events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Match the citizen's messages to Rasa's user events, in order; return what the NLU understood of each."""
+    """Match the citizen's messages to Rasa's user events in order; return what the NLU made of each."""
     found: dict[int, dict[str, Any]] = {}
     at = 0
     for message in messages:

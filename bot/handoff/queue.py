@@ -151,9 +151,11 @@ def position(session: Session, handoff: HandoffView) -> int:
 
 
 def queue(session: Session, *, closed: int = 0) -> list[HandoffView]:
-    """Return the open chats (urgent first, then the longest waiting), then the CLOSED most recently closed."""
+    """Return the open chats (urgent first, then the longest waiting), then the CLOSED latest closed ones."""
     open_ = session.scalars(
-        _select().where(Handoff.status.in_(OPEN_HANDOFF)).order_by(_URGENT_FIRST, Handoff.created_at, Handoff.id)
+        _select()
+        .where(Handoff.status.in_(OPEN_HANDOFF))
+        .order_by(_URGENT_FIRST, Handoff.created_at, Handoff.id)
     ).all()
     done = (
         session.scalars(
@@ -183,7 +185,9 @@ def claim(session: Session, handoff_id: int, agent_id: int) -> bool:
     return result.rowcount == 1
 
 
-def close(session: Session, handoff_id: int, *, agent_id: int | None, status: str = "closed") -> HandoffView | None:
+def close(
+    session: Session, handoff_id: int, *, agent_id: int | None, status: str = "closed"
+) -> HandoffView | None:
     """End the open chat HANDOFF_ID (closed, or abandoned by the citizen); return it, or None if not open.
 
     With AGENT_ID, only the agent it is assigned to can close it.
@@ -243,9 +247,11 @@ def offer_callbacks(session: Session, *, older_than: dt.timedelta) -> list[Hando
     """Return the chats waiting longer than OLDER_THAN that were not offered a callback yet, marking them."""
     cutoff = utcnow() - older_than
     rows = session.scalars(
-        _select().where(
+        _select()
+        .where(
             Handoff.status == "waiting", Handoff.callback_offered_at.is_(None), Handoff.created_at < cutoff
-        ).with_for_update(skip_locked=True)
+        )
+        .with_for_update(skip_locked=True)
     ).all()
     for handoff in rows:
         handoff.callback_offered_at = utcnow()

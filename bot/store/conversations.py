@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
-    "mark_answered", "mark_delivered", "peek_outbox", "pending_senders", "queue_outbox", "record_message", "take_outbox", "texts_since", "transcript",
+    "mark_answered", "mark_delivered", "peek_outbox", "pending_senders", "queue_outbox", "record_message",
+    "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
 ]  # fmt: skip
 

@@ -11,7 +11,8 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, Foreig
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
 __all__ = [
-    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "Label", "Message", "OPEN_HANDOFF",
+    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "Label", "Message",
+    "OPEN_HANDOFF",
     "OutboxItem",
     "STATUSES", "Ticket", "TicketEvent", "utcnow",
 ]  # fmt: skip

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import agents as cli
 from bot.handoff.agents import (
-    AgentError, add_agent, disable_agent, end_session, hash_password, log_in, session_of, verify_password,
+    AgentError,
+    add_agent,
+    disable_agent,
+    end_session,
+    hash_password,
+    log_in,
+    session_of,
+    verify_password,
 )  # fmt: skip
 from bot.store.models import Agent, AgentSession
 
@@ -42,7 +49,9 @@ def test_an_expired_session_or_a_disabled_agent_is_refused(sessions: sessionmake
     with sessions.begin() as session:
         add_agent(session, "a", "a-long-password")
         token, _ = log_in(session, "a", "a-long-password") or ("", None)
-        session.execute(update(AgentSession).values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
+        session.execute(
+            update(AgentSession).values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+        )
         assert session_of(session, token) is None
         token, _ = log_in(session, "a", "a-long-password") or ("", None)
         assert disable_agent(session, "a")

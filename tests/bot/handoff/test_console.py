@@ -84,10 +84,16 @@ def test_web_chat_to_an_agent_and_back_to_the_bot(
         assert answers[1]["buttons"] == [{"title": "상담 취소", "payload": "상담 취소"}]
         row = handoff_row(sessions)
         assert (row.channel, row.sender, row.status, row.priority, row.reason) == (
-            "web", SENDER, "waiting", "normal", "requested"
+            "web",
+            SENDER,
+            "waiting",
+            "normal",
+            "requested",
         )
         # While waiting, messages go to the queue, not to Rasa.
-        assert say(citizen, "소음 때문에요. 제 번호는 010-1234-5678이에요")[0]["text"].startswith("상담원에게 전달했어요")
+        assert say(citizen, "소음 때문에요. 제 번호는 010-1234-5678이에요")[0]["text"].startswith(
+            "상담원에게 전달했어요"
+        )
         assert [b["message"] for b in rasa.received] == ["상담원 연결"]
 
         headers = login(client)
@@ -97,14 +103,24 @@ def test_web_chat_to_an_agent_and_back_to_the_bot(
         detail = client.get(f"/agent/api/handoffs/{row.id}").json()
         citizen_said = [m for m in detail["messages"] if m["from"] == "citizen"]
         assert citizen_said[1]["text"] == "소음 때문에요. 제 번호는 ***-****-****이에요"  # masked for agents
-        assert citizen_said[0]["understood"] == {"intent": "nlu_fallback", "category": None, "confidence": 0.31}
+        assert citizen_said[0]["understood"] == {
+            "intent": "nlu_fallback",
+            "category": None,
+            "confidence": 0.31,
+        }
 
         assert client.post(f"/agent/api/handoffs/{row.id}/claim", headers=headers).status_code == 200
         pushed = citizen.receive_json()["messages"][0]
-        assert pushed["text"] == "상담원이 연결되었어요. 편하게 말씀해 주세요." and pushed["author"] == "상담원"
-        reply = client.post(f"/agent/api/handoffs/{row.id}/reply", json={"text": "어느 동인가요?"}, headers=headers)
+        assert (
+            pushed["text"] == "상담원이 연결되었어요. 편하게 말씀해 주세요." and pushed["author"] == "상담원"
+        )
+        reply = client.post(
+            f"/agent/api/handoffs/{row.id}/reply", json={"text": "어느 동인가요?"}, headers=headers
+        )
         assert reply.json() == {"ok": True, "delivered": "now"}
-        assert citizen.receive_json()["messages"] == [{"text": "어느 동인가요?", "buttons": [], "author": "상담원"}]
+        assert citizen.receive_json()["messages"] == [
+            {"text": "어느 동인가요?", "buttons": [], "author": "상담원"}
+        ]
         assert say(citizen, "쌍용동이요") == []  # the agent reads it in the console
 
         assert client.post(f"/agent/api/handoffs/{row.id}/close", headers=headers).status_code == 200
@@ -115,7 +131,9 @@ def test_web_chat_to_an_agent_and_back_to_the_bot(
     assert row.status == "closed" and row.resumed and row.closed_at is not None
 
 
-def test_a_second_agent_cannot_take_a_claimed_chat(client: TestClient, sessions: sessionmaker[Session]) -> None:
+def test_a_second_agent_cannot_take_a_claimed_chat(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
     with client.websocket_connect("/web/ws") as citizen:
         say(citizen, "상담원 연결")
     handoff_id = handoff_row(sessions).id
@@ -123,7 +141,9 @@ def test_a_second_agent_cannot_take_a_claimed_chat(client: TestClient, sessions:
     assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=first).status_code == 200
     second = login(client, "박상담", "another-password")
     assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=second).status_code == 409
-    answer = client.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "제가 할게요"}, headers=second)
+    answer = client.post(
+        f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "제가 할게요"}, headers=second
+    )
     assert answer.status_code == 409
     assert client.post(f"/agent/api/handoffs/{handoff_id}/close", headers=second).status_code == 409
 
@@ -132,7 +152,9 @@ def test_kakao_replies_wait_for_the_next_utterance(
     client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
 ) -> None:
     def skill(text: str) -> dict[str, Any]:
-        response = client.post("/kakao/skill", json=skill_request(text), headers={"X-Kakao-Skill-Secret": SECRET})
+        response = client.post(
+            "/kakao/skill", json=skill_request(text), headers={"X-Kakao-Skill-Secret": SECRET}
+        )
         return response.json()["template"]
 
     asked = " ".join(o["simpleText"]["text"] for o in skill("상담원 연결")["outputs"] if "simpleText" in o)
@@ -140,7 +162,9 @@ def test_kakao_replies_wait_for_the_next_utterance(
     handoff_id = handoff_row(sessions).id
     headers = login(client)
     client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
-    reply = client.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "무엇을 도와드릴까요?"}, headers=headers)
+    reply = client.post(
+        f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "무엇을 도와드릴까요?"}, headers=headers
+    )
     assert reply.json()["delivered"] == "with the citizen's next message"
     shown = [o["simpleText"]["text"] for o in skill("여보세요")["outputs"]]
     assert shown == ["[상담원] 상담원이 연결되었어요. 편하게 말씀해 주세요.\n\n[상담원] 무엇을 도와드릴까요?"]
@@ -166,11 +190,18 @@ def test_a_crisis_goes_ahead_of_the_queue_and_pauses_rasa(client: TestClient, ra
     with client.websocket_connect("/web/ws") as citizen:
         say(citizen, "상담원 연결")
     with client.websocket_connect("/web/ws") as other:
-        other.send_text(json.dumps({"sender": "d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a", "text": "아빠가 또 때려요 무서워요"}))
+        other.send_text(
+            json.dumps(
+                {"sender": "d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a", "text": "아빠가 또 때려요 무서워요"}
+            )
+        )
         assert "대기 순서는 1번째" in other.receive_json()["messages"][1]["text"]
     login(client)
     queue = client.get("/agent/api/queue").json()["handoffs"]
-    assert [(h["priority"], h["reason"]) for h in queue] == [("urgent", "crisis:abuse"), ("normal", "requested")]
+    assert [(h["priority"], h["reason"]) for h in queue] == [
+        ("urgent", "crisis:abuse"),
+        ("normal", "requested"),
+    ]
     assert rasa.events == [("web:d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a", "pause")]
 
 
@@ -180,7 +211,9 @@ def test_after_hours_the_citizen_is_told_when_agents_are_back_and_can_leave_a_ca
     monkeypatch.setattr(router_module, "utcnow", lambda: SUNDAY_NIGHT)
     with client.websocket_connect("/web/ws") as citizen:
         answers = say(citizen, "상담원 연결")
-        assert "지금은 상담 시간이 아니에요" in answers[1]["text"] and "월요일 09:00부터" in answers[1]["text"]
+        assert (
+            "지금은 상담 시간이 아니에요" in answers[1]["text"] and "월요일 09:00부터" in answers[1]["text"]
+        )
         assert answers[1]["buttons"][0]["title"] == "연락 요청 남기기"
         say(citizen, "집 앞 하수구가 막혀서 물이 넘쳐요 010-2222-3333")
         filed = say(citizen, "연락 요청 남기기", payload="연락 요청 남기기")[0]["text"]
@@ -195,10 +228,15 @@ def test_after_hours_the_citizen_is_told_when_agents_are_back_and_can_leave_a_ca
     assert rasa.events == [(f"web:{SENDER}", "resume")]
 
 
-def test_a_waiting_citizen_can_cancel(client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]) -> None:
+def test_a_waiting_citizen_can_cancel(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
     with client.websocket_connect("/web/ws") as citizen:
         say(citizen, "상담원 연결")
-        assert say(citizen, "상담 취소", payload="상담 취소")[0]["text"] == "상담원 연결을 취소했어요. 다시 챗봇이 도와드릴게요."
+        assert (
+            say(citizen, "상담 취소", payload="상담 취소")[0]["text"]
+            == "상담원 연결을 취소했어요. 다시 챗봇이 도와드릴게요."
+        )
     assert handoff_row(sessions).status == "abandoned" and rasa.events == [(f"web:{SENDER}", "resume")]
 
 
@@ -208,7 +246,10 @@ def test_a_long_wait_is_offered_a_callback_by_the_sweep(client: TestClient) -> N
         say(citizen, "상담원 연결")
         client.portal.call(client.app.state.desk.sweep)
         offer = citizen.receive_json()["messages"][0]
-    assert offer["text"].startswith("기다리게 해서 죄송해요") and offer["buttons"][0]["title"] == "연락 요청 남기기"
+    assert (
+        offer["text"].startswith("기다리게 해서 죄송해요")
+        and offer["buttons"][0]["title"] == "연락 요청 남기기"
+    )
 
 
 def test_an_agent_who_leaves_gives_the_chat_back(client: TestClient, sessions: sessionmaker[Session]) -> None:
@@ -244,8 +285,12 @@ def test_personal_data_is_opened_only_with_a_reason_and_that_is_logged(
     headers = login(client)
     shown = client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
     assert "12가3456" not in json.dumps(shown, ensure_ascii=False) and "9876" not in json.dumps(shown)
-    assert client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={}, headers=headers).status_code == 400
-    opened = client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={"reason": "콜백 요청"}, headers=headers)
+    assert (
+        client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={}, headers=headers).status_code == 400
+    )
+    opened = client.post(
+        f"/agent/api/handoffs/{handoff_id}/reveal", json={"reason": "콜백 요청"}, headers=headers
+    )
     assert "010-9876-5432" in json.dumps(opened.json()["messages"], ensure_ascii=False)
     with sessions() as session:
         log = session.scalars(select(AccessLog)).one()
@@ -266,10 +311,18 @@ def test_labels_and_a_ticket_filed_for_the_citizen(
         message_id = [m for m in client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
                       if m["text"] == "밤마다 윗집이 쿵쿵거려요"][0]["id"]  # fmt: skip
         url = f"/agent/api/messages/{message_id}/label"
-        assert client.post(url, json={"intent": "complaint", "category": "noise"}, headers=headers).status_code == 200
+        assert (
+            client.post(url, json={"intent": "complaint", "category": "noise"}, headers=headers).status_code
+            == 200
+        )
         assert client.post(url, json={"intent": "complaint"}, headers=headers).status_code == 400
         assert client.post(url, json={"intent": "nonsense"}, headers=headers).status_code == 400
-        assert client.post("/agent/api/messages/999999/label", json={"intent": "greet"}, headers=headers).status_code == 404
+        assert (
+            client.post(
+                "/agent/api/messages/999999/label", json={"intent": "greet"}, headers=headers
+            ).status_code
+            == 404
+        )
         filed = client.post(
             f"/agent/api/handoffs/{handoff_id}/ticket", headers=headers,
             json={"category": "noise", "description": "밤마다 층간소음", "location": "쌍용동 ○○아파트"},
@@ -280,7 +333,12 @@ def test_labels_and_a_ticket_filed_for_the_citizen(
         label = session.scalars(select(Label)).one()
         ticket = session.scalars(select(Ticket)).one()
     assert (label.message_id, label.intent, label.category) == (message_id, "complaint", "noise")
-    assert (ticket.sender, ticket.category, ticket.district, ticket.department) == (SENDER, "noise", "쌍용동", "환경정책과")
+    assert (ticket.sender, ticket.category, ticket.district, ticket.department) == (
+        SENDER,
+        "noise",
+        "쌍용동",
+        "환경정책과",
+    )
 
 
 def test_a_staff_status_change_reaches_the_citizen(
@@ -291,7 +349,8 @@ def test_a_staff_status_change_reaches_the_citizen(
 
     with sessions.begin() as session:
         number = file_ticket(
-            session, category="streetlight", department="건설도로과", description="가로등 꺼짐", channel="web",
+            session, category="streetlight", department="건설도로과", description="가로등 꺼짐",
+            channel="web",
             sender=SENDER, note="",
         ).number  # fmt: skip
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -326,16 +385,28 @@ def test_logins_are_json_only_and_slowed_after_failures(client: TestClient) -> N
     form = client.post("/agent/api/login", data={"name": "김상담", "password": "a-long-password"})
     assert form.status_code == 415
     for _ in range(5):
-        assert client.post("/agent/api/login", json={"name": "김상담", "password": "wrong"}).status_code == 401
-    assert client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"}).status_code == 429
-    assert client.post("/agent/api/login", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+        assert (
+            client.post("/agent/api/login", json={"name": "김상담", "password": "wrong"}).status_code == 401
+        )
+    assert (
+        client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"}).status_code
+        == 429
+    )
+    assert (
+        client.post(
+            "/agent/api/login", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_the_cookie_is_httponly_and_samesite_and_logout_ends_it(client: TestClient) -> None:
     response = client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"})
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/agent" in cookie
-    assert client.post("/agent/api/logout", headers={"X-CSRF-Token": response.json()["csrf"]}).status_code == 200
+    assert (
+        client.post("/agent/api/logout", headers={"X-CSRF-Token": response.json()["csrf"]}).status_code == 200
+    )
     assert client.get("/agent/api/me").status_code == 401
 
 
@@ -344,9 +415,10 @@ def test_the_console_socket_needs_a_login_and_the_same_origin(client: TestClient
         socket.receive_json()
     assert refused.value.code == 4401
     login(client)
-    with pytest.raises(WebSocketDisconnect) as foreign, client.websocket_connect(
-        "/agent/ws", headers={"Origin": "https://evil.example"}
-    ) as socket:
+    with (
+        pytest.raises(WebSocketDisconnect) as foreign,
+        client.websocket_connect("/agent/ws", headers={"Origin": "https://evil.example"}) as socket,
+    ):
         socket.receive_json()
     assert foreign.value.code == 4403
 
@@ -356,7 +428,9 @@ def test_unknown_chats_and_bad_bodies_get_clear_errors(client: TestClient) -> No
     assert client.get("/agent/api/handoffs/424242").status_code == 404
     assert client.post("/agent/api/handoffs/424242/claim", headers=headers).status_code == 404
     assert client.post("/agent/api/handoffs/1/dance", headers=headers).status_code == 404
-    bad = client.post("/agent/api/handoffs/1/reply", content=b"[", headers=headers | {"Content-Type": "application/json"})
+    bad = client.post(
+        "/agent/api/handoffs/1/reply", content=b"[", headers=headers | {"Content-Type": "application/json"}
+    )
     assert bad.status_code == 400
     huge = client.post("/agent/api/handoffs/1/reply", json={"text": "가" * 20000}, headers=headers)
     assert huge.status_code == 413

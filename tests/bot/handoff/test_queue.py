@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff import queue
+from bot.handoff.__main__ import main
 from bot.handoff.agents import add_agent
 from bot.store.models import Handoff
 
@@ -30,8 +33,12 @@ def _open(sessions: sessionmaker[Session], sender: str, priority: str = "normal"
 def test_a_chat_has_one_open_handoff_and_a_crisis_makes_it_urgent(sessions: sessionmaker[Session]) -> None:
     first = _open(sessions, "a")
     with sessions.begin() as session:
-        again, new = queue.open_handoff(session, channel="web", sender="a", reason="crisis:suicide", priority="urgent")
-    assert not new and again.id == first.id and again.priority == "urgent" and again.reason == "crisis:suicide"
+        again, new = queue.open_handoff(
+            session, channel="web", sender="a", reason="crisis:suicide", priority="urgent"
+        )
+    assert (
+        not new and again.id == first.id and again.priority == "urgent" and again.reason == "crisis:suicide"
+    )
     assert first.guesses[0]["category"] == "noise"
 
 
@@ -65,7 +72,9 @@ def test_only_one_of_many_agents_claiming_at_once_gets_the_chat(sessions: sessio
         assert row.status == "assigned" and row.agent_id == winners[0]
 
 
-def test_only_the_assigned_agent_closes_and_a_gone_agents_chats_go_back(sessions: sessionmaker[Session]) -> None:
+def test_only_the_assigned_agent_closes_and_a_gone_agents_chats_go_back(
+    sessions: sessionmaker[Session],
+) -> None:
     mine, other = _agents(sessions, 2)
     a, b = _open(sessions, "a"), _open(sessions, "b")
     with sessions.begin() as session:
@@ -86,3 +95,19 @@ def test_a_long_wait_is_offered_a_callback_once(sessions: sessionmaker[Session])
         assert queue.offer_callbacks(session, older_than=dt.timedelta(hours=1)) == []
         assert [h.sender for h in queue.offer_callbacks(session, older_than=dt.timedelta(0))] == ["a"]
         assert queue.offer_callbacks(session, older_than=dt.timedelta(0)) == []
+
+
+def test_the_command_line_lists_the_queue_as_json(
+    sessions: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    _open(sessions, "a")
+    _open(sessions, "b", priority="urgent")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["sender"], r["priority"], r["status"]) for r in rows] == [
+        ("b", "urgent", "waiting"),
+        ("a", "normal", "waiting"),
+    ]
+    assert set(rows[0]) >= {"id", "channel", "sender", "status", "priority", "reason", "waiting_seconds"}

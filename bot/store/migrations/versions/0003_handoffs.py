@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.Column("callback_offered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resumed", sa.Boolean(), nullable=False),
         sa.Column("ticket_number", sa.String(length=16), nullable=True),
-        sa.CheckConstraint("status IN ('waiting', 'assigned', 'closed', 'abandoned')", name="ck_handoffs_status"),
+        sa.CheckConstraint(
+            "status IN ('waiting', 'assigned', 'closed', 'abandoned')", name="ck_handoffs_status"
+        ),
         sa.CheckConstraint("priority IN ('urgent', 'normal')", name="ck_handoffs_priority"),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"]),
         sa.PrimaryKeyConstraint("id"),

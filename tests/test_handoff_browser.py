@@ -1,0 +1,96 @@
+"""The whole handoff in real browsers against the whole bot (trained model, Rasa, actions, gateway).
+
+A citizen in the web chat (a phone-sized page) asks for a person; an agent logged in to the console (another
+browser context) sees the chat appear live, claims it and replies; the citizen sees the reply and answers;
+the agent sees that live and closes; the citizen's next message is answered by the bot again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from bot.handoff.agents import add_agent
+from bot.stack import Stack, running_stack
+from bot.store.db import session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "minwon.tar.gz"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.is_file():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `make browser` (make test does)")
+    with running_stack(MODEL, tmp_path_factory.mktemp("handoff"), gateway=True) as running:
+        with session_factory(running.database_url).begin() as session:
+            add_agent(session, "김상담", "a-long-password")
+        yield running
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def test_a_citizen_reaches_a_person_and_comes_back_to_the_bot(stack: Stack, browser: Browser) -> None:
+    url = stack.gateway_url or ""
+    citizen = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR").new_page()
+    agent = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR").new_page()
+    agent.on("dialog", lambda dialog: dialog.accept())
+
+    agent.goto(f"{url}/agent")
+    agent.fill("#name", "김상담")
+    agent.fill("#password", "a-long-password")
+    agent.click("#login button")
+    expect(agent.locator("#who")).to_have_text("김상담 님")
+    expect(agent.locator("#live")).to_contain_text("실시간 연결됨")
+    expect(agent.locator(".item")).to_have_count(0)
+
+    citizen.goto(f"{url}/")
+    expect(citizen.locator(".row.bot .bubble").first).to_contain_text("무엇을 도와드릴까요")
+    citizen.fill("#text", "사람이랑 얘기하고 싶어요")
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator(".row.bot .bubble", has_text="상담원에게 연결해 드릴게요")).to_have_count(1)
+
+    # The console hears about it without a reload.
+    item = agent.locator(".item").first
+    expect(item).to_contain_text("상담원 요청")
+    expect(item).to_contain_text("대기")
+    item.click()
+    expect(agent.locator("#log .msg.citizen").last).to_contain_text("사람이랑 얘기하고 싶어요")
+    expect(agent.locator("#log .msg.citizen .understood").last).to_contain_text("상담원 연결")
+    agent.click("#claim")
+    expect(citizen.locator(".row.bot .bubble").last).to_have_text(
+        "상담원이 연결되었어요. 편하게 말씀해 주세요."
+    )
+    expect(citizen.locator(".row.bot .name").last).to_have_text("상담원")
+
+    agent.fill("#reply", "안녕하세요, 어느 동네 일인가요?")
+    agent.keyboard.press("Enter")
+    expect(citizen.locator(".row.bot .bubble").last).to_have_text("안녕하세요, 어느 동네 일인가요?")
+    citizen.fill("#text", "쌍용동이에요. 제 번호는 010-1234-5678이에요")
+    citizen.keyboard.press("Enter")
+    # Live in the console, with the phone number masked.
+    expect(agent.locator("#log .msg.citizen").last).to_contain_text(
+        "쌍용동이에요. 제 번호는 ***-****-****이에요"
+    )
+
+    agent.click("#close")
+    expect(citizen.locator(".row.bot .bubble").last).to_contain_text("상담을 마쳤어요")
+    expect(agent.locator(".item").first).to_contain_text("종료")
+
+    citizen.fill("#text", "기초연금 신청 방법 알려주세요")
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator(".row.bot .bubble").last).to_contain_text(re.compile("기초연금"))
+    expect(citizen.locator(".row.bot .name").last).to_have_text("천안시 민원 챗봇")
