@@ -52,23 +52,46 @@ class RasaClient:
         signals = [a["custom"] for a in answers if isinstance(a.get("custom"), dict)]
         return from_rasa(answers), signals
 
-    async def add_event(self, conversation_id: str, event: str) -> None:
-        """Append EVENT ("pause" or "resume") to a conversation's tracker; RasaUnavailable if it fails."""
+    async def pause(self, conversation_id: str) -> None:
+        """Pause the bot for a conversation that the gateway hands to people; RasaUnavailable if it fails.
+
+        Any form in progress ends, as it does when action_handoff pauses.
+        """
+        events = [
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "pause"},
+        ]
+        await self._post_events(conversation_id, events)
+
+    async def resume(self, conversation_id: str) -> None:
+        """Let the bot answer the conversation again; RasaUnavailable if it fails.
+
+        A pause ends the bot's turn before its own action_listen; without one, the citizen's next message
+        would follow no rule.
+        """
+        await self._post_events(
+            conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
+
+    async def _post_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         try:
             response = await self._client.post(
-                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
-                params=self._auth(), json={"event": event},
+                f"{self._base}/conversations/{quote(conversation_id, safe=':')}/tracker/events",
+                params=self._auth(), json=events,
             )  # fmt: skip
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            logger.warning("Rasa did not take a %s event: %s", event, type(exc).__name__)
+            logger.warning(
+                "Rasa did not take the events %s: %s", [e["event"] for e in events], type(exc).__name__
+            )
             raise RasaUnavailable(type(exc).__name__) from exc
 
     async def user_events(self, conversation_id: str) -> list[dict[str, Any]]:
         """Return the conversation's user events (text and what the NLU made of it); empty if Rasa is down."""
         try:
             response = await self._client.get(
-                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker",
+                f"{self._base}/conversations/{quote(conversation_id, safe=':')}/tracker",
                 params={**self._auth(), "include_events": "ALL"},
             )
             response.raise_for_status()

@@ -125,7 +125,7 @@ class Router:
         answers = [Outbound(text=self.texts["crisis"], buttons=tuple(self.profile.handoff.emergency))]
         if handoff is None:
             try:
-                await self.rasa.add_event(message.conversation_id, "pause")
+                await self.rasa.pause(message.conversation_id)
             except RasaUnavailable:
                 pass  # the gateway does not send to Rasa while the handoff is open; resume is harmless
         return answers + await self._queue(message, f"crisis:{kind}", "urgent", [])
@@ -224,7 +224,7 @@ class Router:
     async def resume(self, conversation_id: str, ids: list[int]) -> None:
         """Let the bot answer again; remember handoffs IDS as done (or retry with the next message)."""
         try:
-            await self.rasa.add_event(conversation_id, "resume")
+            await self.rasa.resume(conversation_id)
         except RasaUnavailable:
             return
         if ids:

@@ -69,13 +69,16 @@ def test_a_citizen_reaches_a_person_and_comes_back_to_the_bot(stack: Stack, brow
     expect(item).to_contain_text("대기")
     item.click()
     expect(agent.locator("#log .msg.citizen").last).to_contain_text("사람이랑 얘기하고 싶어요")
-    expect(agent.locator("#log .msg.citizen .understood").last).to_contain_text("상담원 연결")
+    expect(agent.locator("#log .msg.citizen .seen").last).to_have_text(
+        re.compile(r"챗봇 이해: 상담원 연결 \(\d+%\)")
+    )
     agent.click("#claim")
     expect(citizen.locator(".row.bot .bubble").last).to_have_text(
         "상담원이 연결되었어요. 편하게 말씀해 주세요."
     )
     expect(citizen.locator(".row.bot .name").last).to_have_text("상담원")
 
+    expect(agent.locator("#send")).to_be_enabled()
     agent.fill("#reply", "안녕하세요, 어느 동네 일인가요?")
     agent.keyboard.press("Enter")
     expect(citizen.locator(".row.bot .bubble").last).to_have_text("안녕하세요, 어느 동네 일인가요?")
@@ -86,6 +89,7 @@ def test_a_citizen_reaches_a_person_and_comes_back_to_the_bot(stack: Stack, brow
         "쌍용동이에요. 제 번호는 ***-****-****이에요"
     )
 
+    expect(agent.locator("#close")).to_be_enabled()
     agent.click("#close")
     expect(citizen.locator(".row.bot .bubble").last).to_contain_text("상담을 마쳤어요")
     expect(agent.locator(".item").first).to_contain_text("종료")

@@ -44,7 +44,9 @@ class FakeRasa:
         if request.url.path.startswith("/conversations/"):
             conversation = request.url.path.split("/")[2]
             if request.method == "POST":
-                self.events.append((conversation, json.loads(request.content)["event"]))
+                posted = json.loads(request.content)
+                names = [e["event"] for e in (posted if isinstance(posted, list) else [posted])]
+                self.events.append((conversation, "pause" if "pause" in names else names[0]))
                 return httpx.Response(200, json={"sender_id": conversation, "events": []})
             users = [
                 {"event": "user", "text": b["message"],
