@@ -57,7 +57,7 @@ class RasaClient:
 
         Any form in progress ends, as it does when action_handoff pauses.
         """
-        events = [
+        events: list[dict[str, Any]] = [
             {"event": "active_loop", "name": None},
             {"event": "slot", "name": "requested_slot", "value": None},
             {"event": "pause"},
