@@ -71,7 +71,13 @@ def running_stack(
     actions_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(
-        yaml.safe_dump({"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"}})
+        # Conversations in the database, as with `make run` (endpoints.yml).
+        yaml.safe_dump(
+            {
+                "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+                "tracker_store": {"type": "SQL", "url": database_url},
+            }
+        )
     )
     env = {
         **os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false",
@@ -80,7 +86,7 @@ def running_stack(
     }  # fmt: skip
     commands = {
         "actions": [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-        "rasa": [str(RASA), "run", "--model", str(model), "--port", str(rasa_port),
+        "rasa": [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(rasa_port),
                  "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
                  "--credentials", str(PROJECT_ROOT / "credentials.yml")],
     }  # fmt: skip
