@@ -1,4 +1,4 @@
-"""Run Rasa with the same arguments as `rasa` (`python -m bot.rasa_server run …`), checking action replies faster.
+"""Run Rasa with the arguments of `rasa` (`python -m bot.rasa_server run …`), checking action replies faster.
 
 Rasa 3.6 checks every reply of the action server with `jsonschema.validate`, which checks the schema
 itself and builds a new validator on every call: about 38 ms per action call on these machines, against
