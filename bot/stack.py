@@ -87,7 +87,8 @@ def running_stack(
     commands = {
         "actions": [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
         "rasa": [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model),
-                 "--port", str(rasa_port), "--interface", "127.0.0.1", "--enable-api", "--endpoints", str(endpoints),
+                 "--port", str(rasa_port), "--interface", "127.0.0.1", "--enable-api",
+                 "--endpoints", str(endpoints),
                  "--credentials", str(PROJECT_ROOT / "credentials.yml")],
     }  # fmt: skip
     if gateway:
