@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from bot.store.models import OPEN_HANDOFF, Agent, Handoff, utcnow
+from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
 
 __all__ = [
     "HandoffView", "abandon", "claim", "close", "current", "get", "offer_callbacks", "open_handoff",
-    "position", "queue", "release_agent", "mark_resumed", "unresumed",
+    "position", "queue", "release_agent", "mark_resumed", "set_ticket", "unresumed",
 ]  # fmt: skip
 
 PRIORITIES = ("urgent", "normal")
@@ -265,8 +265,3 @@ def set_ticket(session: Session, handoff_id: int, number: str) -> None:
         update(Handoff).where(Handoff.id == handoff_id).values(ticket_number=number)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
-
-
-def agent_names(session: Session) -> dict[int, str]:
-    """Return every agent's name by id."""
-    return {a.id: a.name for a in session.scalars(select(Agent))}
