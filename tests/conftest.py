@@ -24,8 +24,8 @@ def _fresh(url: str) -> None:
     with get_engine(url).begin() as connection:
         connection.execute(
             text(
-                "DROP TABLE IF EXISTS access_log, labels, handoffs, agent_sessions, agents, outbox, messages,"
-                " ticket_events, tickets, alembic_version CASCADE"
+                "DROP TABLE IF EXISTS model_history, imported_labels, events, access_log, labels, handoffs,"
+                " agent_sessions, agents, outbox, messages, ticket_events, tickets, alembic_version CASCADE"
             )
         )
     upgrade(url)

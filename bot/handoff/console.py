@@ -14,6 +14,7 @@ cookie and a same-origin Origin header.
     POST /agent/api/handoffs/{id}/ticket    {category, description, location}: file a complaint for them
     POST /agent/api/handoffs/{id}/close     hand the chat back to the bot
     POST /agent/api/messages/{id}/label     {intent, category}: what a citizen's message meant
+    GET  /agent/api/review?limit=N          unlabelled citizen messages the bot was least sure of (1-200)
     POST /agent/api/logout
 """
 
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 COOKIE = "minwon_agent"
 PAGE = Path(__file__).resolve().parent.parent / "web" / "agent.html"
 MAX_BODY = 16 * 1024
+# How many review items a request gets: by default, and at most.
+REVIEW_LIMIT, MAX_REVIEW_LIMIT = 50, 200
 # Failed logins per name before a pause, and the window they count in (seconds).
 MAX_FAILURES, FAILURE_WINDOW = 5, 600.0
 
@@ -73,6 +76,7 @@ class Console:
             Route("/agent/api/handoffs/{id:int}", self._guard(self.detail)),
             Route("/agent/api/handoffs/{id:int}/{action}", self._guard(self.act), methods=post),
             Route("/agent/api/messages/{id:int}/label", self._guard(self.label), methods=post),
+            Route("/agent/api/review", self._guard(self.review)),
             WebSocketRoute("/agent/ws", self.socket),
         ]
 
@@ -211,6 +215,14 @@ class Console:
             body.get("category") or None,
         )
         return JSONResponse({"ok": True})
+
+    async def review(self, request: Request, login: LoggedIn) -> Response:
+        """Return the review queue: the citizen messages whose labels teach the model most."""
+        try:
+            limit = int(request.query_params.get("limit") or REVIEW_LIMIT)
+        except ValueError as exc:
+            raise DeskError(400, "limit must be a whole number") from exc
+        return JSONResponse({"items": await self.desk.review(limit=min(max(limit, 1), MAX_REVIEW_LIMIT))})
 
     # --- live updates ---
 

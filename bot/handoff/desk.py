@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels.base import MAX_TEXT, Inbound, Outbound
+from bot.channels.base import MAX_TEXT, Outbound
 from bot.handoff import queue
-from bot.nlu.taxonomy import CATEGORIES, INTENTS, best_category
+from bot.handoff.review import review_queue, understanding
+from bot.nlu.taxonomy import CATEGORIES, INTENTS
 from bot.privacy import mask_personal_data
 from bot.router import Router
 from bot.store.conversations import mark_delivered, peek_outbox, pending_senders, transcript
@@ -77,6 +78,10 @@ class Desk:
         """Return the open chats (urgent first, then the longest waiting) and the last closed ones."""
         return [h.as_json() for h in await self._db(lambda s: queue.queue(s, closed=20))]
 
+    async def review(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Return the review queue: unlabelled citizen messages the bot was least sure about."""
+        return [i.as_json() for i in await self._db(lambda s: review_queue(s, limit=limit))]
+
     async def detail(self, handoff_id: int, *, agent_id: int, reveal: str | None = None) -> dict[str, Any]:
         """Return a chat: the handoff, its transcript with what the bot understood, labels and tickets.
 
@@ -103,7 +108,7 @@ class Desk:
         messages, labels, tickets = await self._db(read)
         if reveal is not None:
             logger.info("agent %s opened the personal data of chat %s", agent_id, handoff_id)
-        understood = _understanding(
+        understood = understanding(
             messages, await self.router.rasa.user_events(f"{handoff.channel}:{handoff.sender}")
         )
         shown = []
@@ -255,27 +260,3 @@ class Desk:
 
 def _iso(moment: dt.datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).isoformat()
-
-
-def _understanding(messages: list[Message], events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Match the citizen's messages to Rasa's user events in order; return what the NLU made of each."""
-    found: dict[int, dict[str, Any]] = {}
-    at = 0
-    for message in messages:
-        if message.direction != "in":
-            continue
-        sent = Inbound(
-            channel="", user_id="", text=message.text, payload=json.loads(message.data or "{}").get("payload")
-        ).message_text()
-        for i in range(at, len(events)):
-            if events[i].get("text") == sent:
-                parse = events[i].get("parse_data") or {}
-                intent = (parse.get("intent") or {}).get("name")
-                if intent:
-                    found[message.id] = {
-                        "intent": intent, "category": best_category(parse, intent),
-                        "confidence": round(float((parse.get("intent") or {}).get("confidence") or 0), 3),
-                    }  # fmt: skip
-                at = i + 1
-                break
-    return found
