@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-crisis lint lock clean
+.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-crisis lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ test-unit: ## pytest: tokenizer, store (SQLite and PostgreSQL), actions, evaluat
 	$(PY) -m pytest -q
 
 validate: ## rasa data validate, failing on any warning about the data
-	$(PY) scripts/validate.py
+	$(PY) -m bot.validate
 
 test-conversations: ## rasa test: the conversation tests in tests/test_conversations.yml
 	$(RASA) test core --model $(MODEL) --stories tests/test_conversations.yml \
@@ -65,6 +65,9 @@ bench-gateway: install train ## Simulated citizens through the gateway and strai
 
 bench-crisis: install ## Crisis detection: recall and false alarms on both labelled sets; writes docs/benchmarks/crisis.md
 	$(PY) -m bot.handoff.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl $(HOLDOUT) --markdown docs/benchmarks/crisis.md
+
+retrain: install migrate ## Train on what agents labelled; the candidate serves only if it is not worse (ARGS=--rollback…)
+	set -a; [ -f .env ] && . ./.env; set +a; $(PY) -m bot.retrain $(ARGS)
 
 bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 

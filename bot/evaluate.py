@@ -5,7 +5,7 @@ Usage:
 
 Each line of the file is {"text": "…", "intent": "complaint", "category": "streetlight"}, with
 "category": null for intents that have none (docs/intents.md). A file with a bad line is refused as a
-whole (exit status 2, the line named) before any model is loaded. A low-confidence message counts as
+whole (exit status 2, every bad line named) before any model is loaded. A low-confidence message counts as
 the model's best guess; how often the bot would ask back instead is reported as the fallback rate.
 """
 
@@ -28,8 +28,8 @@ from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is
 from bot.settings import load_settings
 
 __all__ = [
-    "DataError", "Example", "Prediction", "Predictor", "Report", "evaluate", "load_agent", "load_examples",
-    "newest_model", "rasa_predictor", "score",
+    "DataError", "Example", "Prediction", "Predictor", "Report", "check_example", "evaluate", "load_agent",
+    "load_examples", "newest_model", "rasa_predictor", "score",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class Report:
     fallback_rate: float
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    # Per expected intent and per expected intent/category: (right, of how many).
+    per_label: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """Return the report as the JSON object `--json` prints."""
@@ -104,35 +106,43 @@ class Report:
         return "\n".join(lines)
 
 
+def check_example(obj: Any, where: str) -> Example:
+    """Return the example of one labelled record ({text, intent, category}); raise DataError naming WHERE."""
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: expected a JSON object")
+    missing = [k for k in ("text", "intent", "category") if k not in obj]
+    if missing:
+        raise DataError(f"{where}: missing field {', '.join(missing)}")
+    text, intent, category = obj["text"], obj["intent"], obj["category"]
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f"{where}: text must be a non-empty string")
+    if intent not in INTENTS:
+        raise DataError(f"{where}: unknown intent {intent!r}")
+    if not is_valid(intent, category):
+        expected = "null" if intent not in CATEGORIES else " | ".join(CATEGORIES[intent])
+        raise DataError(f"{where}: category {category!r} does not fit intent {intent!r} ({expected})")
+    return Example(text, intent, category)
+
+
 def load_examples(path: Path) -> list[Example]:
-    """Read and check a labelled JSON Lines file; raise DataError naming the first bad line."""
+    """Read and check a labelled JSON Lines file; raise DataError naming every bad line."""
     try:
         raw_lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from exc
-    examples = []
+    examples, problems = [], []
     for number, line in enumerate(raw_lines, start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            obj = json.loads(line)
+            examples.append(check_example(json.loads(line), where))
         except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: not JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object")
-        missing = [k for k in ("text", "intent", "category") if k not in obj]
-        if missing:
-            raise DataError(f"{where}: missing field {', '.join(missing)}")
-        text, intent, category = obj["text"], obj["intent"], obj["category"]
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: text must be a non-empty string")
-        if intent not in INTENTS:
-            raise DataError(f"{where}: unknown intent {intent!r}")
-        if not is_valid(intent, category):
-            expected = "null" if intent not in CATEGORIES else " | ".join(CATEGORIES[intent])
-            raise DataError(f"{where}: category {category!r} does not fit intent {intent!r} ({expected})")
-        examples.append(Example(text, intent, category))
+            problems.append(f"{where}: not JSON ({exc.msg})")
+        except DataError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataError("\n".join(problems))
     if not examples:
         raise DataError(f"{path}: no examples")
     return examples
@@ -166,6 +176,14 @@ def score(examples: list[Example], predictions: list[Prediction], top_confusions
         for e, p in zip(examples, predictions)
         if (e.intent, e.category) != (p.intent, p.category)
     )
+    per_label: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    for e, p in zip(examples, predictions):
+        scored = [(e.intent, e.intent == p.intent)]
+        if e.category is not None:
+            scored.append((_full(e.intent, e.category), (e.intent, e.category) == (p.intent, p.category)))
+        for gold, right in scored:
+            per_label[gold][0] += right
+            per_label[gold][1] += 1
     n = len(examples)
     return Report(
         n=n,
@@ -177,6 +195,7 @@ def score(examples: list[Example], predictions: list[Prediction], top_confusions
         out_of_scope_recall=sum(oos) / len(oos) if oos else None,
         fallback_rate=sum(p.fallback for p in predictions) / n,
         confusions=[(e, p, c) for (e, p), c in confusions.most_common(top_confusions)],
+        per_label={label: (right, total) for label, (right, total) in sorted(per_label.items())},
     )
 
 

@@ -1,5 +1,5 @@
 """The gateway's Rasa client: the REST webhook for messages; the HTTP API (--enable-api, the auth token) for
-health, pausing and resuming a conversation (handoff) and reading what the bot understood.
+health, pausing and resuming a conversation (handoff), reading what the bot understood, and loading a model.
 
 Errors:
     RasaUnavailable    Rasa did not answer (refused, timed out, or answered with an error status).
@@ -104,10 +104,31 @@ class RasaClient:
     def _auth(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    async def healthy(self) -> bool:
-        """Return whether Rasa answers its status route (which also shows that a model is loaded)."""
+    async def model_file(self) -> str | None:
+        """Return the file name of the model Rasa serves (its status route), or None if it does not answer."""
         try:
             response = await self._client.get(f"{self._base}/status", params=self._auth())
-        except httpx.HTTPError:
-            return False
-        return response.status_code == httpx.codes.OK and bool(response.json().get("model_file"))
+            response.raise_for_status()
+            name = response.json().get("model_file")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return str(name) if name else None
+
+    async def healthy(self) -> bool:
+        """Return whether Rasa answers its status route with a model loaded."""
+        return await self.model_file() is not None
+
+    async def load_model(self, path: str, *, timeout: float = 600.0) -> None:
+        """Load the model archive at PATH (on Rasa's machine) in place of the one serving; no restart.
+
+        Rasa keeps answering with the old model until the new one is loaded. RasaUnavailable if Rasa did not
+        answer or did not take the model (its error is in the message).
+        """
+        try:
+            response = await self._client.put(
+                f"{self._base}/model", params=self._auth(), json={"model_file": path}, timeout=timeout
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code != httpx.codes.NO_CONTENT:
+            raise RasaUnavailable(f"Rasa refused the model ({response.status_code}): {response.text[:300]}")

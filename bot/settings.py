@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "load_settings"]
+__all__ = ["PROJECT_ROOT", "RASA_TOKEN_FILE", "Settings", "SettingsError", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where `make run` keeps the token of the Rasa it started when RASA_TOKEN is not set (readable by its owner).
+RASA_TOKEN_FILE = PROJECT_ROOT / ".rasa-token"
 
 # Secrets that are examples, not secrets: the gateway refuses to start with one of them.
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
@@ -43,6 +46,8 @@ class Settings:
     handoff_callback_after: float = 600.0
     agent_grace: float = 30.0
     agent_cookie_secure: bool = False
+    # Retraining: how much lower than the serving model's a candidate's held-out accuracy may be.
+    retrain_tolerance: float = 0.005
 
     def check_channels(self) -> None:
         """Raise SettingsError for a channel that is switched on with a missing or placeholder secret."""
@@ -63,6 +68,15 @@ def _weak(secret: str) -> bool:
     return secret.strip().lower() in _PLACEHOLDERS or len(secret) < _MIN_SECRET
 
 
+def _rasa_token(env: dict[str, str]) -> str:
+    """Return RASA_TOKEN; if empty, the token `make run` made for the Rasa it started (file .rasa-token)."""
+    if env.get("RASA_TOKEN"):
+        return env["RASA_TOKEN"]
+    with contextlib.suppress(OSError):
+        return RASA_TOKEN_FILE.read_text(encoding="utf-8").strip()
+    return ""
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from ENV (default: the process environment)."""
     env = dict(os.environ) if env is None else env
@@ -74,7 +88,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             host=env.get("HOST") or Settings.host,
             port=int(env.get("PORT") or Settings.port),
             rasa_url=(env.get("RASA_URL") or Settings.rasa_url).rstrip("/"),
-            rasa_token=env.get("RASA_TOKEN", ""),
+            rasa_token=_rasa_token(env),
             rasa_timeout=float(env.get("RASA_TIMEOUT") or Settings.rasa_timeout),
             kakao_skill_secret=env.get("KAKAO_SKILL_SECRET", ""),
             kakao_bot_ids=tuple(b.strip() for b in env.get("KAKAO_BOT_IDS", "").split(",") if b.strip()),
@@ -86,6 +100,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             ),
             agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
             agent_cookie_secure=env.get("AGENT_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            retrain_tolerance=float(env.get("RETRAIN_TOLERANCE") or Settings.retrain_tolerance),
         )
     except ValueError as exc:
         raise SettingsError(f"a number setting is not a number: {exc}") from exc

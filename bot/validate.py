@@ -1,7 +1,7 @@
 """Run `rasa data validate --fail-on-warnings` and fail on any warning about the project's data.
 
 Usage:
-    .venv/bin/python scripts/validate.py     (make validate)
+    python -m bot.validate     (make validate; bot.retrain checks its data with `validate()`)
 
 Rasa's own flag lets warnings raised while reading the data through, so this reads them from the output.
 One is known and expected: Rasa 3.6 adds retrieval intents (complaint, welfare, info) to the domain a
@@ -17,6 +17,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+__all__ = ["validate"]
 
 EXPECTED = (
     "The following duplicated intents have been found across multiple domain files: complaint, info, welfare"
@@ -48,12 +50,14 @@ def allowed(message: str, by_actions: set[str]) -> bool:
 RASA_WARNING = re.compile(r"rasa/shared/utils/io\.py:\d+: UserWarning: (.*)")
 
 
-def main() -> int:
-    """Validate; print unexpected warnings and return 1 if there are any."""
+def validate(
+    *, domain: Path = ROOT / "domain.yml", data: Path = ROOT / "data", config: Path = ROOT / "config.yml"
+) -> tuple[bool, str, list[str]]:
+    """Run `rasa data validate` on the files; return (passed, Rasa's output, unexpected warnings)."""
     rasa = Path(sys.executable).with_name("rasa")
-    proc = subprocess.run(
-        [str(rasa), "data", "validate", "--fail-on-warnings"], capture_output=True, text=True
-    )
+    command = [str(rasa), "data", "validate", "--fail-on-warnings"]
+    command += ["--domain", str(domain), "--data", str(data), "--config", str(config)]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     output = proc.stdout + proc.stderr
     lines = output.splitlines()
     by_actions = sent_by_actions()
@@ -67,12 +71,18 @@ def main() -> int:
                 message = f"{match.group(1).strip()} {lines[i + 1].strip()}"
             if not allowed(message, by_actions):
                 warnings.append(message)
-    if proc.returncode != 0 or warnings:
-        print(output if proc.returncode != 0 else "", end="")
+    return proc.returncode == 0 and not warnings, output, warnings
+
+
+def main() -> int:
+    """Validate the project's data; print unexpected warnings and return 1 if there are any."""
+    passed, output, warnings = validate()
+    if not passed:
+        print(output if not warnings else "", end="")
         for warning in warnings:
             print(f"validate: {warning}")
         return 1
-    print("rasa data validate: no warnings (besides the expected ones: see scripts/validate.py)")
+    print("rasa data validate: no warnings (besides the expected ones: see bot/validate.py)")
     return 0
 
 

@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -f .env ] && set -a && . ./.env && set +a
-export RASA_TOKEN="${RASA_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+if [ -z "${RASA_TOKEN:-}" ]; then
+  # A new token for each start, kept where `python -m bot.retrain` finds it (readable by this user only).
+  RASA_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
+  (umask 077 && printf '%s\n' "$RASA_TOKEN" > .rasa-token)
+fi
+export RASA_TOKEN
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/minwon.db}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 mkdir -p logs

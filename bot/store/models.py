@@ -1,4 +1,4 @@
-"""Tables: tickets and their timeline, messages, the outbox, handoffs and agents (SQLAlchemy 1.4).
+"""Tables: tickets and their timeline, messages, the outbox, handoffs, agents, labels and the model history.
 
 Alembic creates them (bot/store/migrations).
 """
@@ -11,8 +11,8 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, Foreig
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
 __all__ = [
-    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "Label", "Message",
-    "OPEN_HANDOFF",
+    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "ImportedLabel", "Label",
+    "Message", "ModelVersion", "OPEN_HANDOFF",
     "OutboxItem",
     "STATUSES", "Ticket", "TicketEvent", "utcnow",
 ]  # fmt: skip
@@ -196,4 +196,47 @@ class AccessLog(Base):
     agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
     handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
     reason = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ImportedLabel(Base):
+    """A labelled example from outside the console (python -m bot.retrain import), or a decision.
+
+    A decision (python -m bot.retrain decide) settles a text that was labelled two ways; it wins over every
+    other label of that text. Texts are stored with personal data masked.
+    """
+
+    __tablename__ = "imported_labels"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    text = Column(Text, nullable=False)
+    intent = Column(String(32), nullable=False)
+    category = Column(String(32))
+    source = Column(String(200), nullable=False)  # the imported file's name, or "decision"
+    decision = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ModelVersion(Base):
+    """One step of the model's history: a candidate promoted or refused, a rollback, the first model."""
+
+    __tablename__ = "model_history"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('baseline', 'promoted', 'refused', 'rollback')", name="ck_model_history_action"
+        ),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    action = Column(String(16), nullable=False)
+    model_file = Column(Text, nullable=False)  # the archive kept in models/history/
+    examples = Column(Integer, nullable=False, default=0)  # NLU examples it was trained on
+    feedback = Column(Integer, nullable=False, default=0)  # of which from labels (data/nlu/feedback.yml)
+    intent_accuracy = Column(Float)
+    category_accuracy = Column(Float)
+    # The scores of the model that was serving when this one was judged, on the same held-out set.
+    serving_intent_accuracy = Column(Float)
+    serving_category_accuracy = Column(Float)
+    loaded = Column(Boolean, nullable=False, default=False)  # Rasa took it live (PUT /model)
+    note = Column(Text, nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
