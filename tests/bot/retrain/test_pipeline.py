@@ -157,7 +157,6 @@ async def _rollback(project: Project, sessions: sessionmaker[Session], rasa_url:
         )
 
 
-@pytest.mark.model
 def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_one_never_does(
     project: Project, tmp_path: Path
 ) -> None:
@@ -218,7 +217,6 @@ def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_on
         assert steps[2].feedback == 22 and "category accuracy" in steps[2].note
 
 
-@pytest.mark.model
 def test_with_rasa_down_the_promoted_model_waits_for_the_next_start(project: Project, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'labels.db'}"
     upgrade(url)
