@@ -39,6 +39,8 @@ from bot.validate import validate
 __all__ = ["Outcome", "Project", "RetrainError", "Verdict", "judge", "retrain", "rollback"]
 
 Say = Callable[[str], None]
+# How many of the models that served last are kept in models/history for a rollback.
+KEEP = 5
 
 
 class RetrainError(RuntimeError):
@@ -265,7 +267,17 @@ async def retrain(
                 session, action="promoted", model_file=str(archive), loaded=outcome.loaded,
                 note=outcome.message, **scores,
             )  # fmt: skip
+        _prune(project, sessions)
         return outcome
+
+
+def _prune(project: Project, sessions: sessionmaker[Session]) -> None:
+    """Keep the archives of the last KEEP models that served (a model is about 300 MB); delete older ones."""
+    with sessions() as session:
+        keep = {Path(row.model_file).name for row in history.serving_chain(session)[-KEEP:]}
+    for archive in project.archive.glob("*.tar.gz"):
+        if archive.name not in keep:
+            archive.unlink()
 
 
 async def _load(rasa: RasaClient, archive: Path, say: Say) -> tuple[bool, str]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.evaluate import Report
 from bot.handoff.agents import add_agent
 from bot.rasa import RasaClient
+from bot.retrain import history, pipeline
 from bot.retrain.pipeline import Outcome, Project, RetrainError, judge, retrain, rollback
 from bot.stack import free_port, running_stack
 from bot.store.conversations import record_message
@@ -263,3 +264,23 @@ def test_one_retraining_at_a_time(project: Project, tmp_path: Path) -> None:
         with pytest.raises(RetrainError, match="another retraining is running"):
             asyncio.run(_retrain(project, session_factory(url), f"http://127.0.0.1:{free_port()}"))
     assert not project.feedback.exists()
+
+
+def test_only_the_last_models_that_served_are_kept(tmp_path: Path) -> None:
+    project = Project(models=tmp_path / "models")
+    url = f"sqlite:///{tmp_path / 'labels.db'}"
+    upgrade(url)
+    sessions = session_factory(url)
+    project.archive.mkdir(parents=True)
+    with sessions.begin() as session:
+        for i in range(7):
+            (project.archive / f"m{i}.tar.gz").write_bytes(b"model")
+            history.record(
+                session,
+                action="baseline" if i == 0 else "promoted",
+                model_file=str(project.archive / f"m{i}.tar.gz"),
+            )
+        history.record(session, action="rollback", model_file=str(project.archive / "m5.tar.gz"))
+    pipeline._prune(project, sessions)
+    # Serving now: m0…m5 after the rollback took m6 off; the last five of them stay.
+    assert sorted(p.name for p in project.archive.iterdir()) == [f"m{i}.tar.gz" for i in range(1, 6)]
