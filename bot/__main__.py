@@ -18,6 +18,8 @@ from bot.settings import SettingsError, load_settings
 def main() -> int:
     """Check the settings and serve until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's URL at INFO, and Rasa's API takes its auth token in the URL.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         app = create_app(settings)
