@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
+import rasa.server
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
+from bot import rasa_server
 from bot.rasa_server import _validate_action_result
 
 REPLIES: list[Any] = [
@@ -43,3 +48,39 @@ def test_the_same_replies_pass_and_fail(reply: Any) -> None:
 
 def test_both_kinds_of_reply_are_in_the_cases() -> None:
     assert {_rasa_says(r) for r in REPLIES} == {True, False}
+
+
+async def test_a_model_loads_in_a_thread_while_the_loop_keeps_answering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PUT /model's loading no longer stops every conversation: the event loop runs while it loads."""
+    loading = threading.Event()
+    ticks, ticks_while_loading = 0, []
+
+    async def slow_load(model_path: str, **_: Any) -> str:
+        loading.set()
+        time.sleep(0.5)  # synchronous work, as unpacking and loading a model is
+        ticks_while_loading.append(ticks)
+        if model_path == "broken.tar.gz":
+            raise ValueError("no model")
+        return f"agent of {model_path}"
+
+    monkeypatch.setattr(rasa_server, "_load_on_the_loop", slow_load)
+    monkeypatch.setattr(rasa.server, "_load_agent", rasa.server._load_agent)  # undone after the test
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    rasa_server.patch()
+    assert rasa.server._load_agent is rasa_server._load_agent_in_a_thread
+
+    async def conversation() -> None:
+        nonlocal ticks
+        while not loading.is_set():
+            await asyncio.sleep(0.01)
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    agent, _ = await asyncio.gather(rasa.server._load_agent(model_path="new.tar.gz"), conversation())
+    assert agent == "agent of new.tar.gz"
+    assert ticks_while_loading[0] >= 5  # the loop ran during the half second of loading, not after it
+    with pytest.raises(ValueError, match="no model"):
+        await rasa.server._load_agent(model_path="broken.tar.gz")
