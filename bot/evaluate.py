@@ -28,8 +28,8 @@ from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is
 from bot.settings import load_settings
 
 __all__ = [
-    "DataError", "Example", "Prediction", "Predictor", "Report", "check_example", "evaluate", "load_agent",
-    "load_examples", "newest_model", "rasa_predictor", "score",
+    "DataError", "Example", "Prediction", "Predictor", "Report", "all_or_nothing", "check_example",
+    "evaluate", "load_agent", "load_examples", "newest_model", "rasa_predictor", "score",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,11 @@ def load_examples(path: Path) -> list[Example]:
             problems.append(f"{where}: not JSON ({exc.msg})")
         except DataError as exc:
             problems.append(str(exc))
+    return all_or_nothing(path, examples, problems)
+
+
+def all_or_nothing(path: Path, examples: list[Example], problems: list[str]) -> list[Example]:
+    """Return the EXAMPLES of PATH, or raise DataError naming every problem (or that there are none)."""
     if problems:
         raise DataError("\n".join(problems))
     if not examples:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.base import MAX_TEXT
-from bot.evaluate import DataError, Example, check_example, load_examples
+from bot.evaluate import DataError, Example, all_or_nothing, check_example, load_examples
 from bot.nlu.taxonomy import is_valid
 from bot.privacy import mask_personal_data
 from bot.store.models import ImportedLabel, Label, Message, utcnow
@@ -103,11 +103,7 @@ def read_labelled_file(path: Path) -> list[Example]:
             examples.append(check_example(record, f"{path}:{reader.line_num}"))
         except DataError as exc:
             problems.append(str(exc))
-    if problems:
-        raise DataError("\n".join(problems))
-    if not examples:
-        raise DataError(f"{path}: no examples")
-    return examples
+    return all_or_nothing(path, examples, problems)
 
 
 def import_file(session: Session, *, path: Path) -> int:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import uvicorn
 from starlette.testclient import TestClient
 
 from bot.gateway import create_app
@@ -67,3 +72,28 @@ def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
     )
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
     return TestClient(create_app(settings, client))
+
+
+@contextlib.contextmanager
+def served(database_url: str, rasa: FakeRasa) -> Iterator[str]:
+    """Serve the gateway (talking to RASA) with uvicorn in a thread, for a browser; yield its address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(
+        Settings(database_url=database_url, rasa_url="http://rasa.test"),
+        httpx.AsyncClient(transport=httpx.MockTransport(rasa)),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

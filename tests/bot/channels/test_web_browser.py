@@ -6,21 +6,14 @@ browser is the handoff issue's end-to-end test).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
-from bot.gateway import create_app
-from bot.settings import Settings
-from tests.bot.channels.helpers import FakeRasa
+from tests.bot.channels.helpers import FakeRasa, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
@@ -53,22 +46,8 @@ def answers(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def chat_url(database_url: str) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = httpx.AsyncClient(transport=httpx.MockTransport(FakeRasa(answers=answers)))
-    app = create_app(Settings(database_url=database_url, rasa_url="http://rasa.test"), client)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(database_url, FakeRasa(answers=answers)) as url:
+        yield f"{url}/"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,10 +13,9 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from bot import router as router_module
-from bot.handoff.agents import add_agent
 from bot.store.models import AccessLog, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
-from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.helpers import SECRET, FakeRasa
 from tests.bot.channels.test_kakao import skill_request
 
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
@@ -25,35 +23,10 @@ WEEKDAY_NOON = router_module.utcnow().replace(year=2026, month=11, day=25, hour=
 SUNDAY_NIGHT = WEEKDAY_NOON.replace(day=29, hour=13)  # 22:00 KST, Sunday
 
 
-def bot_answers(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Answer like Rasa: "상담원 연결" runs action_handoff; anything else is echoed."""
-    if body["message"] == "상담원 연결":
-        return [
-            {"text": "상담원에게 연결해 드릴게요."},
-            {"custom": {"handoff": {"reason": "requested", "guesses": [
-                {"intent": "complaint", "category": "noise", "confidence": 0.42}]}}},
-        ]  # fmt: skip
-    return [{"text": f"챗봇: {body['message']}"}]
-
-
 @pytest.fixture(autouse=True)
 def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     """Handoffs happen at noon on a weekday unless a test says otherwise."""
     monkeypatch.setattr(router_module, "utcnow", lambda: WEEKDAY_NOON)
-
-
-@pytest.fixture
-def rasa() -> FakeRasa:
-    return FakeRasa(answers=bot_answers)
-
-
-@pytest.fixture
-def client(database_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
-    with sessions.begin() as session:
-        add_agent(session, "김상담", "a-long-password")
-        add_agent(session, "박상담", "another-password")
-    with gateway(database_url, rasa, agent_grace=0.05, handoff_callback_after=0.0) as client:
-        yield client
 
 
 def login(client: TestClient, name: str = "김상담", password: str = "a-long-password") -> dict[str, str]:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import UserUttered
@@ -22,15 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.gateway import create_app
 from bot.handoff import queue
 from bot.handoff.agents import add_agent
 from bot.handoff.review import review_queue
-from bot.settings import Settings
 from bot.store.conversations import record_message
 from bot.store.models import Label, Message, utcnow
-from tests.bot.channels.helpers import FakeRasa, gateway
-from tests.bot.handoff.test_console import SENDER, bot_answers, login, say
+from tests.bot.channels.helpers import FakeRasa, served
+from tests.bot.handoff.test_console import SENDER, login, say
 
 CHROMIUM = Path("/usr/bin/chromium")
 OTHER = "d00d0000-1234-4bcd-9a51-0c8e2d1f4b6a"
@@ -162,19 +156,6 @@ def test_without_rasa_events_the_queue_is_empty(sessions: sessionmaker[Session])
         assert review_queue(session) == []
 
 
-@pytest.fixture
-def rasa() -> FakeRasa:
-    return FakeRasa(answers=bot_answers)
-
-
-@pytest.fixture
-def client(database_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
-    with sessions.begin() as session:
-        add_agent(session, "김상담", "a-long-password")
-    with gateway(database_url, rasa) as client:
-        yield client
-
-
 PARSES = {
     "불이 안 들어와요 제 번호 010-2345-6789": parse("complaint", 0.31, "streetlight"),
     "기초연금 알려주세요": parse("welfare", 0.95, "senior"),
@@ -234,24 +215,8 @@ def console_url(database_url: str, rasa: FakeRasa, sessions: sessionmaker[Sessio
     """The gateway served by uvicorn in a thread, with an agent, for the browser."""
     with sessions.begin() as session:
         add_agent(session, "김상담", "a-long-password")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(
-        Settings(database_url=database_url, rasa_url="http://rasa.test"),
-        httpx.AsyncClient(transport=httpx.MockTransport(rasa)),
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(database_url, rasa) as url:
+        yield url
 
 
 def test_an_agent_labels_the_review_queue_in_a_browser(
