@@ -190,85 +190,86 @@ async def retrain(
         had_feedback = project.feedback.is_file()
         if had_feedback:
             shutil.copy2(project.feedback, backup)
-
-        def put_back_feedback() -> None:
-            if had_feedback:
-                shutil.copy2(backup, project.feedback)  # with its old time: make sees no change
-            else:
-                project.feedback.unlink(missing_ok=True)
-
-        seconds: dict[str, float] = {}
-        started = time.perf_counter()
-        with sessions() as session:
-            labelled, decisions = collect(session)
-        export = export_feedback(labelled, decisions, data_dir=project.data, feedback=project.feedback)
-        say(f"exported {len(export.examples)} labelled examples to {project.feedback}")
-        passed, output, warnings = validate(domain=project.domain, data=project.data, config=project.config)
-        if not passed:
-            put_back_feedback()
-            problems = "\n".join(warnings) or "\n".join(output.splitlines()[-15:])
-            raise RetrainError(f"the training data does not validate:\n{problems}")
-        seconds["export and validate"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        promoted = False
         try:
+            seconds: dict[str, float] = {}
+            started = time.perf_counter()
+            with sessions() as session:
+                labelled, decisions = collect(session)
+            export = export_feedback(labelled, decisions, data_dir=project.data, feedback=project.feedback)
+            say(f"exported {len(export.examples)} labelled examples to {project.feedback}")
+            passed, output, warnings = validate(
+                domain=project.domain, data=project.data, config=project.config
+            )
+            if not passed:
+                problems = "\n".join(warnings) or "\n".join(output.splitlines()[-15:])
+                raise RetrainError(f"the training data does not validate:\n{problems}")
+            seconds["export and validate"] = time.perf_counter() - started
+
+            started = time.perf_counter()
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
             candidate = _train(project, f"minwon-{stamp}", say)
-        except RetrainError:
-            put_back_feedback()
-            raise
-        seconds["train"] = time.perf_counter() - started
+            seconds["train"] = time.perf_counter() - started
 
-        started = time.perf_counter()
-        serving_path = _serving_model(project, await rasa.model_file())
-        if not serving_path.is_file():
-            put_back_feedback()
-            raise RetrainError(f"no serving model at {serving_path} to compare with; run `make train` first")
-        serving = await evaluate(holdout, rasa_predictor(serving_path))
-        judged = await evaluate(holdout, rasa_predictor(candidate))
-        seconds["evaluate both"] = time.perf_counter() - started
-        verdict = judge(serving, judged, tolerance=tolerance)
-        outcome = Outcome(export, serving, judged, verdict, _example_count(project), seconds)
-        scores = {
-            "examples": outcome.examples, "feedback": len(export.examples),
-            "intent_accuracy": judged.intent_accuracy, "category_accuracy": judged.category_accuracy,
-            "serving_intent_accuracy": serving.intent_accuracy,
-            "serving_category_accuracy": serving.category_accuracy,
-        }  # fmt: skip
+            started = time.perf_counter()
+            serving_path = _serving_model(project, await rasa.model_file())
+            if not serving_path.is_file():
+                raise RetrainError(
+                    f"no serving model at {serving_path} to compare with; run `make train` first"
+                )
+            serving = await evaluate(holdout, rasa_predictor(serving_path))
+            judged = await evaluate(holdout, rasa_predictor(candidate))
+            seconds["evaluate both"] = time.perf_counter() - started
+            verdict = judge(serving, judged, tolerance=tolerance)
+            outcome = Outcome(export, serving, judged, verdict, _example_count(project), seconds)
+            scores = {
+                "examples": outcome.examples, "feedback": len(export.examples),
+                "intent_accuracy": judged.intent_accuracy, "category_accuracy": judged.category_accuracy,
+                "serving_intent_accuracy": serving.intent_accuracy,
+                "serving_category_accuracy": serving.category_accuracy,
+            }  # fmt: skip
 
-        if not verdict.promote:
-            put_back_feedback()
-            candidate.unlink()
+            if not verdict.promote:
+                candidate.unlink()
+                with sessions.begin() as session:
+                    outcome.version = history.record(
+                        session, action="refused", model_file=str(candidate), note="; ".join(verdict.reasons),
+                        **scores,
+                    )  # fmt: skip
+                outcome.message = "kept the serving model: " + "; ".join(verdict.reasons)
+                return outcome
+
+            promoted = True  # from here on the new data belongs to the model that serves
+            with sessions() as session:
+                first = not history.serving_chain(session)
+            if first:  # the model trained by `make train`: kept so that a rollback can return to it
+                baseline = project.archive / f"minwon-{stamp}-before.tar.gz"
+                _copy(serving_path, baseline)
+                with sessions.begin() as session:
+                    history.record(
+                        session, action="baseline", model_file=str(baseline), loaded=True,
+                        note=serving_path.name, intent_accuracy=serving.intent_accuracy,
+                        category_accuracy=serving.category_accuracy,
+                    )  # fmt: skip
+            archive = project.archive / candidate.name
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(candidate, archive)
+            _copy(archive, project.current)
+            outcome.loaded, outcome.message = await _load(rasa, archive, say)
             with sessions.begin() as session:
                 outcome.version = history.record(
-                    session, action="refused", model_file=str(candidate), note="; ".join(verdict.reasons),
-                    **scores,
+                    session, action="promoted", model_file=str(archive), loaded=outcome.loaded,
+                    note=outcome.message, **scores,
                 )  # fmt: skip
-            outcome.message = "kept the serving model: " + "; ".join(verdict.reasons)
+            _prune(project, sessions)
             return outcome
-
-        with sessions() as session:
-            first = not history.serving_chain(session)
-        if first:  # the model trained by `make train`: kept so that a rollback can return to it
-            baseline = project.archive / f"minwon-{stamp}-before.tar.gz"
-            _copy(serving_path, baseline)
-            with sessions.begin() as session:
-                history.record(
-                    session, action="baseline", model_file=str(baseline), loaded=True, note=serving_path.name,
-                    intent_accuracy=serving.intent_accuracy, category_accuracy=serving.category_accuracy,
-                )  # fmt: skip
-        archive = project.archive / candidate.name
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(candidate, archive)
-        _copy(archive, project.current)
-        outcome.loaded, outcome.message = await _load(rasa, archive, say)
-        with sessions.begin() as session:
-            outcome.version = history.record(
-                session, action="promoted", model_file=str(archive), loaded=outcome.loaded,
-                note=outcome.message, **scores,
-            )  # fmt: skip
-        _prune(project, sessions)
-        return outcome
+        finally:
+            # Refused or failed: the data that `make run` would train on stays as it was, with its old
+            # modification time, so that make does not retrain either.
+            if not promoted and had_feedback:
+                shutil.copy2(backup, project.feedback)
+            elif not promoted:
+                project.feedback.unlink(missing_ok=True)
 
 
 def _prune(project: Project, sessions: sessionmaker[Session]) -> None:

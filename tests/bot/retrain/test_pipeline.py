@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -284,3 +285,26 @@ def test_only_the_last_models_that_served_are_kept(tmp_path: Path) -> None:
     pipeline._prune(project, sessions)
     # Serving now: m0…m5 after the rollback took m6 off; the last five of them stay.
     assert sorted(p.name for p in project.archive.iterdir()) == [f"m{i}.tar.gz" for i in range(1, 6)]
+
+
+def test_a_failed_step_leaves_the_training_data_as_it_was(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(FIXTURE, tmp_path / "project"))
+    # A component that does not exist: training fails after the export.
+    config = root / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "  - name: NoSuchComponent\n", encoding="utf-8")
+    project = Project(
+        config=config, domain=root / "domain.yml", data=root / "data", holdout=root / "holdout.jsonl",
+        models=root / "models",
+    )  # fmt: skip
+    project.feedback.write_text('version: "3.1"\nnlu: []\n', encoding="utf-8")
+    os.utime(project.feedback, (1_700_000_000, 1_700_000_000))
+    url = f"sqlite:///{tmp_path / 'labels.db'}"
+    upgrade(url)
+    sessions = session_factory(url)
+    labelled_by_an_agent(sessions, TEN_WAYS, "complaint", "streetlight")
+    with pytest.raises(RetrainError, match="NoSuchComponent"):
+        asyncio.run(_retrain(project, sessions, f"http://127.0.0.1:{free_port()}"))
+    assert project.feedback.read_text(encoding="utf-8") == 'version: "3.1"\nnlu: []\n'
+    assert project.feedback.stat().st_mtime == 1_700_000_000
+    with sessions() as session:
+        assert session.scalars(select(ModelVersion)).all() == []
