@@ -18,9 +18,6 @@ def record(
 ) -> ModelVersion:
     """Add one step to the history; return it."""
     row = ModelVersion(action=action, model_file=model_file, note=note, created_at=utcnow(), **scores)
-    row.examples = row.examples or 0
-    row.feedback = row.feedback or 0
-    row.loaded = bool(row.loaded)
     session.add(row)
     session.flush()
     session.expunge(row)
