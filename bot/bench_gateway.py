@@ -21,17 +21,15 @@ import platform
 import random
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from websockets.client import connect
 
 from bot.gateway import create_app
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import free_port, running_stack
+from bot.stack import running_stack, serving_in_a_thread
 from bot.store.migrate import upgrade
 
 __all__ = ["main"]
@@ -108,24 +106,13 @@ def _gateway_alone(folder: Path, messages: int = 300) -> list[float]:
     """Time messages through the gateway in this process with an instant Rasa: the gateway's own cost."""
     database_url = f"sqlite:///{folder / 'alone.db'}"
     upgrade(database_url)
-    port = free_port()
     app = create_app(
         Settings(database_url=database_url, rasa_url="http://rasa.bench"),
         httpx.AsyncClient(transport=httpx.MockTransport(_echo_rasa)),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
+    with serving_in_a_thread(app) as url:
         plan = [_workload(1, messages, seed=0)[0]]
-        return asyncio.run(_gateway(f"http://127.0.0.1:{port}", plan, "alone"))[20:]  # after warm-up
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        return asyncio.run(_gateway(url, plan, "alone"))[20:]  # after warm-up
 
 
 def _quantile(values: list[float], q: float) -> float:

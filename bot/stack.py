@@ -13,18 +13,21 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
 import yaml
 
 from bot.settings import PROJECT_ROOT
 from bot.store.migrate import upgrade
 
-__all__ = ["Stack", "StackError", "free_port", "running_stack"]
+__all__ = ["Stack", "StackError", "free_port", "running_stack", "serving_in_a_thread"]
 
 RASA = Path(sys.executable).with_name("rasa")
 
@@ -48,6 +51,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving_in_a_thread(app: Any, *, startup: float = 20) -> Iterator[str]:
+    """Serve the ASGI APP with uvicorn in a thread of this process until the block ends; yield its address."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.testclient import TestClient
 
 from bot.gateway import create_app
 from bot.settings import Settings
+from bot.stack import serving_in_a_thread
 
 __all__ = ["FakeRasa", "gateway"]
 
@@ -77,23 +74,9 @@ def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
 @contextlib.contextmanager
 def served(database_url: str, rasa: FakeRasa) -> Iterator[str]:
     """Serve the gateway (talking to RASA) with uvicorn in a thread, for a browser; yield its address."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(
         Settings(database_url=database_url, rasa_url="http://rasa.test"),
         httpx.AsyncClient(transport=httpx.MockTransport(rasa)),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, ws="wsproto", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving_in_a_thread(app) as url:
+        yield url
