@@ -26,6 +26,10 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+# endpoints.yml names this tracker store; if it failed to import, Rasa would keep conversations in memory
+# only, with a mere warning. Importing it here makes such a failure stop Rasa's start instead.
+import bot.tracker_store  # noqa: F401
+
 __all__ = ["main", "patch"]
 
 

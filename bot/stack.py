@@ -96,7 +96,7 @@ def running_stack(
         yaml.safe_dump(
             {
                 "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
-                "tracker_store": {"type": "SQL", "url": database_url},
+                "tracker_store": {"type": "bot.tracker_store.CachedSQLTrackerStore", "url": database_url},
             }
         )
     )
