@@ -27,7 +27,7 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 	$(RASA) train --fixed-model-name minwon --out models
 	@touch $(MODEL)
 
-run: install train migrate ## Set up, train if needed, migrate, and start Rasa (:5005) and the action server (:5055)
+run: install train migrate ## Set up, train if needed, migrate, and start the action server, Rasa and the gateway
 	scripts/run.sh
 
 migrate: install ## Bring the database (DATABASE_URL, default the SQLite file minwon.db) up to date

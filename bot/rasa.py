@@ -1,6 +1,13 @@
 """The gateway's Rasa client: the REST webhook for messages; the HTTP API (--enable-api, the auth token) for
 health, pausing and resuming a conversation (handoff), reading what the bot understood, and loading a model.
 
+Several Rasa servers (RASA_URL="http://127.0.0.1:5005,http://127.0.0.1:5006"; `make run` starts
+RASA_SERVERS of them) share the work: each conversation goes to one of them, always the same (a hash of its
+id), so that its messages are handled one at a time there (Rasa's lock store is in memory) and its
+conversation stays in that server's memory (bot/tracker_store.py). When that server does not answer at all,
+the next one takes the conversation: all of them keep conversations in the one database. A model is loaded
+into every server, one after the other.
+
 Errors:
     RasaUnavailable    Rasa did not answer (refused, timed out, or answered with an error status).
 """
@@ -8,29 +15,57 @@ Errors:
 from __future__ import annotations
 
 import logging
-from typing import Any
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from bot.channels.base import Inbound, Outbound, from_rasa
 
-__all__ = ["RasaClient", "RasaUnavailable"]
+__all__ = ["RasaClient", "RasaUnavailable", "server_for", "server_urls"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer."""
 
 
+def server_urls(urls: str) -> list[str]:
+    """Return the servers of a RASA_URL setting (one address, or several separated by commas)."""
+    return [url.strip().rstrip("/") for url in urls.split(",") if url.strip()]
+
+
+def server_for(conversation_id: str, count: int) -> int:
+    """Return the index of the server, of COUNT, that handles the conversation (the same in every process)."""
+    return zlib.crc32(conversation_id.encode("utf-8")) % count
+
+
 class RasaClient:
-    """Talk to one Rasa server over one shared httpx.AsyncClient."""
+    """Talk to the Rasa servers over one shared httpx.AsyncClient."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, token: str = "") -> None:
+        """BASE_URL: a RASA_URL setting (one address, or several separated by commas)."""
         self._client = client
-        self._base = base_url.rstrip("/")
+        self._bases = server_urls(base_url)
+        if not self._bases:
+            raise ValueError("no Rasa server address")
         self._token = token
+
+    async def _for(self, conversation_id: str, call: Callable[[str], Awaitable[T]]) -> T:
+        """CALL the conversation's server; if it cannot be reached, the next one, and so on."""
+        first = server_for(conversation_id, len(self._bases))
+        order = self._bases[first:] + self._bases[:first]
+        for base in order[:-1]:
+            try:
+                return await call(base)
+            except httpx.ConnectError:
+                logger.warning("Rasa at %s does not answer; the next server takes the conversation", base)
+        return await call(order[-1])
 
     async def send(self, message: Inbound) -> tuple[list[Outbound], list[dict[str, Any]]]:
         """Send MESSAGE to the REST channel; return the bot's answers and its custom messages (signals)."""
@@ -40,7 +75,10 @@ class RasaClient:
             "metadata": message.metadata(),
         }
         try:
-            response = await self._client.post(f"{self._base}/webhooks/rest/webhook", json=body)
+            response = await self._for(
+                message.conversation_id,
+                lambda base: self._client.post(f"{base}/webhooks/rest/webhook", json=body),
+            )
             response.raise_for_status()
             answers: Any = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -75,11 +113,12 @@ class RasaClient:
         )
 
     async def _post_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
+        path = f"/conversations/{quote(conversation_id, safe=':')}/tracker/events"
         try:
-            response = await self._client.post(
-                f"{self._base}/conversations/{quote(conversation_id, safe=':')}/tracker/events",
-                params=self._auth(), json=events,
-            )  # fmt: skip
+            response = await self._for(
+                conversation_id,
+                lambda base: self._client.post(f"{base}{path}", params=self._auth(), json=events),
+            )
             response.raise_for_status()
         except httpx.HTTPError as exc:
             logger.warning(
@@ -89,10 +128,11 @@ class RasaClient:
 
     async def user_events(self, conversation_id: str) -> list[dict[str, Any]]:
         """Return the conversation's user events (text and what the NLU made of it); empty if Rasa is down."""
+        path = f"/conversations/{quote(conversation_id, safe=':')}/tracker"
+        params = {**self._auth(), "include_events": "ALL"}
         try:
-            response = await self._client.get(
-                f"{self._base}/conversations/{quote(conversation_id, safe=':')}/tracker",
-                params={**self._auth(), "include_events": "ALL"},
+            response = await self._for(
+                conversation_id, lambda base: self._client.get(f"{base}{path}", params=params)
             )
             response.raise_for_status()
             events = response.json().get("events") or []
@@ -105,9 +145,13 @@ class RasaClient:
         return {"token": self._token} if self._token else {}
 
     async def model_file(self) -> str | None:
-        """Return the file name of the model Rasa serves (its status route), or None if it does not answer."""
+        """Return the file name of the model the servers serve; None if one is down, or they differ."""
+        names = {await self._model_file(base) for base in self._bases}
+        return names.pop() if len(names) == 1 else None
+
+    async def _model_file(self, base: str) -> str | None:
         try:
-            response = await self._client.get(f"{self._base}/status", params=self._auth())
+            response = await self._client.get(f"{base}/status", params=self._auth())
             response.raise_for_status()
             name = response.json().get("model_file")
         except (httpx.HTTPError, ValueError, AttributeError):
@@ -115,20 +159,24 @@ class RasaClient:
         return str(name) if name else None
 
     async def healthy(self) -> bool:
-        """Return whether Rasa answers its status route with a model loaded."""
-        return await self.model_file() is not None
+        """Return whether every server answers its status route with a model loaded."""
+        return all([await self._model_file(base) for base in self._bases])
 
     async def load_model(self, path: str, *, timeout: float = 600.0) -> None:
         """Load the model archive at PATH (on Rasa's machine) in place of the one serving; no restart.
 
-        Rasa keeps answering with the old model until the new one is loaded. RasaUnavailable if Rasa did not
-        answer or did not take the model (its error is in the message).
+        The servers load it one after the other; each answers with the old model until the new one is
+        loaded. RasaUnavailable if a server did not answer or did not take the model (its error is in the
+        message); the servers after it keep the old model.
         """
-        try:
-            response = await self._client.put(
-                f"{self._base}/model", params=self._auth(), json={"model_file": path}, timeout=timeout
-            )
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
-        if response.status_code != httpx.codes.NO_CONTENT:
-            raise RasaUnavailable(f"Rasa refused the model ({response.status_code}): {response.text[:300]}")
+        for base in self._bases:
+            try:
+                response = await self._client.put(
+                    f"{base}/model", params=self._auth(), json={"model_file": path}, timeout=timeout
+                )
+            except httpx.HTTPError as exc:
+                raise RasaUnavailable(f"{base}: {type(exc).__name__}") from exc
+            if response.status_code != httpx.codes.NO_CONTENT:
+                raise RasaUnavailable(
+                    f"{base}: Rasa refused the model ({response.status_code}): {response.text[:300]}"
+                )

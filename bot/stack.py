@@ -1,8 +1,8 @@
 """Start the whole bot (action server, Rasa, optionally the gateway) on free ports, for tests and benchmarks.
 
 Usage:
-    with running_stack(model, folder, gateway=True) as stack:
-        stack.rasa_url, stack.gateway_url, stack.database_url
+    with running_stack(model, folder, gateway=True, rasa_servers=2) as stack:
+        stack.rasa_url, stack.rasa_urls, stack.gateway_url, stack.database_url
 Each process logs to FOLDER; the database is a fresh SQLite file there, migrated to head.
 """
 
@@ -40,10 +40,15 @@ class StackError(RuntimeError):
 class Stack:
     """Where the running processes answer."""
 
-    rasa_url: str
+    rasa_url: str  # RASA_URL: the Rasa servers' addresses, separated by commas (bot/rasa.py)
     gateway_url: str | None
     database_url: str
     env: dict[str, str]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Return each Rasa server's address."""
+        return self.rasa_url.split(",")
 
 
 def free_port() -> int:
@@ -84,12 +89,14 @@ def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
 
 @contextlib.contextmanager
 def running_stack(
-    model: Path, folder: Path, *, gateway: bool = False, startup: float = 240
+    model: Path, folder: Path, *, gateway: bool = False, rasa_servers: int = 1, startup: float = 240
 ) -> Iterator[Stack]:
-    """Run the action server and Rasa (and the gateway) until the block ends."""
+    """Run the action server and RASA_SERVERS Rasa servers (and the gateway) until the block ends."""
     database_url = f"sqlite:///{folder / 'minwon.db'}"
     upgrade(database_url)
-    actions_port, rasa_port, gateway_port = free_port(), free_port(), free_port()
+    actions_port, gateway_port = free_port(), free_port()
+    rasa_ports = [free_port() for _ in range(rasa_servers)]
+    rasa_url = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(
         # Conversations in the database, as with `make run` (endpoints.yml).
@@ -102,41 +109,42 @@ def running_stack(
     )
     env = {
         **os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false",
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}", "HOST": "127.0.0.1", "PORT": str(gateway_port),
+        "RASA_URL": rasa_url, "HOST": "127.0.0.1", "PORT": str(gateway_port),
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
     }  # fmt: skip
     commands = {
         "actions": [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-        "rasa": [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model),
-                 "--port", str(rasa_port), "--interface", "127.0.0.1", "--enable-api",
-                 "--endpoints", str(endpoints),
-                 "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+        **{f"rasa-{port}": [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model),
+                            "--port", str(port), "--interface", "127.0.0.1", "--enable-api",
+                            "--endpoints", str(endpoints),
+                            "--credentials", str(PROJECT_ROOT / "credentials.yml")]
+           for port in rasa_ports},
     }  # fmt: skip
+    checks = {"actions": f"http://127.0.0.1:{actions_port}/health"}
+    checks |= {f"rasa-{port}": f"http://127.0.0.1:{port}/" for port in rasa_ports}
     if gateway:
         commands["gateway"] = [sys.executable, "-m", "bot"]
-    checks = {
-        "actions": f"http://127.0.0.1:{actions_port}/health",
-        "rasa": f"http://127.0.0.1:{rasa_port}/",
-        "gateway": f"http://127.0.0.1:{gateway_port}/healthz",
-    }
+        checks["gateway"] = f"http://127.0.0.1:{gateway_port}/healthz"
     processes: dict[str, subprocess.Popen[bytes]] = {}
     logs = []
     try:
         deadline = time.monotonic() + startup
         for name, command in commands.items():
+            if name == "gateway":  # the gateway's health needs Rasa up
+                for port in rasa_ports:
+                    _wait(checks[f"rasa-{port}"], processes[f"rasa-{port}"], deadline)
             log = open(folder / f"{name}.log", "wb")  # noqa: SIM115
             logs.append(log)
             processes[name] = subprocess.Popen(
                 command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-            if name == "gateway":  # the gateway's health needs Rasa up
-                _wait(checks["rasa"], processes["rasa"], deadline)
         for name, process in processes.items():
             _wait(checks[name], process, deadline)
         # The Korean tokenizer starts its JVM on the first message: start it before anyone measures.
-        httpx.post(f"http://127.0.0.1:{rasa_port}/model/parse", json={"text": "안녕하세요"}, timeout=60)
+        for port in rasa_ports:
+            httpx.post(f"http://127.0.0.1:{port}/model/parse", json={"text": "안녕하세요"}, timeout=60)
         yield Stack(
-            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            rasa_url=rasa_url,
             gateway_url=f"http://127.0.0.1:{gateway_port}" if gateway else None,
             database_url=database_url,
             env=env,

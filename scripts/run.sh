@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start the action server (:5055), Rasa (:5005) and the gateway (:8000), wait until all answer, and stop
-# all three on Ctrl-C, or when one of them stops.
+# Start the action server (:5055), Rasa (:5005, :5006) and the gateway (:8000), wait until all answer, and
+# stop them all on Ctrl-C, or when one of them stops.
 # Usage: scripts/run.sh   (make run installs and trains first, then calls it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +26,20 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --port 5055 >logs/actions.log 2>&1 &
 pids+=($!)
-# bot.rasa_server is `rasa` with a faster check of the action server's replies (see its docstring).
-.venv/bin/python -m bot.rasa_server run --model models/minwon.tar.gz --enable-api --auth-token "$RASA_TOKEN" \
-  --interface 127.0.0.1 --port 5005 --endpoints endpoints.yml --credentials credentials.yml \
-  >logs/rasa.log 2>&1 &
-pids+=($!)
+# RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 2.7 GB) on 5005, 5006, …
+# share the conversations (bot/rasa.py). bot.rasa_server is `rasa` with a faster check of the action
+# server's replies and models loaded off the event loop (see its docstring).
+servers=()
+for ((i = 0; i < ${RASA_SERVERS:-2}; i++)); do
+  port=$((5005 + i))
+  .venv/bin/python -m bot.rasa_server run --model models/minwon.tar.gz --enable-api --auth-token "$RASA_TOKEN" \
+    --interface 127.0.0.1 --port "$port" --endpoints endpoints.yml --credentials credentials.yml \
+    >"logs/rasa-$port.log" 2>&1 &
+  pids+=($!)
+  servers+=("http://127.0.0.1:$port")
+done
+RASA_URL="${RASA_URL:-$(IFS=,; echo "${servers[*]}")}"
+export RASA_URL
 
 wait_for() {  # name url
   for _ in $(seq 1 180); do
@@ -44,9 +53,11 @@ wait_for() {  # name url
   exit 1
 }
 wait_for "action server (:5055)" http://127.0.0.1:5055/health
-wait_for "Rasa (:5005)" http://127.0.0.1:5005/status?token="$RASA_TOKEN"
-# The Korean tokenizer starts its JVM on the first message: start it now, not while a citizen waits.
-curl -fsS -X POST "http://127.0.0.1:5005/model/parse?token=$RASA_TOKEN" -d '{"text": "안녕하세요"}' >/dev/null
+for server in "${servers[@]}"; do
+  wait_for "Rasa (${server#http://})" "$server/status?token=$RASA_TOKEN"
+  # The Korean tokenizer starts its JVM on the first message: start it now, not while a citizen waits.
+  curl -fsS -X POST "$server/model/parse?token=$RASA_TOKEN" -d '{"text": "안녕하세요"}' >/dev/null
+done
 .venv/bin/python -m bot >logs/gateway.log 2>&1 &
 pids+=($!)
 wait_for "gateway (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/healthz"

@@ -289,7 +289,7 @@ async def _load(rasa: RasaClient, archive: Path, say: Say) -> tuple[bool, str]:
     except RasaUnavailable as exc:
         return False, f"Rasa did not load it ({exc}); it serves it from its next start (models/minwon.tar.gz)"
     if await rasa.model_file() != archive.name:
-        return False, "Rasa answered but does not report the new model; check logs/rasa.log"
+        return False, "Rasa answered but does not report the new model; check logs/rasa-*.log"
     return True, f"Rasa serves {archive.name} now"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from bot.handoff.agents import add_agent
 from bot.rasa import RasaClient
 from bot.retrain import history, pipeline
 from bot.retrain.pipeline import Outcome, Project, RetrainError, judge, retrain, rollback
-from bot.stack import free_port, running_stack
+from bot.stack import Stack, free_port, running_stack
 from bot.store.conversations import record_message
 from bot.store.db import session_factory
 from bot.store.migrate import upgrade
@@ -114,25 +115,42 @@ def labelled_by_an_agent(
             )
 
 
-def parse_category(rasa_url: str, text: str) -> str:
-    """Return the category the serving model gives TEXT (the response selector's best key)."""
-    parsed = httpx.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=60).json()
-    return str(parsed["response_selector"]["default"]["response"]["intent_response_key"])
+def parse_category(stack: Stack, text: str) -> str:
+    """Return the category the serving model gives TEXT (the response selector's best key) on every server."""
+    keys = set()
+    for url in stack.rasa_urls:
+        parsed = httpx.post(f"{url}/model/parse", json={"text": text}, timeout=60).json()
+        keys.add(str(parsed["response_selector"]["default"]["response"]["intent_response_key"]))
+    assert len(keys) == 1, f"the servers disagree: {keys}"
+    return keys.pop()
+
+
+def serving(stack: Stack) -> set[str]:
+    """Return the model files the Rasa servers report."""
+    return {httpx.get(f"{url}/status", timeout=10).json()["model_file"] for url in stack.rasa_urls}
 
 
 class Citizens(threading.Thread):
-    """Keep sending messages to Rasa's REST webhook until stopped; count answers and failures."""
+    """Keep sending messages to every Rasa server's REST webhook until stopped; count answers and failures."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, stack: Stack) -> None:
         super().__init__(daemon=True)
-        self.url, self.stopping = f"{rasa_url}/webhooks/rest/webhook", threading.Event()
+        self.urls, self.stopping = (
+            [f"{url}/webhooks/rest/webhook" for url in stack.rasa_urls],
+            threading.Event(),
+        )
         self.answered, self.failures = 0, []  # type: ignore[var-annotated]
 
     def run(self) -> None:
         with httpx.Client(timeout=120) as client:
-            while not self.stopping.is_set():
+            for i in itertools.count():
+                if self.stopping.is_set():
+                    break
+                server = i % len(self.urls)
                 try:
-                    response = client.post(self.url, json={"sender": "citizen", "message": "안녕하세요"})
+                    response = client.post(
+                        self.urls[server], json={"sender": f"citizen-{server}", "message": "안녕하세요"}
+                    )
                     if response.status_code != 200 or not response.json():
                         self.failures.append(f"{response.status_code} {response.text[:100]}")
                     else:
@@ -163,14 +181,15 @@ def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_on
     project: Project, tmp_path: Path
 ) -> None:
     (tmp_path / "stack").mkdir()
-    with running_stack(project.current, tmp_path / "stack") as stack:
+    # Two Rasa servers, as `make run` starts them: a model goes live in both.
+    with running_stack(project.current, tmp_path / "stack", rasa_servers=2) as stack:
         sessions = session_factory(stack.database_url)
-        assert parse_category(stack.rasa_url, WRONG_BEFORE) == "complaint/noise"
+        assert parse_category(stack, WRONG_BEFORE) == "complaint/noise"
 
         # 1. Ten labels of a phrasing the model gets wrong: the candidate is better and goes live while
         #    citizens keep writing.
         labelled_by_an_agent(sessions, TEN_WAYS, "complaint", "streetlight")
-        citizens = Citizens(stack.rasa_url)
+        citizens = Citizens(stack)
         citizens.start()
         try:
             outcome = asyncio.run(_retrain(project, sessions, stack.rasa_url))
@@ -182,9 +201,8 @@ def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_on
         assert outcome.candidate.category_accuracy > outcome.serving.category_accuracy
         assert outcome.export.new == {"complaint/streetlight": 10}
         promoted = Path(outcome.version.model_file)  # type: ignore[union-attr]
-        status = httpx.get(f"{stack.rasa_url}/status", timeout=10).json()
-        assert status["model_file"] == promoted.name
-        assert parse_category(stack.rasa_url, WRONG_BEFORE) == "complaint/streetlight"
+        assert serving(stack) == {promoted.name}
+        assert parse_category(stack, WRONG_BEFORE) == "complaint/streetlight"
         assert _sha(project.current) == _sha(promoted)  # what `make run` serves from now on
         assert "보안등이 안 켜져요" in project.feedback.read_text(encoding="utf-8")
 
@@ -196,7 +214,7 @@ def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_on
         assert not refused.verdict.promote
         assert any(r.startswith("category accuracy") for r in refused.verdict.reasons)
         assert any(line.startswith("complaint/streetlight:") for line in refused.verdict.worse)
-        assert httpx.get(f"{stack.rasa_url}/status", timeout=10).json()["model_file"] == promoted.name
+        assert serving(stack) == {promoted.name}
         assert _sha(project.current) == serving_before
         assert project.feedback.read_bytes() == feedback_before
         assert not list((project.models / "candidates").glob("*.tar.gz"))
@@ -204,11 +222,8 @@ def test_labels_make_a_better_model_that_serves_without_a_restart_and_a_worse_on
         # 3. Rollback: the model before the promotion serves again, the same way.
         back = asyncio.run(_rollback(project, sessions, stack.rasa_url))
         assert back.action == "rollback" and back.loaded
-        assert (
-            httpx.get(f"{stack.rasa_url}/status", timeout=10).json()["model_file"]
-            == Path(back.model_file).name
-        )
-        assert parse_category(stack.rasa_url, WRONG_BEFORE) == "complaint/noise"
+        assert serving(stack) == {Path(back.model_file).name}
+        assert parse_category(stack, WRONG_BEFORE) == "complaint/noise"
         with pytest.raises(RetrainError, match="no earlier model"):
             asyncio.run(_rollback(project, sessions, stack.rasa_url))
 
