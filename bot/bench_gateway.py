@@ -1,13 +1,18 @@
 """Gateway benchmark: simulated citizens chat through the web chat socket, and straight to Rasa.
 
 Usage:
-    python -m bot.bench_gateway [--citizens 1,10] [--rounds 3] [--out docs/benchmarks/gateway.md]
+    python -m bot.bench_gateway [--citizens 1,10] [--paced 10,40] [--servers 2] [--rounds 3]
+                                [--out docs/benchmarks/gateway.md]
     (make bench runs it)
 
-Starts the action server, Rasa and the gateway on free ports with a fresh database (bot.stack). Each
-citizen runs conversations drawn from a fixed mix (a complaint filed to the end, welfare and information
-questions, chit-chat), one message at a time, waiting for each answer. Phases alternate (Rasa directly, then
-the gateway, ROUNDS times) so that both see the same machine; the gateway's overhead is the ratio of the two.
+Starts the action server, SERVERS Rasa servers and the gateway on free ports with a fresh database
+(bot.stack), as `make run` does. Each citizen runs conversations drawn from a fixed mix (a complaint filed to
+the end, welfare and information questions, chit-chat), one message at a time, waiting for each answer:
+at once (--citizens: the most the machine can take), or after a pause of 1 to 3 s, also before the first
+(--paced: still faster than people read and type). Paths alternate, ROUNDS times, so that all see the same
+machine: Rasa's REST webhook directly, on one server and on all of them (each conversation on its server,
+as the gateway sends it), and the gateway's web chat socket. The gateway's overhead is its ratio to Rasa
+on all servers.
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.client import connect
 
 from bot.gateway import create_app
+from bot.rasa import server_for
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import running_stack, serving_in_a_thread
+from bot.stack import Stack, running_stack, serving_in_a_thread
 from bot.store.migrate import upgrade
 
 __all__ = ["main"]
@@ -59,16 +66,25 @@ def _workload(citizens: int, per_citizen: int, seed: int) -> list[list[str]]:
     return plans
 
 
-async def _direct(rasa_url: str, plans: list[list[str]], tag: str) -> list[float]:
+PAUSE = (1.0, 3.0)  # seconds a paced citizen waits before each message (so they do not all start at once)
+
+
+async def _pause(rng: random.Random | None) -> None:
+    if rng is not None:
+        await asyncio.sleep(rng.uniform(*PAUSE))
+
+
+async def _direct(rasa_urls: list[str], plans: list[list[str]], tag: str, paced: bool = False) -> list[float]:
     async with httpx.AsyncClient(timeout=60) as client:
 
         async def citizen(i: int, messages: list[str]) -> list[float]:
+            sender, rng = f"bench:{tag}-{i}", random.Random(i) if paced else None
+            url = f"{rasa_urls[server_for(sender, len(rasa_urls))]}/webhooks/rest/webhook"
             times = []
             for text in messages:
+                await _pause(rng)
                 started = time.perf_counter()
-                response = await client.post(
-                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"bench:{tag}-{i}", "message": text}
-                )
+                response = await client.post(url, json={"sender": sender, "message": text})
                 response.raise_for_status()
                 times.append(time.perf_counter() - started)
             return times
@@ -77,13 +93,15 @@ async def _direct(rasa_url: str, plans: list[list[str]], tag: str) -> list[float
     return [t for times in results for t in times]
 
 
-async def _gateway(gateway_url: str, plans: list[list[str]], tag: str) -> list[float]:
+async def _gateway(gateway_url: str, plans: list[list[str]], tag: str, paced: bool = False) -> list[float]:
     socket_url = gateway_url.replace("http://", "ws://") + "/web/ws"
 
     async def citizen(i: int, messages: list[str]) -> list[float]:
+        rng = random.Random(i) if paced else None
         times = []
         async with connect(socket_url, max_size=2**22) as socket:
             for text in messages:
+                await _pause(rng)
                 started = time.perf_counter()
                 await socket.send(json.dumps({"sender": f"bench-{tag}-{i:04d}", "text": text}))
                 answer = json.loads(await socket.recv())
@@ -120,9 +138,9 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _row(name: str, citizens: int, latencies: list[float], seconds: float) -> dict[str, float | str]:
+def _row(name: str, citizens: int, paced: bool, latencies: list[float], seconds: float) -> dict[str, Any]:
     return {
-        "path": name, "citizens": citizens, "messages": len(latencies),
+        "path": name, "citizens": citizens, "paced": paced, "messages": len(latencies),
         "per_second": len(latencies) / seconds,
         "p50": _quantile(latencies, 0.50) * 1000, "p95": _quantile(latencies, 0.95) * 1000,
         "p99": _quantile(latencies, 0.99) * 1000, "mean": statistics.mean(latencies) * 1000,
@@ -144,30 +162,40 @@ def _machine() -> str:
 
 
 async def _run(
-    rasa_url: str, gateway_url: str, levels: list[int], per_citizen: int, rounds: int
-) -> list[dict]:
-    await _direct(rasa_url, _workload(2, 4, 0), "warmup")
+    stack: Stack, levels: list[tuple[int, bool]], per_citizen: int, rounds: int
+) -> list[dict[str, Any]]:
+    """Return a row per level and path: ONE server directly, ALL servers directly, the GATEWAY."""
+    assert stack.gateway_url is not None
+    gateway_url, servers = stack.gateway_url, stack.rasa_urls
+    await _direct(servers, _workload(2 * len(servers), 4, 0), "warmup")
     await _gateway(gateway_url, _workload(2, 4, 0), "warmup")
+    names = {
+        "one": "Rasa REST webhook, directly, one server",
+        "all": f"Rasa REST webhook, directly, {len(servers)} servers",
+        "gateway": f"gateway (web chat socket → {len(servers)} Rasa servers)",
+    }
+    if len(servers) == 1:
+        del names["one"]
     rows = []
-    for citizens in levels:
-        direct: list[float] = []
-        gateway: list[float] = []
-        spent = {"direct": 0.0, "gateway": 0.0}
+    for citizens, paced in levels:
+        latencies: dict[str, list[float]] = {path: [] for path in names}
+        spent = dict.fromkeys(names, 0.0)
         for r in range(rounds):
             plans = _workload(citizens, per_citizen, seed=r + 1)
-            tag = f"{citizens}-{r}"
-            started = time.perf_counter()
-            direct += await _direct(rasa_url, plans, f"d{tag}")
-            spent["direct"] += time.perf_counter() - started
-            started = time.perf_counter()
-            gateway += await _gateway(gateway_url, plans, f"g{tag}")
-            spent["gateway"] += time.perf_counter() - started
-        rows.append(_row("Rasa REST webhook, directly", citizens, direct, spent["direct"]))
-        rows.append(_row("gateway (web chat socket → Rasa)", citizens, gateway, spent["gateway"]))
+            tag = f"{citizens}{'p' if paced else ''}-{r}"
+            for path in names:
+                started = time.perf_counter()
+                if path == "gateway":
+                    latencies[path] += await _gateway(gateway_url, plans, f"g{tag}", paced)
+                else:
+                    urls = servers[:1] if path == "one" else servers
+                    latencies[path] += await _direct(urls, plans, f"{path}{tag}", paced)
+                spent[path] += time.perf_counter() - started
+        rows += [_row(names[path], citizens, paced, latencies[path], spent[path]) for path in names]
     return rows
 
 
-def _report(rows: list[dict], alone: list[float], per_citizen: int, rounds: int) -> str:
+def _report(rows: list[dict[str, Any]], alone: list[float], per_citizen: int, rounds: int) -> str:
     lines = [
         "# Gateway benchmark",
         "",
@@ -177,24 +205,37 @@ def _report(rows: list[dict], alone: list[float], per_citizen: int, rounds: int)
         f"Concurrent citizens, {per_citizen} messages each, {rounds} rounds per path (the paths alternate). "
         "Conversations: a complaint filed to the end, welfare and information questions with links, "
         "chit-chat. Every message waits for its answer, which includes the custom actions (and, for the "
-        "gateway, storing both messages in SQLite).",
+        "gateway, storing both messages in SQLite). A citizen writes again at once, or, paced, after "
+        f"{PAUSE[0]:.0f} to {PAUSE[1]:.0f} s (people take longer to read and type). One server: every "
+        "conversation on the first Rasa server, as with RASA_SERVERS=1.",
         "",
-        "| citizens | path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| citizens | writes again | path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
+        pace = f"after {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s" if row["paced"] else "at once"
         lines.append(
-            f"| {row['citizens']} | {row['path']} | {row['messages']} | {row['per_second']:.1f} "
+            f"| {row['citizens']} | {pace} | {row['path']} | {row['messages']} | {row['per_second']:.1f} "
             f"| {row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | {row['mean']:.0f} |"
         )
     lines.append("")
-    for direct, gateway in zip(rows[::2], rows[1::2]):
+    for level in sorted({(r["citizens"], r["paced"]) for r in rows}, key=lambda x: (x[1], x[0])):
+        of_level = [r for r in rows if (r["citizens"], r["paced"]) == level]
+        direct, gateway = of_level[-2], of_level[-1]
         overhead = {q: gateway[q] / direct[q] - 1 for q in ("p50", "p95")}
-        lines.append(
-            f"- {direct['citizens']} citizens: gateway overhead {overhead['p50']:+.1%} at p50, "
+        pace = "paced" if level[1] else "at once"
+        line = (
+            f"- {level[0]} citizens, {pace}: gateway overhead {overhead['p50']:+.1%} at p50, "
             f"{overhead['p95']:+.1%} at p95 (target under +10%); p95 through the gateway "
             f"{gateway['p95']:.0f} ms (target at 10 citizens: under 300 ms)."
         )
+        if len(of_level) == 3:
+            one = of_level[0]
+            line += (
+                f" One server → all: {one['per_second']:.1f} → {direct['per_second']:.1f} messages/s, "
+                f"p95 {one['p95']:.0f} → {direct['p95']:.0f} ms."
+            )
+        lines.append(line)
     lines += [
         f"- The gateway's own work per message (one citizen, an instant fake Rasa, in one process): "
         f"p50 {_quantile(alone, 0.5) * 1000:.1f} ms, p95 {_quantile(alone, 0.95) * 1000:.1f} ms.",
@@ -208,19 +249,23 @@ def _report(rows: list[dict], alone: list[float], per_citizen: int, rounds: int)
 def main() -> int:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(prog="python -m bot.bench_gateway", description=__doc__.splitlines()[0])
-    parser.add_argument("--citizens", default="1,10", help="concurrency levels, comma-separated")
+    parser.add_argument(
+        "--citizens", default="1,10", help="concurrency levels writing at once, comma-separated"
+    )
+    parser.add_argument("--paced", default="10,40", help="concurrency levels writing after a pause")
+    parser.add_argument("--servers", type=int, default=2, help="Rasa servers (make run: RASA_SERVERS, 2)")
     parser.add_argument("--messages", type=int, default=8, help="messages per citizen and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "minwon.tar.gz")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks" / "gateway.md")
     args = parser.parse_args()
+    levels = [(int(n), False) for n in args.citizens.split(",") if n]
+    levels += [(int(n), True) for n in args.paced.split(",") if n]
     with (
         tempfile.TemporaryDirectory() as folder,
-        running_stack(args.model, Path(folder), gateway=True) as stack,
+        running_stack(args.model, Path(folder), gateway=True, rasa_servers=args.servers) as stack,
     ):
-        assert stack.gateway_url is not None
-        levels = [int(n) for n in args.citizens.split(",")]
-        rows = asyncio.run(_run(stack.rasa_url, stack.gateway_url, levels, args.messages, args.rounds))
+        rows = asyncio.run(_run(stack, levels, args.messages, args.rounds))
     with tempfile.TemporaryDirectory() as folder:
         alone = _gateway_alone(Path(folder))
     report = _report(rows, alone, args.messages, args.rounds)
