@@ -7,11 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "RASA_TOKEN_FILE", "Settings", "SettingsError", "load_settings"]
+__all__ = ["PROJECT_ROOT", "RASA_TOKEN_FILE", "RASA_URL_FILE", "Settings", "SettingsError", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where `make run` keeps the token of the Rasa it started when RASA_TOKEN is not set (readable by its owner).
 RASA_TOKEN_FILE = PROJECT_ROOT / ".rasa-token"
+# Where `make run` keeps the addresses of the Rasa servers it started when RASA_URL is not set.
+RASA_URL_FILE = PROJECT_ROOT / ".rasa-url"
 
 # Secrets that are examples, not secrets: the gateway refuses to start with one of them.
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
@@ -68,12 +70,12 @@ def _weak(secret: str) -> bool:
     return secret.strip().lower() in _PLACEHOLDERS or len(secret) < _MIN_SECRET
 
 
-def _rasa_token(env: dict[str, str]) -> str:
-    """Return RASA_TOKEN; if empty, the token `make run` made for the Rasa it started (file .rasa-token)."""
-    if env.get("RASA_TOKEN"):
-        return env["RASA_TOKEN"]
+def _set_or_from_make_run(env: dict[str, str], name: str, kept: Path) -> str:
+    """Return the setting NAME; if empty, what `make run` kept in the file KEPT for the Rasa it started."""
+    if env.get(name):
+        return env[name]
     with contextlib.suppress(OSError):
-        return RASA_TOKEN_FILE.read_text(encoding="utf-8").strip()
+        return kept.read_text(encoding="utf-8").strip()
     return ""
 
 
@@ -87,8 +89,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             database_url=env.get("DATABASE_URL") or Settings.database_url,
             host=env.get("HOST") or Settings.host,
             port=int(env.get("PORT") or Settings.port),
-            rasa_url=(env.get("RASA_URL") or Settings.rasa_url).rstrip("/"),
-            rasa_token=_rasa_token(env),
+            rasa_url=(_set_or_from_make_run(env, "RASA_URL", RASA_URL_FILE) or Settings.rasa_url).rstrip("/"),
+            rasa_token=_set_or_from_make_run(env, "RASA_TOKEN", RASA_TOKEN_FILE),
             rasa_timeout=float(env.get("RASA_TIMEOUT") or Settings.rasa_timeout),
             kakao_skill_secret=env.get("KAKAO_SKILL_SECRET", ""),
             kakao_bot_ids=tuple(b.strip() for b in env.get("KAKAO_BOT_IDS", "").split(",") if b.strip()),

@@ -24,6 +24,7 @@ import httpx
 import uvicorn
 import yaml
 
+from bot.rasa import server_urls
 from bot.settings import PROJECT_ROOT
 from bot.store.migrate import upgrade
 
@@ -48,7 +49,7 @@ class Stack:
     @property
     def rasa_urls(self) -> list[str]:
         """Return each Rasa server's address."""
-        return self.rasa_url.split(",")
+        return server_urls(self.rasa_url)
 
 
 def free_port() -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import logging
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -37,8 +36,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.db import get_engine
 
 __all__ = ["CachedSQLTrackerStore"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)

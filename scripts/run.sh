@@ -40,6 +40,8 @@ for ((i = 0; i < ${RASA_SERVERS:-2}; i++)); do
 done
 RASA_URL="${RASA_URL:-$(IFS=,; echo "${servers[*]}")}"
 export RASA_URL
+# Kept where `python -m bot.retrain` finds them, so that a new model goes into every server.
+printf '%s\n' "$RASA_URL" > .rasa-url
 
 wait_for() {  # name url
   for _ in $(seq 1 180); do
