@@ -133,15 +133,35 @@ def _gateway_alone(folder: Path, messages: int = 300) -> list[float]:
         return asyncio.run(_gateway(url, plan, "alone"))[20:]  # after warm-up
 
 
+GROUPS = ("Rasa", "actions", "gateway", "benchmark")  # where CPU time goes, per process (group)
+
+
+def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """Return the CPU seconds (user and system) each group of processes has used so far."""
+    used = dict.fromkeys(GROUPS, 0.0)
+    tick = os.sysconf("SC_CLK_TCK")
+    for name, pid in pids.items():
+        # /proc/PID/stat: after the command's closing parenthesis, utime and stime are the 12th and 13th.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        group = "Rasa" if name.startswith("rasa") else name
+        used[group] += (int(fields[11]) + int(fields[12])) / tick
+    user, system = os.times()[:2]
+    used["benchmark"] = user + system
+    return used
+
+
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _row(name: str, citizens: int, paced: bool, latencies: list[float], seconds: float) -> dict[str, Any]:
+def _row(
+    name: str, citizens: int, paced: bool, latencies: list[float], seconds: float, cpu: dict[str, float]
+) -> dict[str, Any]:
     return {
         "path": name, "citizens": citizens, "paced": paced, "messages": len(latencies),
         "per_second": len(latencies) / seconds,
+        "cpu": {group: used / len(latencies) * 1000 for group, used in cpu.items()},
         "p50": _quantile(latencies, 0.50) * 1000, "p95": _quantile(latencies, 0.95) * 1000,
         "p99": _quantile(latencies, 0.99) * 1000, "mean": statistics.mean(latencies) * 1000,
     }  # fmt: skip
@@ -180,18 +200,23 @@ async def _run(
     for citizens, paced in levels:
         latencies: dict[str, list[float]] = {path: [] for path in names}
         spent = dict.fromkeys(names, 0.0)
+        cpu = {path: dict.fromkeys(GROUPS, 0.0) for path in names}
         for r in range(rounds):
             plans = _workload(citizens, per_citizen, seed=r + 1)
             tag = f"{citizens}{'p' if paced else ''}-{r}"
             for path in names:
-                started = time.perf_counter()
+                started, before = time.perf_counter(), _cpu_seconds(stack.pids)
                 if path == "gateway":
                     latencies[path] += await _gateway(gateway_url, plans, f"g{tag}", paced)
                 else:
                     urls = servers[:1] if path == "one" else servers
                     latencies[path] += await _direct(urls, plans, f"{path}{tag}", paced)
                 spent[path] += time.perf_counter() - started
-        rows += [_row(names[path], citizens, paced, latencies[path], spent[path]) for path in names]
+                for group, used in _cpu_seconds(stack.pids).items():
+                    cpu[path][group] += used - before[group]
+        rows += [
+            _row(names[path], citizens, paced, latencies[path], spent[path], cpu[path]) for path in names
+        ]
     return rows
 
 
@@ -217,6 +242,23 @@ def _report(rows: list[dict[str, Any]], alone: list[float], per_citizen: int, ro
         lines.append(
             f"| {row['citizens']} | {pace} | {row['path']} | {row['messages']} | {row['per_second']:.1f} "
             f"| {row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | {row['mean']:.0f} |"
+        )
+    lines += [
+        "",
+        "CPU time per message (ms, user and system) by process: the machine has 2 cores for all of them, so "
+        "under load every millisecond here is a millisecond of someone's wait. The benchmark is the "
+        "simulated citizens' own client (httpx straight to Rasa, a WebSocket to the gateway).",
+        "",
+        "| citizens | writes again | path | " + " | ".join(GROUPS) + " | all |",
+        "| ---: | --- | --- | " + " | ".join("---:" for _ in GROUPS) + " | ---: |",
+    ]
+    for row in rows:
+        pace = f"after {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s" if row["paced"] else "at once"
+        cpu = row["cpu"]
+        lines.append(
+            f"| {row['citizens']} | {pace} | {row['path']} | "
+            + " | ".join(f"{cpu[group]:.1f}" for group in GROUPS)
+            + f" | {sum(cpu.values()):.1f} |"
         )
     lines.append("")
     for level in sorted({(r["citizens"], r["paced"]) for r in rows}, key=lambda x: (x[1], x[0])):

@@ -2,7 +2,7 @@
 
 Usage:
     with running_stack(model, folder, gateway=True, rasa_servers=2) as stack:
-        stack.rasa_url, stack.rasa_urls, stack.gateway_url, stack.database_url
+        stack.rasa_url, stack.rasa_urls, stack.gateway_url, stack.database_url, stack.pids
 Each process logs to FOLDER; the database is a fresh SQLite file there, migrated to head.
 """
 
@@ -45,6 +45,7 @@ class Stack:
     gateway_url: str | None
     database_url: str
     env: dict[str, str]
+    pids: dict[str, int]  # process id by name: "actions", "rasa-<port>"…, "gateway"
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -149,6 +150,7 @@ def running_stack(
             gateway_url=f"http://127.0.0.1:{gateway_port}" if gateway else None,
             database_url=database_url,
             env=env,
+            pids={name: process.pid for name, process in processes.items()},
         )
     finally:
         for process in reversed(processes.values()):
