@@ -34,6 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from bot.nlu.linear import LinearTfidfModel
 from bot.settings import PROJECT_ROOT
 
 __all__ = ["KINDS", "TRAINING_DATA", "is_crisis", "kind_of", "warm"]
@@ -100,9 +101,18 @@ def _classifier() -> Pipeline:
     return model
 
 
+@functools.cache
+def _scorer() -> LinearTfidfModel:
+    """The classifier, computed directly (bot/nlu/linear.py): every message passes here first."""
+    model = _classifier()
+    union, regression = model.steps[0][1], model.steps[-1][1]
+    vectorizers = [vectorizer for _, vectorizer in union.transformer_list]
+    return LinearTfidfModel(vectorizers, regression.coef_, regression.intercept_, regression.classes_)
+
+
 def warm() -> None:
     """Train the classifier now (the gateway calls this at start-up, not while a citizen waits)."""
-    _classifier()
+    _scorer()
 
 
 def kind_of(text: str) -> str | None:
@@ -115,8 +125,8 @@ def kind_of(text: str) -> str | None:
             return kind
     if len(squashed) < MIN_CHARACTERS or len(set(squashed)) < MIN_DISTINCT:
         return None
-    model = _classifier()
-    probabilities = dict(zip(model.classes_, model.predict_proba([text[:2000]])[0], strict=True))
+    scorer = _scorer()
+    probabilities = dict(zip(scorer.classes, scorer.probabilities([text[:2000]] * 2), strict=True))
     if probabilities["negative"] > 1 - THRESHOLD:
         return None
     return max(KINDS, key=lambda k: probabilities.get(k, 0.0))

@@ -32,6 +32,8 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.linear import LinearTfidfModel
+
 __all__ = ["TfidfIntentClassifier"]
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._chars: TfidfVectorizer | None = None
         self._morphemes: TfidfVectorizer | None = None
-        self._clf: LogisticRegression | None = None
+        self._clf: LogisticRegression | None = None  # while training
+        self._model: LinearTfidfModel | None = None  # what classifies messages (bot/nlu/linear.py)
 
     @classmethod
     def create(
@@ -110,17 +113,20 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._morphemes.fit([_lemmas(e) for e in examples])
         self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
         self._clf.fit(self._features(examples), [e.get(INTENT) for e in examples])
+        self._model = LinearTfidfModel(
+            [self._chars, self._morphemes], self._clf.coef_, self._clf.intercept_, self._clf.classes_
+        )
         self.persist()
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set each message's intent and intent ranking."""
-        if self._clf is None or not messages:
+        if self._model is None:
             return messages
-        probabilities = self._clf.predict_proba(self._features(messages))
-        for message, row in zip(messages, probabilities):
+        for message in messages:
+            row = self._model.probabilities([(message.get(TEXT) or "").lower(), _lemmas(message)])
             order = np.argsort(-row)[: self._config["ranking_length"]]
-            ranking = [{"name": str(self._clf.classes_[i]), "confidence": float(row[i])} for i in order]
+            ranking = [{"name": self._model.classes[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
@@ -175,9 +181,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         )
         component._chars.idf_ = arrays["char_idf"]
         component._morphemes.idf_ = arrays["morpheme_idf"]
-        clf = LogisticRegression(C=component._config["C"], max_iter=component._config["max_iter"])
-        clf.classes_ = np.array(saved["classes"])
-        clf.coef_ = arrays["coef"]
-        clf.intercept_ = arrays["intercept"]
-        component._clf = clf
+        component._model = LinearTfidfModel(
+            [component._chars, component._morphemes], arrays["coef"], arrays["intercept"], saved["classes"]
+        )
         return component

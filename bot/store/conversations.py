@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import Message, OutboxItem, utcnow
@@ -39,9 +39,7 @@ def record_message(
 
 def mark_answered(session: Session, *, message_id: int) -> None:
     """Record that the bot answered the citizen's message MESSAGE_ID."""
-    message = session.get(Message, message_id)
-    if message is not None:
-        message.answered = True
+    session.execute(update(Message).where(Message.id == message_id).values(answered=True))
 
 
 def unanswered_messages(session: Session, *, channel: str, sender: str) -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.handoff.crisis import evaluate, kind_of
+from bot.handoff.crisis import _classifier, _scorer, evaluate, kind_of
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -40,3 +42,20 @@ def test_explicit_cries_are_crises_whatever_the_classifier_says(text: str, kind:
 )
 def test_ordinary_messages_are_not(text: str) -> None:
     assert kind_of(text) is None
+
+
+def test_the_direct_scorer_gives_sklearns_probabilities() -> None:
+    """kind_of computes the classifier's probabilities itself (30 times faster): they must be sklearn's."""
+    texts = [
+        json.loads(line)["text"]
+        for name in ("crisis.jsonl", "crisis_holdout.jsonl", "nlu_holdout.jsonl")
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    texts += ["", "ㅋ", "qwerty 12345", "가" * 3000, "Ｆｕｌｌ　ｗｉｄｔｈ　가로등"]
+    model, scorer = _classifier(), _scorer()
+    expected = model.predict_proba(texts)
+    assert scorer.classes == list(model.classes_)
+    got = np.array([scorer.probabilities([t, t]) for t in texts])
+    assert len(texts) > 1000
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)

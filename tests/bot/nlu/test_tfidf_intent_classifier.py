@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.korean_tokenizer import KoreanTokenizer
 from bot.nlu.tfidf_intent_classifier import TfidfIntentClassifier
 
+DATA = Path(__file__).resolve().parents[2] / "data"
 EXAMPLES = {
     "complaint": [
         "가로등이 꺼졌어요",
@@ -79,3 +81,21 @@ def test_untrained_it_leaves_messages_alone(storage: LocalModelStorage) -> None:
     classifier = TfidfIntentClassifier.load({}, storage, Resource("never-trained"), _context())
     [message] = classifier.process([_message("가로등")])
     assert message.get("intent") is None
+
+
+@pytest.mark.parametrize("intents", [["complaint", "welfare", "greet"], ["complaint", "welfare"]])
+def test_its_probabilities_are_sklearns(storage: LocalModelStorage, intents: list[str]) -> None:
+    """Messages are scored directly (bot/nlu/linear.py), not by predict_proba: the figures must agree.
+
+    With two intents sklearn's model is a logistic, not a softmax: both are compared.
+    """
+    classifier = TfidfIntentClassifier.create({}, storage, Resource("tfidf"), _context())
+    classifier.train(_tokenized({intent: EXAMPLES[intent] for intent in intents}))
+    lines = (DATA / "nlu_holdout.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines[::5] if line.strip()] + ["", "ㅋ", "Ａ가로등"]
+    messages = [_message(text) for text in texts]
+    assert classifier._clf is not None
+    expected = classifier._clf.predict_proba(classifier._features(messages))
+    for message, row in zip(classifier.process(messages), expected, strict=True):
+        got = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
+        assert got == pytest.approx(dict(zip(classifier._clf.classes_, row)), abs=1e-9)
