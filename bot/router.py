@@ -62,10 +62,7 @@ class Router:
                 data={k: v for k, v in message.metadata().items() if k != "channel"}
                 | ({"payload": message.payload} if message.payload else {}),
             )  # fmt: skip
-            handoff = queue.current(session, channel=message.channel, sender=message.user_id)
-            pending = (
-                [] if handoff else queue.unresumed(session, channel=message.channel, sender=message.user_id)
-            )
+            handoff, pending = queue.state(session, channel=message.channel, sender=message.user_id)
             return message_id, handoff, pending
 
         message_id, handoff, pending = await self.store(take_in) or (None, None, [])

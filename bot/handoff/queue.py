@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
 
 __all__ = [
-    "HandoffView", "abandon", "claim", "close", "current", "get", "offer_callbacks", "open_handoff",
-    "position", "queue", "release_agent", "mark_resumed", "set_ticket", "unresumed",
+    "HandoffView", "abandon", "claim", "close", "get", "offer_callbacks", "open_handoff", "position",
+    "queue", "release_agent", "mark_resumed", "set_ticket", "state",
 ]  # fmt: skip
 
 PRIORITIES = ("urgent", "normal")
@@ -86,15 +86,20 @@ def _select() -> Any:
     return select(Handoff).options(selectinload(Handoff.agent))
 
 
-def current(session: Session, *, channel: str, sender: str) -> HandoffView | None:
-    """Return the conversation's open handoff, or None (the bot answers)."""
-    handoff = session.scalars(
-        _select()
-        .where(Handoff.channel == channel, Handoff.sender == sender, Handoff.status.in_(OPEN_HANDOFF))
-        .order_by(Handoff.id.desc())
-        .limit(1)
-    ).first()
-    return _view(handoff) if handoff else None
+def state(session: Session, *, channel: str, sender: str) -> tuple[HandoffView | None, list[int]]:
+    """Return the conversation's open handoff (None: the bot answers) and its ended, unresumed handoffs.
+
+    One query of a few columns (every citizen's message asks it): the full handoff only when one is open.
+    """
+    rows = session.execute(
+        select(Handoff.id, Handoff.status).where(
+            Handoff.channel == channel, Handoff.sender == sender,
+            or_(Handoff.status.in_(OPEN_HANDOFF), Handoff.resumed.is_(False)),
+        )
+    ).all()  # fmt: skip
+    open_ = max((id_ for id_, status in rows if status in OPEN_HANDOFF), default=None)
+    unresumed = sorted(id_ for id_, status in rows if status not in OPEN_HANDOFF)
+    return (get(session, open_) if open_ is not None else None), unresumed
 
 
 def get(session: Session, handoff_id: int) -> HandoffView | None:
@@ -220,18 +225,6 @@ def release_agent(session: Session, agent_id: int) -> list[HandoffView]:
             .execution_options(synchronize_session=False)
         )
     return [view for i in ids if (view := get(session, i)) is not None]
-
-
-def unresumed(session: Session, *, channel: str, sender: str) -> list[int]:
-    """Return the conversation's ended handoffs that Rasa has not been told to resume after."""
-    return list(
-        session.scalars(
-            select(Handoff.id).where(
-                Handoff.channel == channel, Handoff.sender == sender,
-                Handoff.status.not_in(OPEN_HANDOFF), Handoff.resumed.is_(False),
-            )
-        )
-    )  # fmt: skip
 
 
 def mark_resumed(session: Session, ids: list[int]) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import Message, OutboxItem, utcnow
@@ -28,13 +28,14 @@ def record_message(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Store one message (direction "in" from the citizen, "out" from the bot); return its id."""
-    message = Message(
-        channel=channel, sender=sender, direction=direction, text=text,
-        data=json.dumps(data or {}, ensure_ascii=False), answered=direction == "out", created_at=utcnow(),
+    # A Core insert: the ORM's unit of work cost three times as much, for every message both ways.
+    result = session.execute(
+        insert(Message).values(
+            channel=channel, sender=sender, direction=direction, text=text,
+            data=json.dumps(data or {}, ensure_ascii=False), answered=direction == "out", created_at=utcnow(),
+        )
     )  # fmt: skip
-    session.add(message)
-    session.flush()
-    return int(message.id)
+    return int(result.inserted_primary_key[0])
 
 
 def mark_answered(session: Session, *, message_id: int) -> None:

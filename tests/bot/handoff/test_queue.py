@@ -85,8 +85,9 @@ def test_only_the_assigned_agent_closes_and_a_gone_agents_chats_go_back(
         released = queue.release_agent(session, mine)
     assert [(h.id, h.status, h.agent) for h in released] == [(b.id, "waiting", None)]
     with sessions() as session:
-        assert queue.current(session, channel="web", sender="a") is None
-        assert queue.unresumed(session, channel="web", sender="a") == [a.id]
+        assert queue.state(session, channel="web", sender="a") == (None, [a.id])
+        handoff, ended = queue.state(session, channel="web", sender="b")
+        assert handoff is not None and handoff.id == b.id and handoff.status == "waiting" and ended == []
 
 
 def test_a_long_wait_is_offered_a_callback_once(sessions: sessionmaker[Session]) -> None:
