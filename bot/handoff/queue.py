@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
@@ -86,17 +86,20 @@ def _select() -> Any:
     return select(Handoff).options(selectinload(Handoff.agent))
 
 
+_HANDOFFS = Handoff.__table__
+# Built once, on the table: every citizen's message asks it (see conversations._INSERT_MESSAGE).
+_STATE = select(_HANDOFFS.c.id, _HANDOFFS.c.status).where(
+    _HANDOFFS.c.channel == bindparam("channel"), _HANDOFFS.c.sender == bindparam("sender"),
+    or_(_HANDOFFS.c.status.in_(OPEN_HANDOFF), _HANDOFFS.c.resumed.is_(False)),
+)  # fmt: skip
+
+
 def state(session: Session, *, channel: str, sender: str) -> tuple[HandoffView | None, list[int]]:
     """Return the conversation's open handoff (None: the bot answers) and its ended, unresumed handoffs.
 
     One query of a few columns (every citizen's message asks it): the full handoff only when one is open.
     """
-    rows = session.execute(
-        select(Handoff.id, Handoff.status).where(
-            Handoff.channel == channel, Handoff.sender == sender,
-            or_(Handoff.status.in_(OPEN_HANDOFF), Handoff.resumed.is_(False)),
-        )
-    ).all()  # fmt: skip
+    rows = session.execute(_STATE, {"channel": channel, "sender": sender}).all()
     open_ = max((id_ for id_, status in rows if status in OPEN_HANDOFF), default=None)
     unresumed = sorted(id_ for id_, status in rows if status not in OPEN_HANDOFF)
     return (get(session, open_) if open_ is not None else None), unresumed
