@@ -7,10 +7,11 @@ Usage (config.yml):
       analyzer: okt      # okt | komoran | kkma | hannanum
       use_stems: true    # Okt only: lemma = dictionary form (꺼져 -> 꺼지다)
 
-Each whitespace-separated word (어절) is analysed on its own, and every morpheme is aligned to the
-characters it came from, so `text[token.start:token.end] == token.text` always holds. Analysers that
-return normalised forms (Komoran: 했 -> 하 + 았) get the span of the characters they replaced, with the
-forms kept as the lemma. Characters an analyser drops still become tokens: nothing in the text is lost.
+Each whitespace-separated word (어절) is analysed on its own (a very long one in pieces), and every
+morpheme is aligned to the characters it came from, so `text[token.start:token.end] == token.text`
+always holds. Analysers that return normalised forms (Komoran: 했 -> 하 + 았) get the span of the
+characters they replaced, with the forms kept as the lemma. Characters an analyser drops still become
+tokens: nothing in the text is lost.
 """
 
 from __future__ import annotations
@@ -30,14 +31,18 @@ from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-__all__ = ["ANALYZERS", "KoreanTokenizer", "Morpheme", "get_analyzer", "split_morphemes"]
+__all__ = ["ANALYZERS", "MAX_WORD", "KoreanTokenizer", "Morpheme", "get_analyzer", "split_morphemes"]
 
 logger = logging.getLogger(__name__)
 
 # KoNLPy class names by the names config.yml uses.
 ANALYZERS = {"okt": "Okt", "komoran": "Komoran", "kkma": "Kkma", "hannanum": "Hannanum"}
 
-_WORD = re.compile(r"\S+")
+# A word (어절) longer than this is analysed in pieces of this length. Okt's time grows faster than the
+# length of a word: a 4,096-character run without spaces held a Rasa server for minutes, in pieces it takes
+# seconds. Korean words are much shorter (the training data's longest is 20 characters).
+MAX_WORD = 32
+_WORD = re.compile(rf"\S{{1,{MAX_WORD}}}")
 
 
 @dataclass(frozen=True)

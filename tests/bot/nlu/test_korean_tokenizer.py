@@ -6,7 +6,7 @@ import pytest
 from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.korean_tokenizer import KoreanTokenizer, get_analyzer, split_morphemes
+from bot.nlu.korean_tokenizer import MAX_WORD, KoreanTokenizer, get_analyzer, split_morphemes
 
 HARD_TEXTS = [
     "집 앞 가로등이 며칠째 꺼져 있어요",
@@ -77,6 +77,26 @@ def test_ten_thousand_characters() -> None:
     tokens = _tokenizer().tokenize(Message(data={"text": text}), "text")
     assert len(tokens) > 2000
     assert all(text[t.start : t.end] == t.text for t in tokens)
+
+
+def test_a_long_run_without_spaces_reaches_the_analyser_in_short_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Okt's time grows faster than a word's length: 4,096 characters in one word held Rasa for minutes."""
+    okt = get_analyzer("okt")
+    seen: list[str] = []
+
+    class Recording:
+        def pos(self, word: str, **options: bool) -> list[tuple[str, str]]:
+            seen.append(word)
+            return list(okt.pos(word, **options))
+
+    monkeypatch.setattr("bot.nlu.korean_tokenizer.get_analyzer", lambda name: Recording())
+    text = "집앞가로등이며칠째꺼져있어요" * 300 + " 빨리 고쳐 주세요"
+    morphemes = split_morphemes(text)
+    assert seen and max(len(word) for word in seen) == MAX_WORD
+    assert "".join(text[m.start : m.end] for m in morphemes) == "".join(text.split())
+    assert [m.lemma for m in morphemes[-3:-1]] == ["빨리", "고치다"]  # the words after it, as ever
 
 
 def test_the_analyser_and_its_jvm_start_once_per_process() -> None:
