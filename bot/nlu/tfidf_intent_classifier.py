@@ -44,8 +44,10 @@ def morpheme_ngrams(lemmas: list[str]) -> list[str]:
     return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:])]
 
 
-def _lemmas(message: Message) -> list[str]:
-    return [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
+def _inputs(message: Message) -> tuple[str, list[str]]:
+    """Return what each vectorizer reads of MESSAGE: its text (syllables) and its morphemes' lemmas."""
+    lemmas = [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
+    return (message.get(TEXT) or "").lower(), lemmas
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -97,10 +99,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, messages: list[Message]) -> csr_matrix:
         assert self._chars is not None and self._morphemes is not None
-        texts = [(m.get(TEXT) or "").lower() for m in messages]
-        return hstack(
-            [self._chars.transform(texts), self._morphemes.transform([_lemmas(m) for m in messages])]
-        ).tocsr()
+        texts, lemmas = zip(*map(_inputs, messages))
+        return hstack([self._chars.transform(texts), self._morphemes.transform(lemmas)]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the vectorizers and the classifier on the intent examples."""
@@ -109,8 +109,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             logger.debug("no intent examples: %s is not trained", self.__class__.__name__)
             return self._resource
         self._chars, self._morphemes = self._new_vectorizers()
-        self._chars.fit([e.get(TEXT).lower() for e in examples])
-        self._morphemes.fit([_lemmas(e) for e in examples])
+        texts, lemmas = zip(*map(_inputs, examples))
+        self._chars.fit(texts)
+        self._morphemes.fit(lemmas)
         self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
         self._clf.fit(self._features(examples), [e.get(INTENT) for e in examples])
         self._model = LinearTfidfModel(
@@ -124,7 +125,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         for message in messages:
-            row = self._model.probabilities([(message.get(TEXT) or "").lower(), _lemmas(message)])
+            row = self._model.probabilities(_inputs(message))
             order = np.argsort(-row)[: self._config["ranking_length"]]
             ranking = [{"name": self._model.classes[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
