@@ -1,12 +1,18 @@
-"""Measure a trained model on a labelled JSON Lines file: intent and category accuracy and macro-F1.
+"""Measure a trained model on labelled messages: intent and category accuracy and macro-F1; entities.
 
 Usage:
-    python -m bot.evaluate --data tests/data/nlu_holdout.jsonl [--model models/minwon.tar.gz] [--json]
+    python -m bot.evaluate --data tests/data/nlu_holdout.jsonl [--entities tests/data/entity_holdout.yml]
+                           [--model models/minwon.tar.gz] [--json]
 
-Each line of the file is {"text": "…", "intent": "complaint", "category": "streetlight"}, with
+Each line of the --data file is {"text": "…", "intent": "complaint", "category": "streetlight"}, with
 "category": null for intents that have none (docs/intents.md). A file with a bad line is refused as a
 whole (exit status 2, every bad line named) before any model is loaded. A low-confidence message counts as
 the model's best guess; how often the bot would ask back instead is reported as the fallback rate.
+
+The --entities file is Rasa NLU YAML with annotated places and ticket numbers
+(`[두정동 먹자골목](location)에 …`). Entities are scored per type: exactly (same start and end), by
+overlap (a found span that overlaps an annotated one of its type), and per message as the complaint form
+reads them (the text from the first found place to the last, against the same of the annotations).
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is
 from bot.settings import load_settings
 
 __all__ = [
-    "DataError", "Example", "Prediction", "Predictor", "Report", "all_or_nothing", "check_example",
-    "evaluate", "load_agent", "load_examples", "newest_model", "rasa_predictor", "score",
+    "DataError", "EntityReport", "Example", "Prediction", "Predictor", "Report", "Span", "all_or_nothing",
+    "check_example", "evaluate", "evaluate_entities", "load_agent", "load_entity_examples", "load_examples",
+    "newest_model", "rasa_predictor", "score", "score_entities",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -49,12 +56,22 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Span:
+    """An entity in a message: its type and where it is (character offsets, end exclusive)."""
+
+    entity: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Prediction:
     """What a model made of one message."""
 
     intent: str
     category: str | None
     fallback: bool = False
+    entities: tuple[Span, ...] = ()
 
 
 @dataclass
@@ -106,6 +123,60 @@ class Report:
         return "\n".join(lines)
 
 
+@dataclass
+class EntityReport:
+    """Entity scores of one model on one annotated set, per entity type."""
+
+    n: int  # messages
+    # Per entity type: spans annotated, found, found exactly, found overlapping an annotated span (and the
+    # annotated ones exactly found or overlapped); messages with one annotated, with one found, and where
+    # the text from the first found to the last is that of the annotated ones ("joined").
+    counts: dict[str, dict[str, int]]
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (text, annotated, found)
+
+    def scores(self, entity: str) -> dict[str, float]:
+        """Return exact and overlap precision, recall and F1 of ENTITY; per message, precision and recall."""
+        c = self.counts[entity]
+        result = {}
+        for kind in ("exact", "overlap"):
+            precision = c[kind] / c["found"] if c["found"] else 0.0
+            recall = c[f"{kind}_gold"] / c["gold"] if c["gold"] else 0.0
+            result[f"{kind}_precision"], result[f"{kind}_recall"] = precision, recall
+            result[f"{kind}_f1"] = (
+                2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            )
+        result["joined_precision"] = c["joined"] / c["messages_found"] if c["messages_found"] else 0.0
+        result["joined_recall"] = c["joined"] / c["messages_gold"] if c["messages_gold"] else 0.0
+        return result
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as the JSON object `--json` prints."""
+        return {
+            "n": self.n,
+            "entities": {e: {**self.counts[e], **self.scores(e)} for e in sorted(self.counts)},
+        }
+
+    def as_text(self) -> str:
+        """Return the report for people."""
+        lines = [f"entity messages:      {self.n}"]
+        for entity in sorted(self.counts):
+            s, c = self.scores(entity), self.counts[entity]
+            lines.append(
+                f"{entity + ':':<22}exact P {s['exact_precision']:.3f} R {s['exact_recall']:.3f} "
+                f"F1 {s['exact_f1']:.3f}   overlap P {s['overlap_precision']:.3f} "
+                f"R {s['overlap_recall']:.3f} F1 {s['overlap_f1']:.3f}   "
+                f"({c['gold']} annotated, {c['found']} found)"
+            )
+            lines.append(
+                f"{'':<22}as one phrase per message: P {s['joined_precision']:.3f} R {s['joined_recall']:.3f}"
+                f"   ({c['messages_gold']} messages annotated, {c['messages_found']} with one found)"
+            )
+        if self.misses:
+            lines.append("some misses (annotated -> found):")
+            lines += [f"  {gold or '-'} -> {found or '-'}   in {text}" for text, gold, found in self.misses]
+        return "\n".join(lines)
+
+
 def check_example(obj: Any, where: str) -> Example:
     """Return the example of one labelled record ({text, intent, category}); raise DataError naming WHERE."""
     if not isinstance(obj, dict):
@@ -151,6 +222,63 @@ def all_or_nothing(path: Path, examples: list[Example], problems: list[str]) -> 
     if not examples:
         raise DataError(f"{path}: no examples")
     return examples
+
+
+def load_entity_examples(path: Path) -> list[tuple[str, tuple[Span, ...]]]:
+    """Read an annotated Rasa NLU YAML file: (text, its entities) per example; DataError if unusable."""
+    from rasa.shared.exceptions import RasaException
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    try:
+        data = load_data(str(path))
+    except (OSError, UnicodeDecodeError, RasaException, ValueError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+    examples = [
+        (str(m.get("text")), tuple(Span(e["entity"], e["start"], e["end"]) for e in m.get("entities") or []))
+        for m in data.training_examples
+        if m.get("text")
+    ]
+    if not examples:
+        raise DataError(f"{path}: no examples")
+    return examples
+
+
+def score_entities(
+    examples: list[tuple[str, tuple[Span, ...]]], found: list[tuple[Span, ...]], top_misses: int = 15
+) -> EntityReport:
+    """Compare the entities FOUND in each message with those annotated in EXAMPLES."""
+    types = sorted({s.entity for _, spans in examples for s in spans} | {s.entity for f in found for s in f})
+    keys = ("gold", "found", "exact", "exact_gold", "overlap", "overlap_gold",
+            "messages_gold", "messages_found", "joined")  # fmt: skip
+    counts = {t: dict.fromkeys(keys, 0) for t in types}
+    misses: list[tuple[str, str, str]] = []
+    for (text, gold), predicted in zip(examples, found, strict=True):
+        for t in types:
+            g = [s for s in gold if s.entity == t]
+            p = [s for s in predicted if s.entity == t]
+            c = counts[t]
+            c["gold"] += len(g)
+            c["found"] += len(p)
+            c["exact"] += sum(s in g for s in p)
+            c["exact_gold"] += sum(s in p for s in g)
+            c["overlap"] += sum(any(_overlap(s, o) for o in g) for s in p)
+            c["overlap_gold"] += sum(any(_overlap(s, o) for o in p) for s in g)
+            c["messages_gold"] += bool(g)
+            c["messages_found"] += bool(p)
+            c["joined"] += bool(g) and _joined(g) == _joined(p)
+        if set(gold) != set(predicted) and len(misses) < top_misses:
+            misses.append((text, ", ".join(text[s.start : s.end] for s in gold),
+                           ", ".join(text[s.start : s.end] for s in predicted)))  # fmt: skip
+    return EntityReport(n=len(examples), counts=counts, misses=misses)
+
+
+def _joined(spans: list[Span]) -> tuple[int, int] | None:
+    """Return where the text from the first of SPANS to the last starts and ends."""
+    return (min(s.start for s in spans), max(s.end for s in spans)) if spans else None
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -220,6 +348,11 @@ async def evaluate(examples: Iterable[Example], predict: Predictor) -> Report:
     return report
 
 
+async def evaluate_entities(examples: list[tuple[str, tuple[Span, ...]]], predict: Predictor) -> EntityReport:
+    """Predict the entities of every annotated example and score them."""
+    return score_entities(examples, [(await predict(text)).entities for text, _ in examples])
+
+
 def newest_model(models_dir: Path) -> Path | None:
     """Return the most recently trained model archive in MODELS_DIR, if any."""
     models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -252,7 +385,12 @@ def rasa_predictor(model_path: Path) -> Predictor:
         parse_data = await agent.parse_message(text)
         intent, category, _ = interpret(parse_data)
         fallback = (parse_data.get("intent") or {}).get("name") == FALLBACK_INTENT
-        return Prediction(intent, category, fallback)
+        entities = tuple(
+            Span(str(e["entity"]), int(e["start"]), int(e["end"]))
+            for e in parse_data.get("entities") or []
+            if "start" in e and "end" in e
+        )
+        return Prediction(intent, category, fallback, entities)
 
     return predict
 
@@ -261,12 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="labelled JSON Lines file")
+    parser.add_argument("--entities", type=Path, help="annotated Rasa NLU YAML file: score entities too")
     parser.add_argument("--model", type=Path, help="model archive (default: the newest in models/)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
     try:
         examples = load_examples(args.data)
+        entity_examples = load_entity_examples(args.entities) if args.entities else []
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -277,7 +417,12 @@ def main(argv: list[str] | None = None) -> int:
 
     predict = rasa_predictor(model)
     report = asyncio.run(evaluate(examples, predict))
-    print(json.dumps(report.as_json(), ensure_ascii=False) if args.json else report.as_text())
+    entity_report = asyncio.run(evaluate_entities(entity_examples, predict)) if entity_examples else None
+    if args.json:
+        out = report.as_json() | ({"entities": entity_report.as_json()} if entity_report else {})
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(report.as_text() + (f"\n{entity_report.as_text()}" if entity_report else ""))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""bot.evaluate: refusing bad files whole, and the scores it computes."""
+"""bot.evaluate: refusing bad files whole, and the scores it computes (intents, categories, entities)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import DataError, Example, Prediction, load_examples, main, score
+from bot.evaluate import (
+    DataError,
+    Example,
+    Prediction,
+    Span,
+    load_entity_examples,
+    load_examples,
+    main,
+    score,
+    score_entities,
+)
 
 
 def _write(tmp_path: Path, lines: list[str]) -> Path:
@@ -95,3 +105,60 @@ def test_scores() -> None:
     as_json = report.as_json()
     assert set(as_json) >= {"n", "intent", "category", "out_of_scope_recall"}
     assert set(as_json["intent"]) == {"accuracy", "macro_f1"}
+
+
+def test_entity_scores_exactly_by_overlap_and_as_the_form_reads_them() -> None:
+    text = "서북구 쌍용동 사거리 가로등이 꺼졌어요"
+    place = Span("location", 0, 11)  # 서북구 쌍용동 사거리
+    examples = [
+        (text, (place,)),
+        (text, (place,)),
+        (text, (place,)),
+        ("2026-000123 어떻게 됐어요", (Span("ticket_number", 0, 11),)),
+        ("가로등이 꺼졌어요", ()),
+    ]
+    found = [
+        (place,),  # exact
+        (Span("location", 0, 3), Span("location", 4, 11)),  # two pieces: the form joins them to the place
+        (Span("location", 4, 7),),  # 쌍용동 only: overlaps, but the form would keep less
+        (Span("ticket_number", 0, 11),),
+        (Span("location", 0, 3),),  # a place where none is
+    ]
+    report = score_entities(examples, found)
+    location = report.scores("location")
+    assert report.counts["location"] == {
+        "gold": 3, "found": 5, "exact": 1, "exact_gold": 1, "overlap": 4, "overlap_gold": 3,
+        "messages_gold": 3, "messages_found": 4, "joined": 2,
+    }  # fmt: skip
+    assert location["exact_precision"] == pytest.approx(1 / 5)
+    assert location["exact_recall"] == pytest.approx(1 / 3)
+    assert location["overlap_precision"] == pytest.approx(4 / 5)
+    assert location["overlap_recall"] == pytest.approx(1.0)
+    assert location["joined_precision"] == pytest.approx(2 / 4)
+    assert location["joined_recall"] == pytest.approx(2 / 3)
+    assert report.scores("ticket_number")["exact_f1"] == pytest.approx(1.0)
+    assert report.misses[0] == (text, "서북구 쌍용동 사거리", "서북구, 쌍용동 사거리")
+    assert set(report.as_json()["entities"]) == {"location", "ticket_number"}
+    assert "as one phrase per message" in report.as_text()
+
+
+def test_an_annotated_file_gives_each_entity_with_its_offsets(tmp_path: Path) -> None:
+    path = tmp_path / "entities.yml"
+    path.write_text(
+        'version: "3.1"\nnlu:\n- intent: complaint/streetlight\n  examples: |\n'
+        "    - [두정동 먹자골목](location)에 가로등이 나갔어요\n    - 가로등이 꺼졌어요\n",
+        encoding="utf-8",
+    )
+    assert load_entity_examples(path) == [
+        ("두정동 먹자골목에 가로등이 나갔어요", (Span("location", 0, 8),)),
+        ("가로등이 꺼졌어요", ()),
+    ]
+
+
+def test_an_unreadable_or_empty_annotated_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="cannot read"):
+        load_entity_examples(tmp_path / "missing.yml")
+    empty = tmp_path / "empty.yml"
+    empty.write_text('version: "3.1"\nnlu: []\n', encoding="utf-8")
+    with pytest.raises(DataError, match="no examples"):
+        load_entity_examples(empty)
