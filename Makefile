@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/minwon.tar.gz
 HOLDOUT := tests/data/nlu_holdout.jsonl
+ENTITY_HOLDOUT := tests/data/entity_holdout.yml
 # Everything a trained model depends on (the custom components of config.yml included): a change retrains.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-	bot/nlu/korean_tokenizer.py bot/nlu/tfidf_intent_classifier.py
+	bot/nlu/korean_tokenizer.py bot/nlu/tfidf_intent_classifier.py bot/nlu/entities.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
@@ -54,11 +55,11 @@ test-conversations: ## rasa test: the conversation tests in tests/test_conversat
 	$(RASA) test core --model $(MODEL) --stories tests/test_conversations.yml \
 		--fail-on-prediction-errors --out results
 
-evaluate: install train ## Intent and category accuracy on the held-out set
-	$(PY) -m bot.evaluate --data $(HOLDOUT) --model $(MODEL)
+evaluate: install train ## Intent and category accuracy, and entities, on the held-out sets
+	$(PY) -m bot.evaluate --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --model $(MODEL)
 
-bench-nlu: install ## Compare KoNLPy, whitespace and TF-IDF baselines; writes docs/benchmarks/nlu.md
-	$(PY) -m bot.bench_nlu --data $(HOLDOUT) --out docs/benchmarks/nlu.md
+bench-nlu: install ## Compare the pipeline with alternatives and baselines; writes docs/benchmarks/nlu.md
+	$(PY) -m bot.bench_nlu --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md
 
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
 	$(PY) -m bot.bench_gateway --out docs/benchmarks/gateway.md

@@ -1,16 +1,21 @@
-"""Compare the KoNLPy pipeline with baselines and alternatives on the held-out set, in one run.
+"""Compare the KoNLPy pipeline with baselines and alternatives on the held-out sets, in one run.
 
 Usage:
-    python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --out docs/benchmarks/nlu.md
+    python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --entities tests/data/entity_holdout.yml
+                            --out docs/benchmarks/nlu.md
 
 Trains, on the same data/nlu:
 (1) config.yml as it is: KoNLPy morphemes; intents by TfidfIntentClassifier; the category is a
-    retrieval intent (ResponseSelector);
-(2) the same pipeline with Rasa's WhitespaceTokenizer;
-(3) the same with DIET classifying intents, as Rasa's default pipeline does;
-(4) the other way to model the category: flat labels (complaint__streetlight), no ResponseSelector;
-(5) a TF-IDF character n-gram + logistic regression classifier over the full labels (scikit-learn).
-Each is scored with bot.evaluate on the held-out set; parse latency is timed per message, in process,
+    retrieval intent (TfidfResponseSelector); entities by DIET;
+(2) the same with Rasa's ResponseSelector (TensorFlow) choosing the category, as before 2026-12-02;
+(3) the same with DIET finding entities in every message, not only in likely complaints and ticket
+    questions (bot/nlu/entities.py);
+(4) the same with a CRFEntityExtractor in place of DIET (no TensorFlow at all);
+(5) the same pipeline with Rasa's WhitespaceTokenizer;
+(6) the same with DIET classifying intents, as Rasa's default pipeline does;
+(7) the other way to model the category: flat labels (complaint__streetlight), no response selector;
+(8) a TF-IDF character n-gram + logistic regression classifier over the full labels (scikit-learn).
+Each is scored with bot.evaluate on the held-out sets; parse latency is timed per message, in process,
 after one warm-up parse.
 """
 
@@ -32,11 +37,15 @@ from typing import Any
 import yaml
 
 from bot.evaluate import (
+    EntityReport,
     Example,
     Prediction,
     Predictor,
     Report,
+    Span,
     evaluate,
+    evaluate_entities,
+    load_entity_examples,
     load_examples,
     rasa_predictor,
 )  # fmt: skip
@@ -51,12 +60,48 @@ def _diet_intents_config(config: dict[str, Any]) -> dict[str, Any]:
     for component in config["pipeline"]:
         if component["name"].endswith("TfidfIntentClassifier"):
             continue
-        if component["name"] == "DIETClassifier":
+        if component["name"].endswith("DIETClassifier"):
             component = {
                 "name": "DIETClassifier", "epochs": 40, "constrain_similarities": True,
                 "random_seed": component.get("random_seed"),
             }  # fmt: skip
         pipeline.append(component)
+    return {**config, "pipeline": pipeline}
+
+
+def _rasa_selector_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG with Rasa's ResponseSelector (TensorFlow) choosing the category."""
+    selector = {"name": "ResponseSelector", "epochs": 40, "constrain_similarities": True,
+                "random_seed": 20261125}  # fmt: skip
+    pipeline = [selector if c["name"].endswith("TfidfResponseSelector") else c for c in config["pipeline"]]
+    return {**config, "pipeline": pipeline}
+
+
+def _ungated_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG with DIET finding entities in every message, whatever its intent."""
+    pipeline = [
+        {**{k: v for k, v in c.items() if k not in ("intents", "min_confidence")}, "name": "DIETClassifier"}
+        if c["name"].endswith("GatedDIETClassifier") else c
+        for c in config["pipeline"]
+    ]  # fmt: skip
+    return {**config, "pipeline": pipeline}
+
+
+def _crf_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Return CONFIG with a CRF finding the entities instead of DIET, and no featurizer only DIET used."""
+    crf = {
+        "name": "CRFEntityExtractor", "BILOU_flag": False, "max_iterations": 200,
+        "features": [["low", "pos", "suffix1", "pattern"],
+                     ["bias", "low", "pos", "prefix2", "suffix1", "suffix2", "digit", "pattern"],
+                     ["low", "pos", "suffix1", "pattern"]],
+    }  # fmt: skip
+    pipeline = []
+    for component in config["pipeline"]:
+        if component["name"] in ("LexicalSyntacticFeaturizer", "CountVectorsFeaturizer"):
+            continue
+        if component["name"] == "RegexFeaturizer":
+            component = {**component, "use_word_boundaries": False}  # 두정동에: a particle follows
+        pipeline.append(crf if component["name"].endswith("DIETClassifier") else component)
     return {**config, "pipeline": pipeline}
 
 
@@ -78,8 +123,9 @@ FLAT = "__"  # complaint/streetlight becomes the plain intent complaint__streetl
 
 
 def _flat_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Return CONFIG without the ResponseSelector: the intent classifier predicts the full label."""
-    return {**config, "pipeline": [c for c in config["pipeline"] if c["name"] != "ResponseSelector"]}
+    """Return CONFIG without the response selector: the intent classifier predicts the full label."""
+    pipeline = [c for c in config["pipeline"] if not c["name"].endswith("ResponseSelector")]
+    return {**config, "pipeline": pipeline}
 
 
 def _flat_nlu(workdir: Path) -> Path:
@@ -151,9 +197,16 @@ def _tfidf_predictor() -> tuple[Predictor, float]:
     return predict, seconds
 
 
-async def _run(predict: Predictor, examples: list[Example]) -> Report:
+Scores = tuple[Report, EntityReport | None, float]  # intents and categories, entities, training seconds
+Annotated = list[tuple[str, tuple[Span, ...]]]
+
+
+async def _run(
+    predict: Predictor, examples: list[Example], annotated: Annotated
+) -> tuple[Report, EntityReport | None]:
     await predict("안녕하세요")  # warm-up: the first parse builds graphs and starts the JVM
-    return await evaluate(examples, predict)
+    report = await evaluate(examples, predict)
+    return report, (await evaluate_entities(annotated, predict) if annotated else None)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -172,18 +225,33 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def _table(rows: list[tuple[str, Report, float]]) -> str:
+def _entity_cells(report: EntityReport | None) -> str:
+    """Return the table cells of the entity scores: place found (overlap F1), place as the form reads it
+    (recall of the phrase), ticket number (exact F1)."""
+    if report is None:
+        return "n/a | n/a | n/a"
+    cells = []
+    for entity, score in (
+        ("location", "overlap_f1"),
+        ("location", "joined_recall"),
+        ("ticket_number", "exact_f1"),
+    ):
+        cells.append(f"{report.scores(entity)[score]:.3f}" if entity in report.counts else "n/a")
+    return " | ".join(cells)
+
+
+def _table(rows: list[tuple[str, Scores]]) -> str:
     lines = [
         "| pipeline | intent acc | intent F1 | category acc | category F1 | out-of-scope recall "
-        "| training s | parse p50 ms | parse p95 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| place F1 | place phrase | ticket no. F1 | training s | parse p50 ms | parse p95 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, r, train_s in rows:
+    for name, (r, entities, train_s) in rows:
         oos = "n/a" if r.out_of_scope_recall is None else f"{r.out_of_scope_recall:.3f}"
         lines.append(
             f"| {name} | {r.intent_accuracy:.3f} | {r.intent_macro_f1:.3f} | {r.category_accuracy:.3f} "
-            f"| {r.category_macro_f1:.3f} | {oos} | {train_s:.0f} | {_percentile(r.latencies_ms, 50):.1f} "
-            f"| {_percentile(r.latencies_ms, 95):.1f} |"
+            f"| {r.category_macro_f1:.3f} | {oos} | {_entity_cells(entities)} | {train_s:.0f} "
+            f"| {_percentile(r.latencies_ms, 50):.1f} | {_percentile(r.latencies_ms, 95):.1f} |"
         )
     return "\n".join(lines)
 
@@ -192,30 +260,38 @@ def main(argv: list[str] | None = None) -> int:
     """Run the comparison and write the report."""
     parser = argparse.ArgumentParser(prog="python -m bot.bench_nlu", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="labelled JSON Lines (the held-out set)")
+    parser.add_argument("--entities", type=Path, help="annotated Rasa NLU YAML (the entity held-out set)")
     parser.add_argument("--out", type=Path, required=True, help="Markdown file to write")
     args = parser.parse_args(argv)
 
     examples = load_examples(args.data)
+    annotated = load_entity_examples(args.entities) if args.entities else []
     config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
-    rows: list[tuple[str, Report, float]] = []
+    rows: list[tuple[str, Scores]] = []
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
         workdir = Path(tmp)
         variants = [
             ("konlpy", "KoNLPy (config.yml)", config),
+            ("selector", "same, Rasa's ResponseSelector chooses the category", _rasa_selector_config(config)),
+            ("ungated", "same, DIET on every message", _ungated_config(config)),
+            ("crf", "same, CRFEntityExtractor instead of DIET (no TensorFlow)", _crf_config(config)),
             ("whitespace", "same pipeline, WhitespaceTokenizer", _whitespace_config(config)),
             ("diet", "KoNLPy, DIET classifies intents (default size)", _diet_intents_config(config)),
         ]
         for name, title, variant in variants:
             print(f"training {name}…", flush=True)
             model_path, train_s = _train_rasa(variant, workdir, name)
-            rows.append((title, asyncio.run(_run(rasa_predictor(model_path), examples)), train_s))
+            rows.append(
+                (title, (*asyncio.run(_run(rasa_predictor(model_path), examples, annotated)), train_s))
+            )
         print("training flat labels…", flush=True)
         model_path, train_s = _train_rasa(_flat_config(config), workdir, "flat", _flat_nlu(workdir))
-        title = "KoNLPy, category as a flat intent label, no ResponseSelector"
-        rows.append((title, asyncio.run(_run(_flat_predictor(model_path), examples)), train_s))
+        title = "KoNLPy, category as a flat intent label, no response selector"
+        rows.append((title, (*asyncio.run(_run(_flat_predictor(model_path), examples, annotated)), train_s)))
     print("training tf-idf…", flush=True)
     predict, train_s = _tfidf_predictor()
-    rows.append(("tf-idf char 1-4 + logistic regression", asyncio.run(_run(predict, examples)), train_s))
+    title = "tf-idf char 1-4 + logistic regression"
+    rows.append((title, (*asyncio.run(_run(predict, examples, [])), train_s)))
 
     table = _table(rows)
     report = (
@@ -223,7 +299,12 @@ def main(argv: list[str] | None = None) -> int:
         f"`make bench-nlu` on {datetime.date.today().isoformat()}: {_machine()}.\n\n"
         f"Held-out set: `{args.data}` ({len(examples)} messages, written apart from the training data). "
         "Accuracy counts the best guess even where the bot would ask back (nlu_fallback); category "
-        "scores are over the messages that have a category and need the intent right too. Training is "
+        "scores are over the messages that have a category and need the intent right too. "
+        f"Entities: `{args.entities}` ({len(annotated)} messages, also written apart from the training "
+        "data): "
+        "place F1 counts a found place that overlaps an annotated one; place phrase is how often the "
+        "complaint form gets exactly the annotated place (from the first place found to the last); ticket "
+        "numbers must match exactly. Training is "
         "wall-clock time of `rasa train nlu` (or scikit-learn's fit); parse latency is per message, in "
         "process, NLU only.\n\n"
         f"{table}\n"

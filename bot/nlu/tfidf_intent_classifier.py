@@ -1,20 +1,25 @@
-"""A Rasa intent classifier: TF-IDF over syllable n-grams and KoNLPy morphemes, logistic regression.
+"""Rasa components that classify with logistic regression over TF-IDF syllable n-grams and KoNLPy morphemes.
 
 Usage (config.yml, after the tokenizer):
 
-    - name: bot.nlu.tfidf_intent_classifier.TfidfIntentClassifier
+    - name: bot.nlu.tfidf_intent_classifier.TfidfIntentClassifier      # the intent
       C: 10.0
+    - name: bot.nlu.tfidf_intent_classifier.TfidfResponseSelector      # the category (retrieval intent)
 
 Two views of a message go into one sparse vector: character n-grams (1 to 4) inside each
 whitespace word of the raw text, which survive typos and missing spaces, and the tokenizer's lemmas
-with their bigrams (꺼져/꺼졌어요 -> 꺼지다), which survive particles and endings. The model is saved as
-plain arrays and JSON, not as a pickle, so loading a model file runs no code from it.
+with their bigrams (꺼져/꺼졌어요 -> 꺼지다), which survive particles and endings. The intent classifier
+learns the intents; the response selector learns the retrieval keys (complaint/streetlight, welfare/senior…)
+from the examples of the retrieval intents, and answers in the shape of Rasa's ResponseSelector, without
+TensorFlow. A model is saved as plain arrays and JSON, not as a pickle, so loading a model file runs no code
+from it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -22,10 +27,26 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_DEFAULT_INTENT,
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+    TOKENS_NAMES,
+)
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack
@@ -34,7 +55,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.linear import LinearTfidfModel
 
-__all__ = ["TfidfIntentClassifier"]
+__all__ = ["TfidfIntentClassifier", "TfidfResponseSelector"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +71,8 @@ def _inputs(message: Message) -> tuple[str, list[str]]:
     return (message.get(TEXT) or "").lower(), lemmas
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class TfidfIntentClassifier(GraphComponent, IntentClassifier):
-    """Classifies intents with logistic regression over TF-IDF syllable n-grams and morphemes."""
+class _TfidfClassifier(GraphComponent):
+    """What both components share: the vectorizers, training, saving and loading (not registered)."""
 
     @classmethod
     def required_components(cls) -> list[type]:
@@ -62,7 +82,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return the component's default config."""
-        return {"C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": 10}
+        return {"C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": LABEL_RANKING_LENGTH}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """Create an untrained classifier."""
@@ -81,7 +101,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> TfidfIntentClassifier:
+    ) -> _TfidfClassifier:
         """Create an untrained classifier (see GraphComponent)."""
         return cls(config, model_storage, resource)
 
@@ -102,9 +122,22 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         texts, lemmas = zip(*map(_inputs, messages))
         return hstack([self._chars.transform(texts), self._morphemes.transform(lemmas)]).tocsr()
 
+    @staticmethod
+    @abstractmethod
+    def _label(example: Message) -> str | None:
+        """Return what the component learns of a training EXAMPLE (None: not one to learn from)."""
+
+    @abstractmethod
+    def _set(self, message: Message, ranking: list[tuple[str, float]]) -> None:
+        """Set what the component found in MESSAGE: RANKING is (label, probability), best first."""
+
+    def _remember(self, training_data: TrainingData) -> None:
+        """Keep what else the component needs of the training data (saved as JSON with the vocabularies)."""
+
     def train(self, training_data: TrainingData) -> Resource:
-        """Fit the vectorizers and the classifier on the intent examples."""
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        """Fit the vectorizers and the classifier on the examples that have a label."""
+        self._remember(training_data)
+        examples = [e for e in training_data.intent_examples if self._label(e) and e.get(TEXT)]
         if not examples:
             logger.debug("no intent examples: %s is not trained", self.__class__.__name__)
             return self._resource
@@ -113,7 +146,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._chars.fit(texts)
         self._morphemes.fit(lemmas)
         self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
-        self._clf.fit(self._features(examples), [e.get(INTENT) for e in examples])
+        self._clf.fit(self._features(examples), [self._label(e) for e in examples])
         self._model = LinearTfidfModel(
             [self._chars, self._morphemes], self._clf.coef_, self._clf.intercept_, self._clf.classes_
         )
@@ -121,15 +154,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set each message's intent and intent ranking."""
+        """Classify each message."""
         if self._model is None:
             return messages
         for message in messages:
             row = self._model.probabilities(_inputs(message))
-            order = np.argsort(-row)[: self._config["ranking_length"]]
-            ranking = [{"name": self._model.classes[i], "confidence": float(row[i])} for i in order]
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            order = np.argsort(-row)[: self._config["ranking_length"] or None]
+            self._set(message, [(self._model.classes[i], float(row[i])) for i in order])
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -147,6 +178,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                         "chars": self._chars.vocabulary_,
                         "morphemes": self._morphemes.vocabulary_,
                         "classes": [str(c) for c in self._clf.classes_],
+                        "extra": self._extra(),
                     },
                     ensure_ascii=False,
                 ),
@@ -158,6 +190,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                 coef=self._clf.coef_, intercept=self._clf.intercept_,
             )  # fmt: skip
 
+    def _extra(self) -> dict[str, Any]:
+        """Return what _remember kept, to be saved."""
+        return {}
+
+    def _restore(self, extra: dict[str, Any]) -> None:
+        """Take back what _extra saved."""
+
     @classmethod
     def load(
         cls,
@@ -166,7 +205,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> TfidfIntentClassifier:
+    ) -> _TfidfClassifier:
         """Load a trained classifier; an untrained one if nothing was saved."""
         component = cls(config, model_storage, resource)
         try:
@@ -185,4 +224,67 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         component._model = LinearTfidfModel(
             [component._chars, component._morphemes], arrays["coef"], arrays["intercept"], saved["classes"]
         )
+        component._restore(saved.get("extra") or {})
         return component
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfIntentClassifier(_TfidfClassifier, IntentClassifier):
+    """Classifies intents with logistic regression over TF-IDF syllable n-grams and morphemes."""
+
+    @staticmethod
+    def _label(example: Message) -> str | None:
+        return example.get(INTENT)
+
+    def _set(self, message: Message, ranking: list[tuple[str, float]]) -> None:
+        """Set the message's intent and intent ranking."""
+        ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+        message.set(INTENT, ranked[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfResponseSelector(_TfidfClassifier):
+    """Chooses the retrieval key (complaint/streetlight…) of a message, in place of Rasa's ResponseSelector.
+
+    It learns every retrieval intent's keys together and answers under the key "default", as Rasa's
+    ResponseSelector does when no retrieval_intent is set: `response` is the best key (`utter_action`
+    names its response in the domain, where the texts are) and `ranking` the keys, best first. The
+    response texts themselves are left out (`responses` is empty): the domain has them, and nothing reads
+    them from the parse result.
+    """
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        """Create an untrained selector."""
+        super().__init__(config, model_storage, resource)
+        self._retrieval_intents: list[str] = []
+
+    @staticmethod
+    def _label(example: Message) -> str | None:
+        return example.get(INTENT_RESPONSE_KEY)
+
+    def _remember(self, training_data: TrainingData) -> None:
+        self._retrieval_intents = sorted(training_data.retrieval_intents)
+
+    def _extra(self) -> dict[str, Any]:
+        return {"retrieval_intents": self._retrieval_intents}
+
+    def _restore(self, extra: dict[str, Any]) -> None:
+        self._retrieval_intents = list(extra.get("retrieval_intents") or [])
+
+    def _set(self, message: Message, ranking: list[tuple[str, float]]) -> None:
+        """Set the message's response selector output (the shape of Rasa's ResponseSelector)."""
+        best, confidence = ranking[0]
+        selected = {
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: [], PREDICTED_CONFIDENCE_KEY: confidence,
+                INTENT_RESPONSE_KEY: best, RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
+            },
+            RESPONSE_SELECTOR_RANKING_KEY: [
+                {PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: key} for key, c in ranking
+            ],
+        }  # fmt: skip
+        properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}
+        properties[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = self._retrieval_intents
+        properties[RESPONSE_SELECTOR_DEFAULT_INTENT] = selected
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)

@@ -1,4 +1,4 @@
-"""The TF-IDF intent classifier: it learns, ranks, and loads back exactly what it saved."""
+"""The TF-IDF intent classifier and response selector: they learn, rank, and load back what they saved."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.korean_tokenizer import KoreanTokenizer
-from bot.nlu.tfidf_intent_classifier import TfidfIntentClassifier
+from bot.nlu.taxonomy import best_category, interpret, ranked_categories
+from bot.nlu.tfidf_intent_classifier import TfidfIntentClassifier, TfidfResponseSelector
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 EXAMPLES = {
@@ -34,8 +35,13 @@ EXAMPLES = {
 
 
 def _tokenized(texts_by_intent: dict[str, list[str]]) -> TrainingData:
+    """Training data of the texts; an intent named like complaint/streetlight is a retrieval intent."""
     tokenizer = KoreanTokenizer(KoreanTokenizer.get_default_config())
-    messages = [Message(data={"text": t, "intent": i}) for i, ts in texts_by_intent.items() for t in ts]
+    messages = []
+    for label, texts in texts_by_intent.items():
+        intent, _, category = label.partition("/")
+        keys = {"intent_response_key": label} if category else {}
+        messages += [Message(data={"text": t, "intent": intent, **keys}) for t in texts]
     return tokenizer.process_training_data(TrainingData(messages))
 
 
@@ -99,3 +105,58 @@ def test_its_probabilities_are_sklearns(storage: LocalModelStorage, intents: lis
     for message, row in zip(classifier.process(messages), expected, strict=True):
         got = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
         assert got == pytest.approx(dict(zip(classifier._clf.classes_, row)), abs=1e-9)
+
+
+CATEGORY_EXAMPLES = {
+    "complaint/streetlight": ["가로등이 꺼졌어요", "보안등이 안 켜져요", "가로등 불이 깜빡거려요"],
+    "complaint/road_damage": [
+        "도로에 구멍이 났어요",
+        "포트홀 때문에 타이어가 터졌어요",
+        "보도블록이 깨졌어요",
+    ],
+    "welfare/senior": ["기초연금 신청하고 싶어요", "노인 일자리 있나요", "어르신 돌봄 서비스"],
+    "greet": ["안녕하세요", "하이", "반가워요"],  # not a retrieval intent: the selector leaves it out
+}
+
+
+def test_the_selector_answers_in_the_shape_of_rasas_response_selector(storage: LocalModelStorage) -> None:
+    """What the actions read (bot/nlu/taxonomy.py) and what Rasa's retrieval actions read (utter_action)."""
+    data = _tokenized(CATEGORY_EXAMPLES)
+    intents = TfidfIntentClassifier.create({}, storage, Resource("intents"), _context())
+    intents.train(data)
+    selector = TfidfResponseSelector.create({}, storage, Resource("selector"), _context())
+    selector.train(data)
+    [message] = selector.process(intents.process([_message("골목 가로등이 며칠째 꺼져 있어요")]))
+    parsed = message.as_dict_nlu()
+    assert parsed["response_selector"]["all_retrieval_intents"] == ["complaint", "welfare"]
+    response = parsed["response_selector"]["default"]["response"]
+    assert response["intent_response_key"] == "complaint/streetlight"
+    assert response["utter_action"] == "utter_complaint/streetlight"
+    ranking = parsed["response_selector"]["default"]["ranking"]
+    assert [r["intent_response_key"] for r in ranking][0] == "complaint/streetlight"
+    assert {r["intent_response_key"] for r in ranking} == {k for k in CATEGORY_EXAMPLES if "/" in k}
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    assert interpret(parsed)[:2] == ("complaint", "streetlight")
+    assert best_category(parsed, "welfare") == "senior"
+    assert [(i, c) for i, c, _ in ranked_categories(parsed)][0] == ("complaint", "streetlight")
+
+
+def test_a_loaded_selector_ranks_the_same(storage: LocalModelStorage) -> None:
+    resource = Resource("selector")
+    trained = TfidfResponseSelector.create({}, storage, resource, _context())
+    trained.train(_tokenized(CATEGORY_EXAMPLES))
+    loaded = TfidfResponseSelector.load({}, storage, resource, _context())
+    for text in ["기초연금 문의", "도로 파손", "ㅋㅋㅋ", ""]:
+        a = trained.process([_message(text)])[0].get("response_selector")
+        b = loaded.process([_message(text)])[0].get("response_selector")
+        assert a["all_retrieval_intents"] == b["all_retrieval_intents"] == ["complaint", "welfare"]
+        ranked_a, ranked_b = a["default"]["ranking"], b["default"]["ranking"]
+        assert [r["intent_response_key"] for r in ranked_a] == [r["intent_response_key"] for r in ranked_b]
+        assert [r["confidence"] for r in ranked_a] == pytest.approx([r["confidence"] for r in ranked_b])
+
+
+def test_without_retrieval_intents_the_selector_stays_untrained(storage: LocalModelStorage) -> None:
+    selector = TfidfResponseSelector.create({}, storage, Resource("selector"), _context())
+    selector.train(_tokenized(EXAMPLES))  # no complaint/… labels
+    [message] = selector.process([_message("가로등")])
+    assert message.get("response_selector") is None
