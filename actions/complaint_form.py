@@ -89,7 +89,8 @@ _REFUSE = re.compile(r"안남|안할|싫|아니|비동의|동의안|동의하지
 _CATEGORY_CONFIDENCE = 0.5
 _ANSWER_CONFIDENCE = 0.3
 # Requests that step out of the form at any question (data/rules/complaint.yml answers them, then the form
-# asks again); questions step out only where the answer is not free text (a place or a description).
+# asks again); questions (any confidence above the fallback) step out only where the answer is not free
+# text (a place or a description) and the message does not answer the question asked.
 _INTERRUPTION_CONFIDENCE = 0.8
 _INTERRUPTIONS = ("request_human", "check_ticket_status")
 _QUESTIONS = ("welfare", "info")
@@ -172,8 +173,10 @@ class ValidateComplaintForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot")
         if wants_to_cancel(text, intent, confidence):
             return [SlotSet("complaint_confirm", CANCEL), SlotSet("requested_slot", None)]
-        if confidence >= _INTERRUPTION_CONFIDENCE and (
-            intent in _INTERRUPTIONS or (intent in _QUESTIONS and asked not in _FREE_TEXT)
+        if (confidence >= _INTERRUPTION_CONFIDENCE and intent in _INTERRUPTIONS) or (
+            intent in _QUESTIONS
+            and asked not in _FREE_TEXT
+            and not await self._answers(asked, dispatcher, tracker, domain)
         ):
             # Rules answer it (data/rules/complaint.yml), then the form asks its question again.
             return [ActionExecutionRejected(FORM)]
@@ -202,6 +205,15 @@ class ValidateComplaintForm(FormValidationAction):
         """Always name the next question (rasa_sdk leaves it to Rasa when no slot is skipped)."""
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         return SlotSet("requested_slot", next((s for s in required if tracker.slots.get(s) is None), None))
+
+    async def _answers(
+        self, asked: str | None, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> bool:
+        """Return whether the latest message answers the question ASKED ("사진 없어요" at the photo)."""
+        extract = getattr(self, f"extract_{asked}", None) if asked else None
+        if extract is None:
+            return False
+        return (await extract(dispatcher, tracker, domain)).get(asked) is not None
 
     @staticmethod
     def _activating(tracker: Tracker) -> bool:
@@ -268,7 +280,12 @@ class ValidateComplaintForm(FormValidationAction):
                 return {"complaint_location": district}
         if not self._asked(tracker, "complaint_location"):
             return {}
-        return {"complaint_location": self._text(tracker)}
+        text = self._text(tracker)
+        intent, confidence = _intent(tracker)
+        if len(squash(text)) < 10 and intent in ("affirm", "deny") and confidence >= _CATEGORY_CONFIDENCE:
+            # "네", "아니요", "몰라요": an answer, but not a place.
+            return {"complaint_location": None}
+        return {"complaint_location": text}
 
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -375,7 +392,7 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keep the place with its 읍·면·동 and any shared coordinates."""
         place = str(value or "").strip()
-        if len(squash(place)) < 2:
+        if _letters(place) < 2:
             dispatcher.utter_message(response="utter_location_too_short")
             return {"complaint_location": None}
         shared = message_metadata(tracker).get("location")
@@ -452,6 +469,11 @@ class ValidateComplaintForm(FormValidationAction):
         if value == FIX and field:
             return await self.validate_complaint_field(field, dispatcher, tracker, domain)
         return {"complaint_confirm": value if value in (YES, FIX) else None}
+
+
+def _letters(text: str) -> int:
+    """Count the characters of TEXT that can name a place: syllables, letters, digits; not ㅠㅠ, emoji, ?!."""
+    return sum(c.isalnum() and not ("\u1100" <= c <= "\u11ff" or "\u3130" <= c <= "\u318f") for c in text)
 
 
 def _named_field(text: str) -> str | None:

@@ -132,6 +132,25 @@ def test_a_question_midway_is_answered_then_the_form_goes_on_and_cancelling_file
     assert _texts(bot.say("web:e2e-3", "내 민원"))[0].startswith("이 대화방에서 접수하신 민원이 아직 없어요")
 
 
+def test_a_question_at_the_photo_is_answered_not_taken_for_the_photo_answer(bot: Bot) -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    bot.say("web:e2e-5", "두정동 먹자골목에 음식물 쓰레기가 며칠째 그대로예요")
+    answer = bot.say("web:e2e-5", "근데 재활용은 무슨 요일에 내놔요?")
+    assert _texts(answer)[0].startswith(domain["responses"]["utter_info/other"][0]["text"][:20]), answer
+    assert domain["responses"]["utter_photo_not_understood"][0]["text"] not in _texts(answer)
+    assert _titles(answer)[-1:] == ["사진 없어요"]  # the photo question again
+    assert _titles(bot.say("web:e2e-5", "사진 없어요")) == ["동의하고 번호 남기기", "번호 안 남길게요"]
+
+
+def test_a_place_that_is_no_place_is_asked_again(bot: Bot) -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    bot.say("web:e2e-6", "민원 신고")
+    bot.say("web:e2e-6", "가로등·신호등 고장 신고")
+    again = _text(bot.say("web:e2e-6", "ㅠㅠ"))
+    assert domain["responses"]["utter_location_too_short"][0]["text"] in again
+    assert domain["responses"]["utter_ask_complaint_location"][0]["text"] in again
+
+
 def test_the_menu_after_a_greeting_and_the_topic_buttons_of_welfare(bot: Bot) -> None:
     greeting = bot.say("web:e2e-4", "안녕하세요")
     assert _titles(greeting) == ["민원 신고", "내 민원 조회", "복지 상담", "생활 정보", "상담원 연결"]

@@ -178,6 +178,28 @@ async def test_a_typed_place_gets_its_dong_and_a_too_short_one_is_asked_again() 
     assert responses(dispatcher) == ["utter_location_too_short"]
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("ㅠㅠ", "nlu_fallback"), ("😡😡😡", "nlu_fallback"), ("?? !!", "nlu_fallback"), ("ㅇㅇ", "affirm"),
+     ("아니요", "deny"), ("몰라요", "deny"), ("네 맞아요", "affirm")],
+)  # fmt: skip
+async def test_an_answer_that_names_no_place_is_asked_again(text: str, intent: str) -> None:
+    asked = {"complaint_category": "garbage"}
+    events, dispatcher = await validate(message(text, intent, 0.9), asked, "complaint_location")
+    assert slots_of(events)["complaint_location"] is None
+    assert slots_of(events)["requested_slot"] == "complaint_location"
+    assert responses(dispatcher) == ["utter_location_too_short"]
+
+
+@pytest.mark.parametrize("text", ["ㅠㅠ 쌍용동이요", "3번 출구", "GS25 앞", "두정역"])
+async def test_a_short_place_with_letters_or_digits_is_kept(text: str) -> None:
+    events, dispatcher = await validate(
+        message(text, "nlu_fallback", 0.4), {"complaint_category": "garbage"}, "complaint_location"
+    )
+    assert slots_of(events)["complaint_location"] == text
+    assert responses(dispatcher) == []
+
+
 async def test_a_5000_character_description_is_kept_up_to_the_limit_and_the_citizen_is_told() -> None:
     asked = {"complaint_category": "noise", "complaint_location": "두정동"}
     long = "밤마다 공사 소음이 나요. " * 400
@@ -337,6 +359,32 @@ REJECTED = {
 async def test_another_request_steps_out_of_the_form(text: str, intent: str, asked: str) -> None:
     events, _ = await validate(message(text, intent, 0.95), BEFORE_CONSENT, asked)
     assert events == [REJECTED]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "asked"),
+    [("쓰레기 언제 버려요", "info", "complaint_photo"),
+     ("자동차세는 언제 내요?", "info", "complaint_confirm"),
+     ("기초연금도 여기서 물어봐도 돼요?", "welfare", "complaint_contact_consent")],
+)  # fmt: skip
+async def test_a_question_the_bot_is_less_sure_of_still_steps_out_where_it_answers_nothing(
+    text: str, intent: str, asked: str
+) -> None:
+    events, _ = await validate(message(text, intent, 0.6), BEFORE_CONSENT, asked)
+    assert events == [REJECTED]
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "slot", "value"),
+    [("사진은 없는데 그래도 되나요?", "complaint_photo", "complaint_photo", "none"),
+     ("번호 안 남겨도 접수 되나요?", "complaint_contact_consent", "complaint_contact_consent", False)],
+)  # fmt: skip
+async def test_a_question_that_answers_the_question_asked_is_the_answer(
+    text: str, asked: str, slot: str, value: Any
+) -> None:
+    events, _ = await validate(message(text, "info", 0.9), BEFORE_CONSENT, asked)
+    assert REJECTED not in events
+    assert slots_of(events)[slot] == value
 
 
 async def test_back_in_the_form_after_the_answer_the_question_is_asked_again_and_nothing_read() -> None:
