@@ -86,17 +86,22 @@ def test_a_long_run_without_spaces_reaches_the_analyser_in_short_pieces(
     okt = get_analyzer("okt")
     seen: list[str] = []
 
+    stemmed: list[str] = []
+
     class Recording:
         def pos(self, word: str, **options: bool) -> list[tuple[str, str]]:
-            seen.append(word)
+            (stemmed if options.get("stem") else seen).append(word)
             return list(okt.pos(word, **options))
 
     monkeypatch.setattr("bot.nlu.korean_tokenizer.get_analyzer", lambda name: Recording())
     text = "집앞가로등이며칠째꺼져있어요" * 300 + " 빨리 고쳐 주세요"
     morphemes = split_morphemes(text)
     assert seen and max(len(word) for word in seen) == MAX_WORD
+    assert len(seen) == -(-len(text.split()[0]) // MAX_WORD) + 3
+    assert stemmed == ["빨리", "고쳐", "주세요"]  # the pieces of the run are analysed once, without stems
     assert "".join(text[m.start : m.end] for m in morphemes) == "".join(text.split())
     assert [m.lemma for m in morphemes[-3:-1]] == ["빨리", "고치다"]  # the words after it, as ever
+    assert {m.start for m in morphemes[:40]} >= {0, MAX_WORD, 2 * MAX_WORD}  # pieces start where they were
 
 
 def test_the_analyser_and_its_jvm_start_once_per_process() -> None:
