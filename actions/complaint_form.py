@@ -80,6 +80,8 @@ _CANCEL = re.compile(
 _CANCEL_MAX_LENGTH = 12
 _CHANGE_MAX_LENGTH = 20
 _URL = re.compile(r"https?://\S+")
+# How an answer to "어디인가요?" ends, not part of the place: "두정역 3번 출구 앞이요" is 두정역 3번 출구 앞.
+_PLACE_ENDING = re.compile(r"\s*(?:이?에요|이?예요|이요|입니다|이고요|요)?[\s.!~…?]*$")
 _NO_PHOTO = re.compile(r"없|안찍|못찍|생략|건너|패스|넘어|다음")
 _YES = re.compile(r"^(네|넵|예|응|ㅇㅇ|그래|좋아|맞아|접수|부탁|확인|오케이|ok)", re.IGNORECASE)
 _FIX = re.compile(r"고칠|고쳐|수정|바꿀|바꿔|변경|틀렸|잘못|다시쓸|다시적")
@@ -391,7 +393,7 @@ class ValidateComplaintForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Keep the place with its 읍·면·동 and any shared coordinates."""
-        place = str(value or "").strip()
+        place = _PLACE_ENDING.sub("", str(value or "").strip()) or str(value or "").strip()
         if _letters(place) < 2:
             dispatcher.utter_message(response="utter_location_too_short")
             return {"complaint_location": None}

@@ -191,12 +191,18 @@ async def test_an_answer_that_names_no_place_is_asked_again(text: str, intent: s
     assert responses(dispatcher) == ["utter_location_too_short"]
 
 
-@pytest.mark.parametrize("text", ["ㅠㅠ 쌍용동이요", "3번 출구", "GS25 앞", "두정역"])
-async def test_a_short_place_with_letters_or_digits_is_kept(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("ㅠㅠ 쌍용동이요", "ㅠㅠ 쌍용동"), ("3번 출구", "3번 출구"), ("GS25 앞", "GS25 앞"),
+     ("두정역", "두정역"), ("두정역 3번 출구 앞이요", "두정역 3번 출구 앞"),
+     ("불당동 카페거리예요!", "불당동 카페거리"), ("신부동 터미널 뒤입니다.", "신부동 터미널 뒤"),
+     ("여기요", "여기")],
+)  # fmt: skip
+async def test_a_short_place_with_letters_or_digits_is_kept_without_its_ending(text: str, place: str) -> None:
     events, dispatcher = await validate(
         message(text, "nlu_fallback", 0.4), {"complaint_category": "garbage"}, "complaint_location"
     )
-    assert slots_of(events)["complaint_location"] == text
+    assert slots_of(events)["complaint_location"] == place
     assert responses(dispatcher) == []
 
 
