@@ -26,7 +26,7 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --port 5055 >logs/actions.log 2>&1 &
 pids+=($!)
-# RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 2.7 GB) on 5005, 5006, …
+# RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 1.8 GB) on 5005, 5006, …
 # share the conversations (bot/rasa.py). bot.rasa_server is `rasa` with a faster check of the action
 # server's replies and models loaded off the event loop (see its docstring).
 servers=()
