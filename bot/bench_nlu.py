@@ -49,6 +49,7 @@ from bot.evaluate import (
     load_examples,
     rasa_predictor,
 )  # fmt: skip
+from bot.nlu.taxonomy import CATEGORIES
 from bot.settings import PROJECT_ROOT
 
 __all__ = ["main"]
@@ -123,8 +124,21 @@ FLAT = "__"  # complaint/streetlight becomes the plain intent complaint__streetl
 
 
 def _flat_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Return CONFIG without the response selector: the intent classifier predicts the full label."""
-    pipeline = [c for c in config["pipeline"] if not c["name"].endswith("ResponseSelector")]
+    """Return CONFIG without the response selector: the intent classifier predicts the full label.
+
+    DIET still looks only at likely complaints and ticket questions, whose labels are flat now too.
+    """
+    pipeline = []
+    for component in config["pipeline"]:
+        if component["name"].endswith("ResponseSelector"):
+            continue
+        if component.get("intents"):
+            flat = [f"{i}{FLAT}{c}" for i in component["intents"] for c in CATEGORIES.get(i, ())]
+            component = {
+                **component,
+                "intents": flat + [i for i in component["intents"] if i not in CATEGORIES],
+            }
+        pipeline.append(component)
     return {**config, "pipeline": pipeline}
 
 
