@@ -165,7 +165,7 @@ def _flat_predictor(model_path: Path) -> Predictor:
     async def predict(text: str) -> Prediction:
         flat = await parse(text)
         intent, _, category = flat.intent.partition(FLAT)
-        return Prediction(intent, category or None, flat.fallback)
+        return Prediction(intent, category or None, flat.fallback, flat.entities)
 
     return predict
 
