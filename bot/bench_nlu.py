@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import os
 import platform
@@ -165,7 +166,7 @@ def _flat_predictor(model_path: Path) -> Predictor:
     async def predict(text: str) -> Prediction:
         flat = await parse(text)
         intent, _, category = flat.intent.partition(FLAT)
-        return Prediction(intent, category or None, flat.fallback, flat.entities)
+        return dataclasses.replace(flat, intent=intent, category=category or None)
 
     return predict
 
