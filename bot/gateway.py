@@ -116,6 +116,7 @@ def create_app(
         sweeps = asyncio.create_task(desk.run_sweeps())
         yield
         sweeps.cancel()
+        await router.saved()  # answers already sent are stored before the gateway stops
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:
                 await telegram.application.updater.stop()

@@ -88,6 +88,7 @@ class Desk:
         Personal data is masked unless REVEAL gives the agent's reason, which is logged.
         """
         handoff = await self._open(handoff_id)
+        await self.router.saved(f"{handoff.channel}:{handoff.sender}")  # the bot's last answers included
 
         def read(session: Session) -> tuple[list[Message], dict[int, dict[str, Any]], list[dict[str, Any]]]:
             if reveal is not None:

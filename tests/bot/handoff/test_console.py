@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -431,7 +430,8 @@ def test_the_message_log_keeps_both_sides(client: TestClient, sessions: sessionm
     with client.websocket_connect("/web/ws") as citizen:
         say(citizen, "상담원 연결")
         say(citizen, "여보세요")
-    time.sleep(0.01)
+    assert client.portal is not None
+    client.portal.call(client.app.state.router.saved)  # type: ignore[attr-defined]
     with sessions() as session:
         rows = [(m.direction, m.text[:8]) for m in session.scalars(select(Message).order_by(Message.id))]
     assert rows[0] == ("in", "상담원 연결") and ("in", "여보세요") in rows and rows[-1][0] == "out"
