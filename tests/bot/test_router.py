@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,17 +17,9 @@ from bot.channels.base import Inbound, Outbound
 from bot.profile import load_profile
 from bot.rasa import RasaClient
 from bot.router import Router
-from bot.store.models import Message
-from tests.bot.channels.helpers import FakeRasa, gateway
+from tests.bot.channels.helpers import FakeRasa, gateway, stored
 
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
-
-
-def rows(sessions: sessionmaker[Session]) -> list[tuple[str, str, bool]]:
-    with sessions() as session:
-        return [
-            (m.direction, m.text, m.answered) for m in session.scalars(select(Message).order_by(Message.id))
-        ]
 
 
 @pytest.fixture
@@ -56,9 +47,9 @@ def test_the_answer_is_returned_before_it_is_stored_and_stored_after(
         router = make_router(sessions, FakeRasa())
         answers = await router.route(Inbound(channel="web", user_id=SENDER, text="안녕하세요"))
         assert [a.text for a in answers] == ["받았어요: 안녕하세요"]
-        assert rows(sessions) == [("in", "안녕하세요", False)]  # the save has not run yet
+        assert stored(sessions) == [("in", "안녕하세요", False)]  # the save has not run yet
         await router.saved()
-        assert rows(sessions) == [("in", "안녕하세요", True), ("out", "받았어요: 안녕하세요", True)]
+        assert stored(sessions) == [("in", "안녕하세요", True), ("out", "받았어요: 안녕하세요", True)]
 
     asyncio.run(scenario())
 
@@ -77,7 +68,7 @@ def test_a_conversation_keeps_its_order_when_storing_is_slow(
         await router.saved()
 
     asyncio.run(scenario())
-    mine = [(d, t) for d, t, _ in rows(sessions) if t != "다른 사람" and t != "받았어요: 다른 사람"]
+    mine = [(d, t) for d, t, _ in stored(sessions) if t != "다른 사람" and t != "받았어요: 다른 사람"]
     assert mine == [
         ("in", "하나"), ("out", "받았어요: 하나"), ("in", "둘"), ("out", "받았어요: 둘"),
         ("out", "상담원 답변이에요."),
@@ -90,7 +81,9 @@ def test_the_gateway_stores_the_answers_it_sent_before_it_stops(
     with gateway(database_url, FakeRasa()) as client, client.websocket_connect("/web/ws") as socket:
         socket.send_text(json.dumps({"sender": SENDER, "text": "가로등이 꺼졌어요"}))
         assert socket.receive_json()["messages"][0]["text"] == "받았어요: 가로등이 꺼졌어요"
-    assert rows(sessions) == [("in", "가로등이 꺼졌어요", True), ("out", "받았어요: 가로등이 꺼졌어요", True)]
+    assert stored(sessions) == [
+        ("in", "가로등이 꺼졌어요", True), ("out", "받았어요: 가로등이 꺼졌어요", True),
+    ]  # fmt: skip
 
 
 def test_a_database_failure_while_storing_answers_is_logged_and_the_next_message_goes_on(
@@ -116,4 +109,4 @@ def test_a_database_failure_while_storing_answers_is_logged_and_the_next_message
     assert [a.text for a in asyncio.run(scenario())] == ["받았어요: 둘"]
     assert "a database transaction failed: OperationalError" in caplog.text
     # The first message is kept, unanswered (its answer could not be stored); the second went through.
-    assert rows(sessions) == [("in", "하나", False), ("in", "둘", True), ("out", "받았어요: 둘", True)]
+    assert stored(sessions) == [("in", "하나", False), ("in", "둘", True), ("out", "받았어요: 둘", True)]

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from bot.gateway import create_app
 from bot.settings import Settings
 from bot.stack import serving_in_a_thread
+from bot.store.models import Message
 
-__all__ = ["FakeRasa", "gateway"]
+__all__ = ["FakeRasa", "gateway", "stored"]
 
 SECRET = "kakao-test-secret-0123456789"
 
@@ -69,6 +72,14 @@ def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
     )
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
     return TestClient(create_app(settings, client))
+
+
+def stored(sessions: sessionmaker[Session]) -> list[tuple[str, str, bool]]:
+    """Return the stored messages, oldest first, as (direction, text, answered)."""
+    with sessions() as session:
+        return [
+            (m.direction, m.text, m.answered) for m in session.scalars(select(Message).order_by(Message.id))
+        ]
 
 
 @contextlib.contextmanager

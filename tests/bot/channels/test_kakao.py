@@ -8,16 +8,14 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Outbound
 from bot.channels.kakao import KakaoError, parse, problems, render
 from bot.nlu.taxonomy import CATEGORIES
 from bot.profile import load_profile
-from bot.store.models import Message
 from tests.actions.helpers import domain
-from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway, stored
 
 PROFILE = load_profile("cheonan")
 TEXTS = {"links_title": "바로가기", "more": "이어서 보여 드릴게요."}
@@ -186,13 +184,6 @@ def rasa() -> FakeRasa:
     return FakeRasa()
 
 
-def _stored(sessions: sessionmaker[Session]) -> list[tuple[str, str, bool]]:
-    with sessions() as session:
-        return [
-            (m.direction, m.text, m.answered) for m in session.scalars(select(Message).order_by(Message.id))
-        ]
-
-
 def test_the_secret_is_required_in_the_header_or_the_query(
     database_url: str, sessions: sessionmaker[Session], rasa: FakeRasa
 ) -> None:
@@ -203,7 +194,7 @@ def test_the_secret_is_required_in_the_header_or_the_query(
             client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": "wrong"}).status_code
             == 401
         )
-        assert _stored(sessions) == [] and rasa.received == []
+        assert stored(sessions) == [] and rasa.received == []
         assert (
             client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": SECRET}).status_code
             == 200
@@ -216,7 +207,7 @@ def test_an_unknown_bot_id_is_refused(
 ) -> None:
     with gateway(database_url, rasa, kakao_bot_ids=("bot-9",)) as client:
         response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("안녕하세요"))
-    assert response.status_code == 403 and _stored(sessions) == []
+    assert response.status_code == 403 and stored(sessions) == []
 
 
 def test_a_message_goes_to_rasa_and_both_sides_are_stored(
@@ -242,7 +233,7 @@ def test_a_message_goes_to_rasa_and_both_sides_are_stored(
     ]
     assert rasa.received[0]["sender"] == "kakao:a1b2c3d4e5"
     assert rasa.received[0]["metadata"] == {"channel": "kakao"}
-    assert [d for d, _, _ in _stored(sessions)] == ["in", "out"] and _stored(sessions)[0][2] is True
+    assert [d for d, _, _ in stored(sessions)] == ["in", "out"] and stored(sessions)[0][2] is True
 
 
 @pytest.mark.parametrize(
@@ -257,7 +248,7 @@ def test_a_malformed_request_gets_a_valid_skill_answer_and_reaches_nobody(
         )
     assert response.status_code == 200 and problems(response.json()) == []
     assert response.json()["template"]["outputs"][0]["simpleText"]["text"] == PROFILE.messages["bad_request"]
-    assert rasa.received == [] and _stored(sessions) == []
+    assert rasa.received == [] and stored(sessions) == []
 
 
 def test_when_rasa_is_down_the_citizen_gets_an_apology_with_a_phone_number_and_the_message_is_kept(
@@ -268,7 +259,7 @@ def test_when_rasa_is_down_the_citizen_gets_an_apology_with_a_phone_number_and_t
         response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("쓰레기 신고할게요"))
     text = response.json()["template"]["outputs"][0]["simpleText"]["text"]
     assert response.status_code == 200 and PROFILE.phone in text
-    assert _stored(sessions) == [("in", "쓰레기 신고할게요", False)]
+    assert stored(sessions) == [("in", "쓰레기 신고할게요", False)]
 
 
 def test_a_late_answer_goes_through_the_callback_url(
