@@ -8,7 +8,7 @@ HOLDOUT := tests/data/nlu_holdout.jsonl
 ENTITY_HOLDOUT := tests/data/entity_holdout.yml
 # Everything a trained model depends on (the custom components of config.yml included): a change retrains.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-	bot/nlu/korean_tokenizer.py bot/nlu/tfidf_intent_classifier.py bot/nlu/entities.py
+	bot/nlu/korean_tokenizer.py bot/nlu/intent_classifier.py bot/nlu/response_selector.py bot/nlu/linear.py bot/nlu/entities.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
@@ -43,7 +43,7 @@ services: ## Start the PostgreSQL server the tests use, if it is installed and s
 chat: ## Talk to the running bot in the terminal (after make run, in another terminal)
 	$(PY) scripts/chat.py
 
-test: install train services browser test-unit validate test-conversations ## Install, train if needed, run every test and the quality gate
+test: install train services browser lint test-unit validate test-conversations ## Install, train if needed, lint, run every test and the quality gates
 
 test-unit: ## pytest: tokenizer, store (SQLite and PostgreSQL), actions, evaluation, the quality gate
 	$(PY) -m pytest -q
@@ -59,13 +59,13 @@ evaluate: install train ## Intent and category accuracy, and entities, on the he
 	$(PY) -m bot.evaluate --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --model $(MODEL)
 
 bench-nlu: install ## Compare the pipeline with alternatives and baselines; writes docs/benchmarks/nlu.md
-	$(PY) -m bot.bench_nlu --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md
+	$(PY) -m bench.nlu --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md
 
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
-	$(PY) -m bot.bench_gateway --out docs/benchmarks/gateway.md
+	$(PY) -m bench.gateway --out docs/benchmarks/gateway.md
 
 bench-crisis: install ## Crisis detection: recall and false alarms on both labelled sets; writes docs/benchmarks/crisis.md
-	$(PY) -m bot.handoff.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl $(HOLDOUT) --markdown docs/benchmarks/crisis.md
+	$(PY) -m bench.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl $(HOLDOUT) --markdown docs/benchmarks/crisis.md
 
 retrain: install migrate ## Train on what agents labelled; the candidate serves only if it is not worse (ARGS=--rollback…)
 	set -a; [ -f .env ] && . ./.env; set +a; $(PY) -m bot.retrain $(ARGS)
@@ -73,8 +73,8 @@ retrain: install migrate ## Train on what agents labelled; the candidate serves 
 bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 
 lint: install ## ruff (lint and format) and mypy
-	$(VENV)/bin/ruff check bot actions tests scripts
-	$(VENV)/bin/ruff format --check bot actions tests scripts
+	$(VENV)/bin/ruff check bot actions bench tests scripts
+	$(VENV)/bin/ruff format --check bot actions bench tests scripts
 	$(VENV)/bin/mypy
 
 lock: ## Re-pin constraints.txt from a fresh install of requirements.txt

@@ -36,9 +36,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import conversation_of, message_metadata, phrase, profile, sessions
+from bot.messages import squash
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
-from bot.profile import squash
 from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket
 
 __all__ = [
@@ -72,11 +72,8 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
-# A short message that only says "stop"; a longer one, or one read as a complaint, is an answer that may
-# mention 그만 ("윗집에 그만 좀 하라고…").
-_CANCEL = re.compile(
-    r"취소|그만할|그만둘|그만하고|그만해|관둘|관두|안할래|안할게|안하고싶|신고안해|접수안해|접수하지마"
-)
+# A short message that only says "stop" (the profile's stems); a longer one, or one read as a complaint, is an
+# answer that may mention 그만 ("윗집에 그만 좀 하라고…").
 _CANCEL_MAX_LENGTH = 12
 _CHANGE_MAX_LENGTH = 20
 _URL = re.compile(r"https?://\S+")
@@ -103,15 +100,19 @@ _PREVIEW = 80
 
 def _short_command(text: str, intent: str, confidence: float, pattern: re.Pattern[str], longest: int) -> bool:
     # A complaint sentence that happens to contain the word is an answer, not a command.
-    if intent == "complaint" and confidence >= _CATEGORY_CONFIDENCE:
+    if _is_complaint(intent, confidence):
         return False
     squashed = squash(text)
     return len(squashed) <= longest and bool(pattern.search(squashed))
 
 
+def _is_complaint(intent: str, confidence: float) -> bool:
+    return intent == "complaint" and confidence >= _CATEGORY_CONFIDENCE
+
+
 def wants_to_cancel(text: str, intent: str = "", confidence: float = 0.0) -> bool:
     """Return whether TEXT is a short "stop" (취소, 그만할래요, 신고 안 할래요) and not a complaint."""
-    return _short_command(text, intent, confidence, _CANCEL, _CANCEL_MAX_LENGTH)
+    return not _is_complaint(intent, confidence) and profile().says_stop(text, longest=_CANCEL_MAX_LENGTH)
 
 
 def wants_to_change(text: str, intent: str = "", confidence: float = 0.0) -> bool:

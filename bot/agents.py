@@ -14,8 +14,8 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handoff.agents import AgentError, add_agent, disable_agent, list_agents
 from bot.settings import load_settings
+from bot.store.agents import AgentError, add_agent, disable_agent, list_agents
 from bot.store.db import session_factory
 
 __all__ = ["main"]

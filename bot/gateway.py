@@ -1,13 +1,7 @@
-"""The gateway: the one front door for every channel (an ASGI app, Starlette).
+"""The gateway's composition root: create_app builds every part, wires them, and serves them as one ASGI app.
 
-Routes:
-    GET  /              the web chat page          WS /web/ws   its socket
-    POST /kakao/skill   the KakaoTalk skill (only when KAKAO_SKILL_SECRET is set)
-    POST /telegram/webhook  Telegram updates (only when TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET are set;
-                        with the token alone the gateway polls Telegram instead)
-    GET  /healthz       whether Rasa and the database answer (200, or 503 with which one failed)
-    GET  /agent         the agent console, with its API under /agent/api/ and WS /agent/ws
-                        (bot/handoff/console.py)
+Each part is handed what it needs here, never reached through another part, so that the imports run one way
+(docs/architecture.md; tests/test_layering.py checks them).
 """
 
 from __future__ import annotations
@@ -17,11 +11,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,14 +24,18 @@ from telegram.ext import Application
 from bot.channels.kakao import Kakao
 from bot.channels.telegram import Telegram
 from bot.channels.web import WebChat
+from bot.delivery import Delivery
 from bot.handoff import crisis
 from bot.handoff.console import Console
 from bot.handoff.desk import Desk
+from bot.handoff.hub import Hub
+from bot.handoff.reception import Reception
 from bot.profile import load_profile
 from bot.rasa import RasaClient
 from bot.router import Router
 from bot.settings import Settings
-from bot.store.db import get_engine, session_factory
+from bot.store.db import Database, session_factory
+from bot.transcript import Transcript
 
 __all__ = ["create_app"]
 
@@ -61,24 +58,24 @@ def create_app(
     # Explicit timeouts: connecting to Rasa must be quick; a turn with actions may take a while.
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=3.0))
     rasa = RasaClient(http, settings.rasa_url, settings.rasa_token)
-    router = Router(rasa, session_factory(settings.database_url), profile)
-    web = WebChat(router)
+    db = Database(session_factory(settings.database_url))
+    hub = Hub()
+    transcript = Transcript(db)
+    delivery = Delivery(db, transcript)
+    reception = Reception(db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile)
+    router = Router(rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages)
+    web = WebChat(router, delivery, profile)
     desk = Desk(
-        router,
-        callback_after=dt.timedelta(seconds=settings.handoff_callback_after),
+        db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,
+        profile=profile, callback_after=dt.timedelta(seconds=settings.handoff_callback_after),
         grace=settings.agent_grace,
-    )
-    console = Console(router, desk, secure_cookie=settings.agent_cookie_secure)
+    )  # fmt: skip
+    console = Console(db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure)
 
     async def healthz(request: Request) -> Response:
-        database = True
-        try:
-            with get_engine(settings.database_url).connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            database = False
-        answers = {"rasa": await rasa.healthy(), "database": database}
-        return JSONResponse(answers, status_code=200 if all(answers.values()) else 503)
+        answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
+        ok = all(answers.values())
+        return JSONResponse(answers, status_code=HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE)
 
     routes = [
         Route("/", web.page),
@@ -88,8 +85,8 @@ def create_app(
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(
-            router, http, secret=settings.kakao_skill_secret, bot_ids=settings.kakao_bot_ids,
-            budget=settings.kakao_budget,
+            router, delivery, http, profile.messages, secret=settings.kakao_skill_secret,
+            bot_ids=settings.kakao_bot_ids, budget=settings.kakao_budget,
         )  # fmt: skip
         routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
 
@@ -99,7 +96,7 @@ def create_app(
         if telegram_app is None:
             builder = Application.builder().token(settings.telegram_token)
             telegram_app = (builder.updater(None) if webhook else builder).build()
-        telegram = Telegram(router, telegram_app, settings.telegram_webhook_secret)
+        telegram = Telegram(router, delivery, telegram_app, settings.telegram_webhook_secret)
         if webhook:
             routes.append(Route("/telegram/webhook", telegram.webhook, methods=["POST"]))
 
@@ -116,7 +113,7 @@ def create_app(
         sweeps = asyncio.create_task(desk.run_sweeps())
         yield
         sweeps.cancel()
-        await router.saved()  # answers already sent are stored before the gateway stops
+        await transcript.settled()  # answers already sent are stored before the gateway stops
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:
                 await telegram.application.updater.stop()
@@ -127,6 +124,7 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.router = router
+    app.state.transcript = transcript
     app.state.web = web
     app.state.desk = desk
     app.state.telegram = telegram

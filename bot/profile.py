@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.messages import squash
 from bot.nlu.taxonomy import CATEGORIES
 
 __all__ = [
@@ -116,6 +116,9 @@ class CityProfile:
     handoff: HandoffSettings
     intent_labels: dict[str, str]
     category_labels: dict[str, dict[str, str]]
+    weekday_names: tuple[str, ...]
+    cancel_stems: tuple[str, ...]
+    cancel_phrases: tuple[str, ...]
 
     def label(self, intent: str, category: str | None = None) -> str:
         """Return the short name of INTENT, or of its CATEGORY when one is given and known."""
@@ -146,15 +149,24 @@ class CityProfile:
         """Return MOMENT (aware) as the city's people read a time."""
         return moment.astimezone(self.timezone).strftime(self.time_format)
 
+    def weekday(self, moment: dt.datetime) -> str:
+        """Return the name of MOMENT's day of the week."""
+        return self.weekday_names[moment.weekday()]
+
+    def says_stop(self, text: str, *, longest: int) -> bool:
+        """Return whether TEXT is a short message (at most LONGEST characters) with a "stop" stem."""
+        squashed = squash(text)
+        return len(squashed) <= longest and any(stem in squashed for stem in self.cancel_stems)
+
+    def leaves_queue(self, text: str) -> bool:
+        """Return whether TEXT asks to stop waiting for a person."""
+        said = squash(text)
+        return said in self.cancel_phrases or said == squash(self.messages["cancel_handoff_button"])
+
     def district_of(self, text: str) -> str | None:
         """Return the 읍·면·동 that TEXT mentions, else its 구, else None."""
         squashed = squash(text)
         return next((name for name in self.place_names if name in squashed), None)
-
-
-def squash(text: str) -> str:
-    """Return TEXT without any whitespace (how buttons and names are compared)."""
-    return re.sub(r"\s+", "", text or "")
 
 
 def _time(value: str) -> dt.time:
@@ -206,6 +218,9 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         ),
         intent_labels=dict(labels["intents"]),
         category_labels={k: dict(v) for k, v in labels["categories"].items()},
+        weekday_names=tuple(str(d) for d in raw["weekday_names"]),
+        cancel_stems=tuple(squash(str(w)) for w in raw["cancel"]["stems"]),
+        cancel_phrases=tuple(squash(str(w)) for w in raw["cancel"]["phrases"]),
     )
 
 
@@ -234,6 +249,8 @@ def _check(profile: CityProfile) -> None:
             problems.append(f"quick_links.{key}: give either url or phone")
         elif link.url and not link.url.startswith("https://"):
             problems.append(f"quick_links.{key}: url must start with https://")
+    if len(profile.weekday_names) != 7:
+        problems.append("weekday_names: seven names, Monday first")
     if problems:
         raise ProfileError("; ".join(problems))
 

@@ -1,15 +1,8 @@
-"""The gateway's Rasa client: the REST webhook for messages; the HTTP API (--enable-api, the auth token) for
-health, pausing and resuming a conversation (handoff), reading what the bot understood, and loading a model.
+"""The gateway's Rasa client: the REST webhook for messages, the HTTP API for health, pause, resume, models.
 
-Several Rasa servers (RASA_URL="http://127.0.0.1:5005,http://127.0.0.1:5006"; `make run` starts
-RASA_SERVERS of them) share the work: each conversation goes to one of them, always the same (a hash of its
-id), so that its messages are handled one at a time there (Rasa's lock store is in memory) and its
-conversation stays in that server's memory (bot/tracker_store.py). When that server does not answer at all,
-the next one takes the conversation: all of them keep conversations in the one database. A model is loaded
-into every server, one after the other.
-
-Errors:
-    RasaUnavailable    Rasa did not answer (refused, timed out, or answered with an error status).
+Each conversation goes to one Rasa server of RASA_URL, always the same (a hash of its id), so that its
+messages are handled one at a time there (the lock store is in memory); if that server does not answer
+at all, the next one takes it (all keep conversations in the one database).
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.channels.base import Inbound, Outbound, from_rasa
+from bot.messages import Inbound, Outbound, from_rasa
 
 __all__ = ["RasaClient", "RasaUnavailable", "server_for", "server_urls"]
 

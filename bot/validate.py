@@ -4,11 +4,9 @@ Usage:
     python -m bot.validate     (make validate; bot.retrain checks its data with `validate()`)
 
 Rasa's own flag lets warnings raised while reading the data through, so this reads them from the output.
-One is known and expected: Rasa 3.6 adds retrieval intents (complaint, welfare, info) to the domain a
-second time from data/nlu and then warns that the domain lists them twice, which its documentation
-asks for. That warning, for exactly those intents, is allowed. So is "not used in any story or rule" for a
-response that an action sends (its name is in actions/*.py, or it is a form's utter_ask_*, or a retrieval
-intent's responses, which action_answer_with_links and the complaint form send). Every other one fails.
+Two are expected: Rasa 3.6 adds the retrieval intents to the domain a second time and then warns that the
+domain (as its documentation asks) lists them twice; and it calls a response that only an action or a form
+sends "not used in any story or rule".
 """
 
 from __future__ import annotations

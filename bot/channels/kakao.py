@@ -3,10 +3,9 @@
 Usage (the gateway mounts it at POST /kakao/skill when KAKAO_SKILL_SECRET is set):
     the bot builder sends the secret as the X-Kakao-Skill-Secret header or ?secret=…
 
-A skill must answer within 5 seconds. The bot's answer is awaited for KAKAO_BUDGET seconds (3.5); if it
-is late, the skill answers with useCallback where the request has a callbackUrl and POSTs the answer there,
-and otherwise says that the answer is on its way and keeps it in the outbox for the citizen's next message.
-Every response is built within Kakao's limits (see render and problems).
+A skill must answer within 5 seconds and cannot push. The bot's answer is awaited for KAKAO_BUDGET seconds;
+if it is late, the skill answers with useCallback where the request has a callbackUrl and POSTs the answer
+there, and otherwise says that it is on its way and keeps it in the outbox for the citizen's next message.
 """
 
 from __future__ import annotations
@@ -23,9 +22,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import Inbound, Outbound, split_text
+from bot.delivery import Delivery
+from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
-from bot.store.conversations import queue_outbox, take_outbox
 
 __all__ = ["KakaoError", "Kakao", "parse", "problems", "render"]
 
@@ -206,15 +205,17 @@ class Kakao:
     def __init__(
         self,
         router: Router,
+        delivery: Delivery,
         client: httpx.AsyncClient,
+        texts: dict[str, str],
         *,
         secret: str,
         bot_ids: tuple[str, ...],
         budget: float,
     ) -> None:
-        self.router, self.client = router, client
+        self.router, self.delivery, self.client = router, delivery, client
         self.secret, self.bot_ids, self.budget = secret, bot_ids, budget
-        self.texts = router.profile.messages
+        self.texts = texts
 
     async def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
         response, overflow = render(
@@ -229,12 +230,10 @@ class Kakao:
 
     async def _keep(self, user_id: str, messages: list[Outbound]) -> None:
         """Keep MESSAGES in the outbox for the citizen's next message."""
-        payload = [m.as_json() for m in messages]
-        await self.router.store(lambda s: queue_outbox(s, channel=CHANNEL, sender=user_id, messages=payload))
+        await self.delivery.keep(CHANNEL, user_id, messages)
 
     async def _waiting(self, user_id: str) -> list[Outbound]:
         """Take what waits in the outbox; its quick replies are stale by now, its links are not."""
-        waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=user_id)) or []
         return [
             Outbound(
                 text=m.text,
@@ -242,7 +241,7 @@ class Kakao:
                 image=m.image,
                 author=m.author,
             )
-            for m in map(Outbound.from_json, waiting)
+            for m in await self.delivery.take(CHANNEL, user_id)
         ]
 
     def _authorised(self, request: Request) -> bool:

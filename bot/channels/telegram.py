@@ -5,9 +5,8 @@ Usage:
     TELEGRAM_TOKEN=… TELEGRAM_WEBHOOK_SECRET=… python -m bot         webhook: POST /telegram/webhook
         then point Telegram at it once: setWebhook(url=https://…/telegram/webhook, secret_token=…)
 
-Buttons become an inline keyboard. Callback data holds at most 64 bytes, so a longer payload is sent as a
-short key that this process remembers. A shared place and a photo reach Rasa as metadata. An update that
-Telegram delivers twice (same update_id) is handled once. Texts longer than 4,096 characters are split.
+Callback data holds at most 64 bytes, so a longer button payload is sent as a short key that this process
+remembers.
 """
 
 from __future__ import annotations
@@ -26,7 +25,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.base import Inbound, Outbound, split_text
+from bot.delivery import Delivery
+from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
 
 __all__ = ["MAX_CALLBACK", "Telegram"]
@@ -54,10 +54,14 @@ class Telegram:
     """Handle updates: text, a place, a photo, a pressed inline button; answer in the same chat."""
 
     def __init__(
-        self, router: Router, application: Application[Any, Any, Any, Any, Any, Any], secret: str = ""
+        self,
+        router: Router,
+        delivery: Delivery,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        secret: str = "",
     ) -> None:
         self.router, self.application, self.secret = router, application, secret
-        router.pushers[CHANNEL] = self.push
+        delivery.register(CHANNEL, self.push)
         self.payloads = _Bounded()
         self.seen = _Bounded()
         application.add_handler(CallbackQueryHandler(self.on_button))

@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.channels.base import MAX_TEXT, Inbound, Outbound
+from bot.delivery import Delivery
+from bot.messages import MAX_TEXT, Inbound, Outbound
+from bot.profile import CityProfile
 from bot.router import Router
-from bot.store.conversations import take_outbox
 
 __all__ = ["WebChat"]
 
@@ -40,14 +41,14 @@ MAX_FRAME = 4 * MAX_TEXT * 4
 class WebChat:
     """Serve the page and the socket; remember open sockets per sender for pushes."""
 
-    def __init__(self, router: Router) -> None:
-        self.router = router
+    def __init__(self, router: Router, delivery: Delivery, profile: CityProfile) -> None:
+        self.router, self.delivery, self.profile = router, delivery, profile
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
-        router.pushers[CHANNEL] = self.push
+        delivery.register(CHANNEL, self.push)
 
     async def page(self, request: Request) -> HTMLResponse:
         """Return the chat page with the city's bot name."""
-        profile = self.router.profile
+        profile = self.profile
         text = PAGE.read_text(encoding="utf-8")
         for key, value in {"bot_name": profile.bot_name, "city": profile.city}.items():
             text = text.replace("{{" + key + "}}", html.escape(value))
@@ -70,9 +71,7 @@ class WebChat:
                     continue
                 message = self._parse(raw)
                 if message is None:
-                    await websocket.send_json(
-                        {"type": "error", "text": self.router.profile.messages["bad_request"]}
-                    )
+                    await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
                     continue
                 if sender != message.user_id:
                     self._forget(sender, websocket)
@@ -98,9 +97,9 @@ class WebChat:
 
     async def _flush(self, sender: str) -> None:
         """Push what waited in the outbox while no page of SENDER was open."""
-        waiting = await self.router.store(lambda s: take_outbox(s, channel=CHANNEL, sender=sender))
+        waiting = await self.delivery.take(CHANNEL, sender)
         if waiting:
-            await self.push(sender, [Outbound.from_json(m) for m in waiting])
+            await self.push(sender, waiting)
 
     @staticmethod
     def _hello(raw: str) -> str | None:

@@ -1,5 +1,1 @@
-"""Human handoff: the queue (queue.py), crisis detection (crisis.py), agents and their logins (agents.py),
-what agents do (desk.py) and the console they do it in (console.py, web/agent.html).
-
-The command line: python -m bot.handoff list --json
-"""
+"""Human handoff: an agent takes a chat over from the bot; `python -m bot.handoff list` shows the queue."""

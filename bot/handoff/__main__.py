@@ -12,9 +12,9 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handoff.queue import queue
 from bot.settings import load_settings
 from bot.store.db import session_factory
+from bot.store.handoffs import listing
 
 __all__ = ["main"]
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with session_factory(load_settings().database_url)() as session:
-            handoffs = queue(session, closed=args.closed)
+            handoffs = listing(session, closed=args.closed)
     except SQLAlchemyError as exc:
         print(f"error: the database is unreachable ({exc.__class__.__name__})", file=sys.stderr)
         return 1

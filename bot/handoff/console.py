@@ -27,6 +27,7 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,10 +37,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.handoff.agents import LoggedIn, end_session, log_in, session_of
-from bot.handoff.desk import Desk, DeskError
+from bot.handoff.desk import Conflict, Desk, DeskError, Invalid, NotFound
+from bot.handoff.hub import Hub
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
-from bot.router import Router
+from bot.profile import CityProfile
+from bot.store.agents import LoggedIn, end_session, log_in, session_of
+from bot.store.db import Database, StoreUnavailable
 
 __all__ = ["Console", "COOKIE"]
 
@@ -54,13 +57,28 @@ REVIEW_LIMIT, MAX_REVIEW_LIMIT = 50, 200
 MAX_FAILURES, FAILURE_WINDOW = 5, 600.0
 
 Handler = Callable[[Request, LoggedIn], Awaitable[Response]]
+_STATUS = {NotFound: HTTPStatus.NOT_FOUND, Conflict: HTTPStatus.CONFLICT, Invalid: HTTPStatus.BAD_REQUEST}
+
+
+class Refused(Exception):
+    """A request the console refuses before the desk sees it."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(message: str, status: HTTPStatus) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
 
 
 class Console:
-    """The console's routes, sharing the router's database and hub."""
+    """The console's routes."""
 
-    def __init__(self, router: Router, desk: Desk, *, secure_cookie: bool) -> None:
-        self.router, self.desk, self.secure = router, desk, secure_cookie
+    def __init__(
+        self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool
+    ) -> None:
+        self.db, self.hub, self.desk, self.profile, self.secure = db, hub, desk, profile, secure_cookie
         self.failures: dict[str, deque[float]] = defaultdict(deque)
         self.departures: set[asyncio.Task[None]] = set()
 
@@ -82,13 +100,13 @@ class Console:
 
     async def page(self, request: Request) -> HTMLResponse:
         """Return the console page (it shows the login form until the API says who is logged in)."""
-        text = PAGE.read_text(encoding="utf-8").replace("{{city}}", self.router.profile.city)
+        text = PAGE.read_text(encoding="utf-8").replace("{{city}}", self.profile.city)
         return HTMLResponse(text, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
 
     # --- authentication ---
 
     async def _who(self, token: str) -> LoggedIn | None:
-        return await self.router.store(lambda s: session_of(s, token)) if token else None
+        return await self.db.run_or(lambda s: session_of(s, token), None) if token else None
 
     def _guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap HANDLER: 401 without a valid session; 403 for a change without the session's CSRF token."""
@@ -96,15 +114,19 @@ class Console:
         async def guarded(request: Request) -> Response:
             login = await self._who(request.cookies.get(COOKIE, ""))
             if login is None:
-                return JSONResponse({"error": "log in first"}, status_code=401)
+                return _error("log in first", HTTPStatus.UNAUTHORIZED)
             if request.method != "GET":
                 given = request.headers.get("x-csrf-token", "")
                 if not hmac.compare_digest(given.encode(), login.csrf.encode()):
-                    return JSONResponse({"error": "missing or wrong CSRF token"}, status_code=403)
+                    return _error("missing or wrong CSRF token", HTTPStatus.FORBIDDEN)
             try:
                 return await handler(request, login)
+            except Refused as exc:
+                return _error(str(exc), exc.status)
             except DeskError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+                return _error(str(exc), _STATUS[type(exc)])
+            except StoreUnavailable:
+                return _error("the database is unreachable", HTTPStatus.SERVICE_UNAVAILABLE)
 
         return guarded
 
@@ -112,24 +134,24 @@ class Console:
         """Check a name and password; set the session cookie."""
         # Only JSON: a form on another site cannot send it without the browser asking this site first.
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return JSONResponse({"error": "send JSON"}, status_code=415)
+            return _error("send JSON", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
         try:
             body = await _json(request)
-        except DeskError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except Refused as exc:
+            return _error(str(exc), exc.status)
         name, password = body.get("name"), body.get("password")
         if not isinstance(name, str) or not isinstance(password, str) or not name or len(password) > 1024:
-            return JSONResponse({"error": "name and password are needed"}, status_code=400)
+            return _error("name and password are needed", HTTPStatus.BAD_REQUEST)
         recent = self.failures[name]
         while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
             recent.popleft()
         if len(recent) >= MAX_FAILURES:
-            return JSONResponse({"error": "too many failed logins; wait ten minutes"}, status_code=429)
-        result = await self.router.store(lambda s: log_in(s, name, password))
+            return _error("too many failed logins; wait ten minutes", HTTPStatus.TOO_MANY_REQUESTS)
+        result = await self.db.run_or(lambda s: log_in(s, name, password), None)
         if result is None:
             recent.append(time.monotonic())
             logger.info("a console login failed")
-            return JSONResponse({"error": "wrong name or password"}, status_code=401)
+            return _error("wrong name or password", HTTPStatus.UNAUTHORIZED)
         token, login = result
         recent.clear()
         response = JSONResponse({"name": login.name, "csrf": login.csrf})
@@ -146,7 +168,7 @@ class Console:
 
     async def logout(self, request: Request, login: LoggedIn) -> Response:
         """End the session."""
-        await self.router.store(lambda s: end_session(s, login.session_id))
+        await self.db.run_or(lambda s: end_session(s, login.session_id), None)
         response = JSONResponse({"ok": True})
         response.delete_cookie(COOKIE, path="/agent")
         return response
@@ -155,7 +177,7 @@ class Console:
 
     async def me(self, request: Request, login: LoggedIn) -> Response:
         """Return who is logged in, the CSRF token, reply templates and the label choices."""
-        profile = self.router.profile
+        profile = self.profile
         intents = [{"name": i, "label": profile.label(i)} for i in INTENTS]
         categories = {
             i: [{"name": c, "label": profile.label(i, c)} for c in cs] for i, cs in CATEGORIES.items()
@@ -195,14 +217,14 @@ class Console:
         elif action == "reveal":
             reason = str(body.get("reason") or "").strip()
             if not reason:
-                raise DeskError(400, "say why you open the personal data")
+                raise Refused(HTTPStatus.BAD_REQUEST, "say why you open the personal data")
             return JSONResponse(
                 await self.desk.detail(handoff_id, agent_id=login.agent_id, reveal=reason[:500])
             )
         elif action == "close":
             await self.desk.close(handoff_id, login.agent_id)
         else:
-            raise DeskError(404, "unknown action")
+            raise Refused(HTTPStatus.NOT_FOUND, "unknown action")
         return JSONResponse({"ok": True})
 
     async def label(self, request: Request, login: LoggedIn) -> Response:
@@ -221,7 +243,7 @@ class Console:
         try:
             limit = int(request.query_params.get("limit") or REVIEW_LIMIT)
         except ValueError as exc:
-            raise DeskError(400, "limit must be a whole number") from exc
+            raise Refused(HTTPStatus.BAD_REQUEST, "limit must be a whole number") from exc
         return JSONResponse({"items": await self.desk.review(limit=min(max(limit, 1), MAX_REVIEW_LIMIT))})
 
     # --- live updates ---
@@ -237,14 +259,14 @@ class Console:
             await websocket.close(code=4401)
             return
         await websocket.accept()
-        self.router.hub.join(login.agent_id, websocket)
+        self.hub.join(login.agent_id, websocket)
         try:
             while True:
                 await websocket.receive_text()  # the console only listens; pings keep proxies from closing it
         except WebSocketDisconnect:
             pass
         finally:
-            if self.router.hub.leave(login.agent_id, websocket):
+            if self.hub.leave(login.agent_id, websocket):
                 task = asyncio.create_task(self.desk.agent_left(login.agent_id))
                 self.departures.add(task)
                 task.add_done_callback(self.departures.discard)
@@ -255,10 +277,10 @@ async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw or len(raw) > MAX_BODY:
         if len(raw) > MAX_BODY:
-            raise DeskError(413, "request too large")
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
         return {}
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise DeskError(400, "the body is not JSON") from exc
+        raise Refused(HTTPStatus.BAD_REQUEST, "the body is not JSON") from exc
     return data if isinstance(data, dict) else {}

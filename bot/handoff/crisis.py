@@ -1,31 +1,16 @@
-"""Crisis messages: danger to life or a person in crisis. They get emergency numbers and an urgent handoff.
+"""Crisis messages (danger to life, a person in crisis): emergency numbers and an urgent handoff.
 
-This runs in the gateway before Rasa, so that it works whatever the bot's model thinks of the message and
-even when Rasa is down. Two parts, either of which is enough:
-
-- a classifier (logistic regression over syllable n-grams, the same idea as the intent classifier) trained
-  at start-up, in a few seconds, on data/crisis/train.jsonl (360 crisis messages of six kinds and 360
-  others, many sharing words with crises: 죽겠다 about the heat, a starving stray cat, the 109 number for a
-  poster) and, as ordinary messages, the bot's own NLU examples (data/nlu, except welfare/emergency, whose
-  examples are often crises themselves);
-- a short list of explicit cries for help (죽고 싶어요, 살려 주세요…) that no model may overrule; it alone
-  judges short messages (under 8 characters without spaces), which are mostly answers to the bot's own
-  questions ("사진 없어요", "아니요") and which the classifier reads badly.
-
-The threshold favours recall: a false alarm costs an agent a minute; a miss can cost a life.
-`python -m bot.handoff.crisis FILE.jsonl` measures recall and false alarms on a labelled set; the figures
-for tests/data/crisis.jsonl (the set the threshold was chosen on) and tests/data/crisis_holdout.jsonl (never
-used for choosing anything) are in docs/benchmarks/crisis.md.
+It runs in the gateway before Rasa, so that it works whatever the model thinks and when Rasa is down. Two
+parts, either enough: a classifier (syllable n-grams, trained at start-up on data/crisis/train.jsonl and,
+as ordinary messages, the NLU examples but welfare/emergency), and explicit cries (죽고 싶어요…) that no
+model may overrule and that alone judge short answers. The threshold favours recall; `make bench-crisis`.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import functools
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +19,20 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from bot.messages import squash
 from bot.nlu.linear import LinearTfidfModel
 from bot.settings import PROJECT_ROOT
 
-__all__ = ["KINDS", "TRAINING_DATA", "is_crisis", "kind_of", "warm"]
+__all__ = [
+    "KINDS",
+    "THRESHOLD",
+    "TRAINING_DATA",
+    "evaluate",
+    "is_crisis",
+    "kind_of",
+    "ordinary_examples",
+    "warm",
+]
 
 TRAINING_DATA = PROJECT_ROOT / "data" / "crisis" / "train.jsonl"
 KINDS = ("suicide", "self_harm", "abuse", "violence", "hunger", "emergency")
@@ -63,15 +58,11 @@ _CRY = {kind: re.compile(pattern) for kind, pattern in _CRIES.items()}
 MIN_CHARACTERS, MIN_DISTINCT = 8, 5
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _ordinary_examples() -> list[str]:
+def ordinary_examples() -> list[str]:
     """Return the NLU training examples that are ordinary messages, without entity markup."""
     examples = []
     for path in sorted(NLU_DATA.glob("*.yml")):
@@ -86,12 +77,12 @@ def _ordinary_examples() -> list[str]:
 
 @functools.cache
 def _classifier() -> Pipeline:
-    rows = _read(TRAINING_DATA)
-    ordinary = _ordinary_examples()
+    rows = read_jsonl(TRAINING_DATA)
+    ordinary = ordinary_examples()
     model = make_pipeline(
         make_union(
             # Syllable n-grams with the spaces taken out (people leave them out or put them anywhere)…
-            TfidfVectorizer(analyzer="char", ngram_range=(2, 4), sublinear_tf=True, preprocessor=_squash),
+            TfidfVectorizer(analyzer="char", ngram_range=(2, 4), sublinear_tf=True, preprocessor=squash),
             # …and within words as written.
             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
         ),
@@ -119,7 +110,7 @@ def kind_of(text: str) -> str | None:
     """Return the kind of crisis TEXT signals (one of KINDS), or None."""
     if not text or not text.strip():
         return None
-    squashed = _squash(text)
+    squashed = squash(text)
     for kind, cry in _CRY.items():
         if cry.search(squashed):
             return kind
@@ -141,7 +132,7 @@ def evaluate(path: Path) -> dict[str, Any]:
     """Return recall (overall and per kind) and the false-alarm rate on a labelled JSON Lines file."""
     rows = [
         r if "crisis" in r else {"text": r["text"], "crisis": False, "kind": "ordinary"}
-        for r in _read(path)
+        for r in read_jsonl(path)
         if f"{r.get('intent')}/{r.get('category')}" != _NOT_ORDINARY
     ]
     positives = [r for r in rows if r["crisis"]]
@@ -164,50 +155,3 @@ def evaluate(path: Path) -> dict[str, Any]:
         "missed": [r["text"] for r in missed],
         "false_alarms": [r["text"] for r in alarms],
     }
-
-
-def report(results: list[dict[str, Any]]) -> str:
-    """Return RESULTS as the Markdown of docs/benchmarks/crisis.md."""
-    now = dt.datetime.now(dt.timezone.utc)
-    lines = [
-        "# Crisis detection", "",
-        f"`make bench-crisis` (python -m bot.handoff.crisis), {now:%Y-%m-%d %H:%M}"
-        f" UTC. Classifier trained on {TRAINING_DATA.relative_to(PROJECT_ROOT)}"
-        f" ({len(_read(TRAINING_DATA))} lines) and {len(_ordinary_examples())} ordinary NLU examples,"
-        f"threshold {THRESHOLD}, plus the explicit cries in bot/handoff/crisis.py.", "",
-        "| set | crisis messages | recall | other messages | false alarms | recall by kind |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-    ]  # fmt: skip
-    for r in results:
-        kinds = ", ".join(f"{k} {v:.2f}" for k, v in r["recall_by_kind"].items())
-        lines.append(
-            f"| {Path(r['file']).name} | {r['positives']} | {r['recall']:.3f} | {r['negatives']} "
-            f"| {r['false_alarm_rate']:.3f} | {kinds} |"
-        )
-    for r in results:
-        lines += ["", f"Missed in {Path(r['file']).name}:", *(f"- {t}" for t in r["missed"] or ["(none)"])]
-        lines += [
-            "",
-            f"False alarms in {Path(r['file']).name}:",
-            *(f"- {t}" for t in r["false_alarms"] or ["(none)"]),
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print recall and false alarms on labelled files (JSON), or write them as Markdown."""
-    parser = argparse.ArgumentParser(prog="python -m bot.handoff.crisis", description=__doc__.splitlines()[0])
-    parser.add_argument("files", type=Path, nargs="+", help="JSON Lines: {text, crisis, kind}")
-    parser.add_argument("--markdown", type=Path, help="write a report here instead of printing JSON")
-    args = parser.parse_args(argv)
-    results = [evaluate(f) for f in args.files]
-    if args.markdown:
-        args.markdown.write_text(report(results), encoding="utf-8")
-        print(f"wrote {args.markdown}")
-    else:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Float, Integer, String, Text, column, exists, inspect, select, table
 from sqlalchemy.orm import Session
 
-from bot.channels.base import Inbound
+from bot.messages import Inbound
 from bot.nlu.taxonomy import FALLBACK_INTENT, best_category, interpret
 from bot.privacy import mask_personal_data
-from bot.store.models import Handoff, Label, Message, utcnow
+from bot.store.conversations import rasa_user_events
+from bot.store.handoffs import opened_since
+from bot.store.labels import unlabelled_messages
+from bot.store.models import Message, utcnow
 
 __all__ = ["Reason", "ReviewItem", "matched_events", "review_queue", "understanding"]
 
@@ -26,16 +28,6 @@ Reason = Literal["fallback", "low_confidence", "handoff"]
 HANDOFF_WITHIN = dt.timedelta(minutes=30)
 # What the citizen asks for to reach a person: understood fine, even though a handoff follows.
 REQUEST_HUMAN = "request_human"
-
-# Rasa's own table (rasa.core.tracker_store.SQLTrackerStore), in the same database: read, never written.
-_events = table(
-    "events",
-    column("id", Integer),
-    column("sender_id", String),
-    column("type_name", String),
-    column("timestamp", Float),
-    column("data", Text),
-)
 
 
 @dataclass(frozen=True)
@@ -118,30 +110,13 @@ def review_queue(
     """
     now = _aware(now or utcnow()).astimezone(dt.timezone.utc)  # SQLite compares UTC times as text
     since = now - dt.timedelta(days=days)
-    if not inspect(session.connection()).has_table("events"):
+    events = rasa_user_events(session, since=since)
+    if events is None:
         return []
-    messages = session.scalars(
-        select(Message)
-        .where(Message.direction == "in", Message.created_at >= since, Message.created_at <= now)
-        .where(~exists().where(Label.message_id == Message.id))
-        .order_by(Message.id)
-    ).all()
+    messages = unlabelled_messages(session, since=since, until=now)
     if not messages:
         return []
-    handoffs: dict[tuple[str, str], list[dt.datetime]] = defaultdict(list)
-    for channel, sender, created_at in session.execute(
-        select(Handoff.channel, Handoff.sender, Handoff.created_at).where(Handoff.created_at >= since)
-    ):
-        handoffs[(channel, sender)].append(_aware(created_at))
-    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for sender_id, data in session.execute(
-        select(_events.c.sender_id, _events.c.data)
-        .where(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp())
-        .order_by(_events.c.timestamp, _events.c.id)
-    ):
-        event = _loads(data)
-        if event is not None:
-            events[sender_id].append(event)
+    handoffs = opened_since(session, since=since)
 
     conversations: dict[tuple[str, str], list[Message]] = defaultdict(list)
     for message in messages:
@@ -174,11 +149,3 @@ def review_queue(
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite gives back naive datetimes; they were stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def _loads(data: str | None) -> dict[str, Any] | None:
-    try:
-        event = json.loads(data or "")
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None

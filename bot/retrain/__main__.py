@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.evaluate import DataError
 from bot.rasa import RasaClient
-from bot.retrain import history
 from bot.retrain.labels import decide, import_file
 from bot.retrain.pipeline import Outcome, Project, RetrainError, retrain, rollback
 from bot.settings import load_settings
+from bot.store import model_history as history
 from bot.store.db import session_factory
 
 

@@ -1,5 +1,4 @@
-"""Labelled examples: read from files (import), from the console's labels and decisions, and exported to
-data/nlu/feedback.yml for training.
+"""Labelled examples: imported from files or taken from the console, exported to data/nlu/feedback.yml.
 
 The export masks personal data (phone numbers, 주민등록번호, card numbers, e-mail addresses, car plates),
 drops duplicates and texts already in the training data, and leaves out a text labelled two ways (by two
@@ -20,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels.base import MAX_TEXT
 from bot.evaluate import DataError, Example, all_or_nothing, check_example, load_examples
+from bot.messages import MAX_TEXT
 from bot.nlu.taxonomy import is_valid
 from bot.privacy import mask_personal_data
-from bot.store.models import ImportedLabel, Label, Message, utcnow
+from bot.store.labels import add_imported, agent_labels, imported_labels
 
 __all__ = [
     "Export", "Labelled", "collect", "decide", "export_feedback", "import_file", "key", "read_labelled_file",
@@ -109,14 +107,8 @@ def read_labelled_file(path: Path) -> list[Example]:
 def import_file(session: Session, *, path: Path) -> int:
     """Store the examples of PATH (masked) for the next export; all or nothing. Return how many."""
     examples = read_labelled_file(path)
-    now = utcnow()
-    for example in examples:
-        session.add(
-            ImportedLabel(
-                text=_masked(example.text[:MAX_TEXT]), intent=example.intent, category=example.category,
-                source=path.name[:200], decision=False, created_at=now,
-            )
-        )  # fmt: skip
+    rows = [(_masked(e.text[:MAX_TEXT]), e.intent, e.category) for e in examples]
+    add_imported(session, rows=rows, source=path.name[:200], decision=False)
     return len(examples)
 
 
@@ -124,12 +116,7 @@ def decide(session: Session, *, text: str, intent: str, category: str | None) ->
     """Settle the label of TEXT, which wins over every other label of the same text."""
     if not is_valid(intent, category):
         raise DataError(f"unknown intent {intent!r} or a category {category!r} that does not fit it")
-    session.add(
-        ImportedLabel(
-            text=_masked(text), intent=intent, category=category, source="decision", decision=True,
-            created_at=utcnow(),
-        )
-    )  # fmt: skip
+    add_imported(session, rows=[(_masked(text), intent, category)], source="decision", decision=True)
 
 
 # --- collecting and exporting ---
@@ -141,20 +128,14 @@ def collect(session: Session) -> tuple[list[Labelled], dict[str, Labelled]]:
     A message counts once per agent: an agent who labels it again changes their label.
     """
     labelled: list[Labelled] = []
-    latest: dict[tuple[int, int], tuple[Label, Message]] = {}
-    rows = session.execute(
-        select(Label, Message).join(Message, Label.message_id == Message.id).order_by(Label.id)
-    )
-    for label, message in rows:
-        latest[(label.message_id, label.agent_id)] = (label, message)
-    for label, message in latest.values():
+    for label, message in agent_labels(session):
         payload = json.loads(message.data or "{}").get("payload")
         if payload and str(payload).startswith("/"):
             continue  # a button's intent payload, not words a citizen wrote
         text = str(payload or message.text)[:MAX_TEXT]
         labelled.append(Labelled(_masked(text), label.intent, label.category, f"message {message.id}"))
     decisions: dict[str, Labelled] = {}
-    for row in session.scalars(select(ImportedLabel).order_by(ImportedLabel.id)):
+    for row in imported_labels(session):
         item = Labelled(_masked(row.text), row.intent, row.category, row.source)
         if row.decision:
             decisions[key(item.text)] = item

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.evaluate import Report, evaluate, load_examples, rasa_predictor
 from bot.rasa import RasaClient, RasaUnavailable
-from bot.retrain import history
 from bot.retrain.labels import Export, collect, export_feedback
 from bot.settings import PROJECT_ROOT
+from bot.store import model_history as history
 from bot.store.models import ModelVersion
 from bot.validate import validate
 

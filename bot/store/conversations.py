@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Float, Integer, String, Text, bindparam, column, insert, inspect, select, table, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
     "mark_answered", "mark_delivered", "peek_outbox", "pending_senders", "queue_outbox", "record_message",
-    "take_outbox", "texts_since", "transcript",
+    "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
 ]  # fmt: skip
 
@@ -138,3 +139,33 @@ def mark_delivered(session: Session, ids: list[int]) -> None:
     now = utcnow()
     for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
         item.delivered_at = now
+
+
+# Rasa's own table (rasa.core.tracker_store.SQLTrackerStore), in the same database: read, never written.
+_events = table(
+    "events",
+    column("id", Integer),
+    column("sender_id", String),
+    column("type_name", String),
+    column("timestamp", Float),
+    column("data", Text),
+)
+
+
+def rasa_user_events(session: Session, *, since: dt.datetime) -> dict[str, list[dict[str, Any]]] | None:
+    """Return Rasa's user events since SINCE by conversation id; None without Rasa's events table."""
+    if not inspect(session.connection()).has_table("events"):
+        return None
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sender_id, data in session.execute(
+        select(_events.c.sender_id, _events.c.data)
+        .where(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp())
+        .order_by(_events.c.timestamp, _events.c.id)
+    ):
+        try:
+            event = json.loads(data or "")
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events[sender_id].append(event)
+    return events

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-__all__ = ["get_engine", "session_factory"]
+__all__ = ["Database", "StoreUnavailable", "get_engine", "session_factory"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+class StoreUnavailable(Exception):
+    """The database did not answer or refused a transaction."""
 
 
 @functools.cache
@@ -42,3 +54,34 @@ def get_engine(url: str) -> Engine:
 def session_factory(url: str) -> sessionmaker[Session]:
     """Return a session factory bound to URL's engine (use `with factory.begin() as session:`)."""
     return sessionmaker(get_engine(url), future=True, expire_on_commit=False)
+
+
+class Database:
+    """Transactions run in a thread, so that no database work blocks the event loop."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run WORK in one transaction; return its result or raise StoreUnavailable."""
+
+        def transaction() -> T:
+            with self.sessions.begin() as session:
+                return work(session)
+
+        try:
+            return await asyncio.to_thread(transaction)
+        except SQLAlchemyError as exc:
+            logger.error("a database transaction failed: %s", type(exc).__name__)
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    async def run_or(self, work: Callable[[Session], T], default: D) -> T | D:
+        """Run WORK like run; return DEFAULT if the database failed (an outage never reaches a citizen)."""
+        try:
+            return await self.run(work)
+        except StoreUnavailable:
+            return default
+
+    async def ping(self) -> bool:
+        """Return whether the database answers."""
+        return await self.run_or(lambda s: s.execute(text("SELECT 1")) is not None, False)

@@ -1,4 +1,4 @@
-"""Tables: tickets and their timeline, messages, the outbox, handoffs, agents, labels and the model history.
+"""The tables of the project's schema, as SQLAlchemy models.
 
 Alembic creates them (bot/store/migrations).
 """

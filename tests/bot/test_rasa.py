@@ -9,7 +9,7 @@ import zlib
 import httpx
 import pytest
 
-from bot.channels.base import Inbound
+from bot.messages import Inbound
 from bot.rasa import RasaClient, RasaUnavailable, server_for, server_urls
 
 

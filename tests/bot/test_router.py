@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -12,11 +13,16 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import router as router_module
-from bot.channels.base import Inbound, Outbound
+from bot import transcript as router_module
+from bot.delivery import Delivery
+from bot.handoff.hub import Hub
+from bot.handoff.reception import Reception
+from bot.messages import Inbound, Outbound
 from bot.profile import load_profile
 from bot.rasa import RasaClient
 from bot.router import Router
+from bot.store.db import Database
+from bot.transcript import Transcript
 from tests.bot.channels.helpers import FakeRasa, gateway, stored
 
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
@@ -35,9 +41,32 @@ def slow_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(router_module, "record_message", slowly)
 
 
-def make_router(sessions: sessionmaker[Session], rasa: FakeRasa) -> Router:
+@dataclass
+class Parts:
+    """The router with the parts a test looks at."""
+
+    router: Router
+    transcript: Transcript
+    delivery: Delivery
+
+    async def route(self, message: Inbound) -> list[Outbound]:
+        return await self.router.route(message)
+
+    async def saved(self) -> None:
+        await self.transcript.settled()
+
+
+def make_router(sessions: sessionmaker[Session], rasa: FakeRasa) -> Parts:
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
-    return Router(RasaClient(client, "http://rasa.test"), sessions, load_profile("cheonan"))
+    profile = load_profile("cheonan")
+    db, rasa_client = Database(sessions), RasaClient(client, "http://rasa.test")
+    transcript = Transcript(db)
+    delivery = Delivery(db, transcript)
+    reception = Reception(db=db, rasa=rasa_client, hub=Hub(), delivery=delivery, profile=profile)
+    router = Router(
+        rasa=rasa_client, db=db, transcript=transcript, reception=reception, texts=profile.messages
+    )
+    return Parts(router, transcript, delivery)
 
 
 def test_the_answer_is_returned_before_it_is_stored_and_stored_after(
@@ -62,9 +91,9 @@ def test_a_conversation_keeps_its_order_when_storing_is_slow(
         await router.route(Inbound(channel="web", user_id=SENDER, text="하나"))
         # Another conversation does not wait for this one's answers.
         other = await router.route(Inbound(channel="web", user_id="f" * 36, text="다른 사람"))
-        assert other and f"web:{SENDER}" in router._saving  # its answer is still being stored
+        assert other and f"web:{SENDER}" in router.transcript._saving  # its answer is still being stored
         await router.route(Inbound(channel="web", user_id=SENDER, text="둘"))
-        await router.deliver("web", SENDER, [Outbound(text="상담원 답변이에요.", author="김상담")])
+        await router.delivery.deliver("web", SENDER, [Outbound(text="상담원 답변이에요.", author="김상담")])
         await router.saved()
 
     asyncio.run(scenario())

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from bench.stack import serving_in_a_thread
 from bot.gateway import create_app
 from bot.settings import Settings
-from bot.stack import serving_in_a_thread
 from bot.store.models import Message
 
 __all__ = ["FakeRasa", "gateway", "stored"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import Outbound
 from bot.channels.kakao import KakaoError, parse, problems, render
+from bot.messages import Outbound
 from bot.nlu.taxonomy import CATEGORIES
 from bot.profile import load_profile
 from tests.actions.helpers import domain

@@ -90,7 +90,7 @@ def test_rasa_down_gets_an_apology_with_the_phone_number(database_url: str) -> N
 
 
 def test_the_gateway_can_push_to_an_open_page(database_url: str) -> None:
-    from bot.channels.base import Outbound
+    from bot.messages import Outbound
 
     with gateway(database_url, FakeRasa()) as client, client.websocket_connect("/web/ws") as socket:
         socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.handoff import agents
-from bot.handoff.agents import add_agent
+from bot.store import agents
+from bot.store.agents import add_agent
 from tests.bot.channels.helpers import FakeRasa, gateway
 
 

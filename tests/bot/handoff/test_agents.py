@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import agents as cli
-from bot.handoff.agents import (
+from bot.store.agents import (
     AgentError,
     add_agent,
     disable_agent,

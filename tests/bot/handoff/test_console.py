@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from bot import router as router_module
+from bot.handoff import reception as router_module
 from bot.store.models import AccessLog, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa
@@ -316,8 +316,8 @@ def test_labels_and_a_ticket_filed_for_the_citizen(
 def test_a_staff_status_change_reaches_the_citizen(
     client: TestClient, sessions: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import tickets as tickets_cli
     from bot.store.tickets import file_ticket
+    from bot.tickets import __main__ as tickets_cli
 
     with sessions.begin() as session:
         number = file_ticket(
@@ -431,7 +431,7 @@ def test_the_message_log_keeps_both_sides(client: TestClient, sessions: sessionm
         say(citizen, "상담원 연결")
         say(citizen, "여보세요")
     assert client.portal is not None
-    client.portal.call(client.app.state.router.saved)  # type: ignore[attr-defined]
+    client.portal.call(client.app.state.transcript.settled)  # type: ignore[attr-defined]
     with sessions() as session:
         rows = [(m.direction, m.text[:8]) for m in session.scalars(select(Message).order_by(Message.id))]
     assert rows[0] == ("in", "상담원 연결") and ("in", "여보세요") in rows and rows[-1][0] == "out"

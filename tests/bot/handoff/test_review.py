@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from bot.handoff import queue
-from bot.handoff.agents import add_agent
 from bot.handoff.review import review_queue
+from bot.store import handoffs
+from bot.store.agents import add_agent
 from bot.store.conversations import record_message
 from bot.store.models import Label, Message, utcnow
 from tests.bot.channels.helpers import FakeRasa, served
@@ -75,7 +75,7 @@ def test_the_queue_holds_what_the_bot_was_unsure_of_least_sure_bucket_and_newest
         unsure_newer = record(session, "12가3456 차 좀 빼 달라고요")
         before_handoff = record(session, "밤마다 윗집이 쿵쿵거려요", sender=OTHER)
         request = record(session, "상담원 연결", sender=OTHER)
-        queue.open_handoff(session, channel="web", sender=OTHER, reason="requested")
+        handoffs.open_handoff(session, channel="web", sender=OTHER, reason="requested")
         unparsed = record(session, "여보세요", sender=OTHER)  # to the agent: Rasa never saw it
         session.add(
             Label(
@@ -139,7 +139,7 @@ def test_a_handoff_long_after_a_message_does_not_put_it_in_the_queue(
 ) -> None:
     with sessions.begin() as session:
         record(session, "밤마다 윗집이 쿵쿵거려요", ago=dt.timedelta(hours=2))
-        queue.open_handoff(session, channel="web", sender=SENDER, reason="requested")
+        handoffs.open_handoff(session, channel="web", sender=SENDER, reason="requested")
     write_tracker(
         database_url,
         f"web:{SENDER}",
@@ -227,7 +227,7 @@ def test_an_agent_labels_the_review_queue_in_a_browser(
     with sessions.begin() as session:
         for text in PARSES:
             record(session, text)
-        queue.open_handoff(session, channel="web", sender=SENDER, reason="requested")
+        handoffs.open_handoff(session, channel="web", sender=SENDER, reason="requested")
     now = time.time()
     write_tracker(database_url, f"web:{SENDER}", [(text, p, now) for text, p in PARSES.items()])
 

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.evaluate import DataError
-from bot.handoff.agents import add_agent
 from bot.retrain import labels as retrain_labels
 from bot.retrain.__main__ import main
 from bot.retrain.labels import Labelled, collect, decide, export_feedback, import_file
+from bot.store.agents import add_agent
 from bot.store.conversations import record_message
 from bot.store.models import ImportedLabel, Label, utcnow
 

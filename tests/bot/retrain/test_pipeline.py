@@ -22,12 +22,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.stack import Stack, free_port, running_stack
 from bot.evaluate import Report
-from bot.handoff.agents import add_agent
 from bot.rasa import RasaClient
-from bot.retrain import history, pipeline
+from bot.retrain import pipeline
 from bot.retrain.pipeline import Outcome, Project, RetrainError, judge, retrain, rollback
-from bot.stack import Stack, free_port, running_stack
+from bot.store import model_history as history
+from bot.store.agents import add_agent
 from bot.store.conversations import record_message
 from bot.store.db import session_factory
 from bot.store.migrate import upgrade

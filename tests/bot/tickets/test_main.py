@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.tickets import file_ticket, find_ticket
-from bot.tickets import main
+from bot.tickets.__main__ import main
 
 
 @pytest.fixture

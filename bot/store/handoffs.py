@@ -18,7 +18,7 @@ from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
 
 __all__ = [
     "HandoffView", "abandon", "claim", "close", "get", "offer_callbacks", "open_handoff", "position",
-    "queue", "release_agent", "mark_resumed", "set_ticket", "state",
+    "listing", "mark_resumed", "opened_since", "release_agent", "set_ticket", "state",
 ]  # fmt: skip
 
 PRIORITIES = ("urgent", "normal")
@@ -158,7 +158,7 @@ def position(session: Session, handoff: HandoffView) -> int:
     return int(ahead or 0) + 1
 
 
-def queue(session: Session, *, closed: int = 0) -> list[HandoffView]:
+def listing(session: Session, *, closed: int = 0) -> list[HandoffView]:
     """Return the open chats (urgent first, then the longest waiting), then the CLOSED latest closed ones."""
     open_ = session.scalars(
         _select()
@@ -261,3 +261,13 @@ def set_ticket(session: Session, handoff_id: int, number: str) -> None:
         update(Handoff).where(Handoff.id == handoff_id).values(ticket_number=number)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
+
+
+def opened_since(session: Session, *, since: dt.datetime) -> dict[tuple[str, str], list[dt.datetime]]:
+    """Return when handoffs were opened since SINCE, by (channel, sender)."""
+    opened: dict[tuple[str, str], list[dt.datetime]] = {}
+    for channel, sender, created_at in session.execute(
+        select(Handoff.channel, Handoff.sender, Handoff.created_at).where(Handoff.created_at >= since)
+    ):
+        opened.setdefault((channel, sender), []).append(_aware(created_at))  # type: ignore[arg-type]
+    return opened

@@ -6,10 +6,8 @@ Usage:
     python -m bot.tickets update 2026-000123 --status in_progress --note "현장 확인 중이에요" [--by NAME]
     python -m bot.tickets purge-contacts [--days 365]     (daily, e.g. from cron)
 
-The note is shown to the citizen in the ticket's timeline, and `update` also tells the citizen in their
-messenger: the gateway pushes it (web chat, Telegram) or sends it with their next message (Kakao).
-Exit status: 0 done, 1 no such ticket or the
-database is unreachable, 2 bad arguments.
+`update` puts the news in the citizen's outbox: the gateway's sweep pushes it (web chat, Telegram), or it
+goes with their next message (Kakao). Exit status: 0 done, 1 no such ticket or no database, 2 bad arguments.
 """
 
 from __future__ import annotations

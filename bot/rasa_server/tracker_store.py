@@ -1,18 +1,10 @@
 """Rasa's SQL tracker store, with the conversations this Rasa server is handling kept in memory.
 
-endpoints.yml names it (`type: bot.tracker_store.CachedSQLTrackerStore`, `url: ${DATABASE_URL}`).
-
-Rasa's SQLTrackerStore reads a conversation's whole session from the database on every message, and counts
-the stored events again before it saves the new ones: about a third of Rasa's CPU per message in the gateway
-benchmark. This one keeps each recent conversation's session as Rasa last saved it (the events as the
-database holds them) and writes through: the database gets every event as before (a restart, the review
-queue and Rasa's tracker routes read it there). Before it uses a kept session it asks the database for the
-conversation's last event id: if anything else wrote to the conversation (another Rasa server), it reads the
-database as Rasa does. What it saves is the events added to the tracker it handed out; any other tracker is
-saved Rasa's way.
-
-It also uses the project's engine (bot.store.db): pooled connections and, for SQLite, the WAL settings,
-where Rasa's own opens a new SQLite connection per query and syncs the disk at every commit.
+Rasa's SQLTrackerStore reads a conversation's whole session on every message and recounts the stored events
+before saving, a large share of Rasa's CPU. This one keeps recent sessions as the database holds them and
+writes through; a kept session is used only while the database's last event id for the conversation is its
+own (else another Rasa server wrote, and the database is read as Rasa does). It uses the project's pooled
+engine (bot.store.db), where Rasa's opens an SQLite connection per query and syncs the disk at every commit.
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""Agents and their console logins: scrypt password hashes, sessions kept as token hashes, CSRF tokens.
-
-Usage:
-    python -m bot.agents add NAME       (asks for the password twice; --password-stdin for scripts)
-    python -m bot.agents list | disable NAME
-"""
+"""Agent repository: agents, console logins (scrypt hashes, sessions as token hashes, CSRF), access log."""
 
 from __future__ import annotations
 
@@ -17,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Agent, AgentSession, utcnow
+from bot.store.models import AccessLog, Agent, AgentSession, utcnow
 
 __all__ = [
     "AgentError", "LoggedIn", "add_agent", "disable_agent", "end_session", "hash_password", "list_agents",
-    "log_in", "session_of", "verify_password",
+    "log_in", "record_access", "session_of", "verify_password",
 ]  # fmt: skip
 
 # scrypt (RFC 7914) with OWASP's parameters for it: N=2^17, r=8, p=1 (128 MiB of memory per hash).
@@ -151,3 +146,8 @@ def disable_agent(session: Session, name: str) -> bool:
 def list_agents(session: Session) -> list[tuple[str, bool]]:
     """Return every agent's name and whether they are active."""
     return [(a.name, a.active) for a in session.scalars(select(Agent).order_by(Agent.name))]
+
+
+def record_access(session: Session, *, agent_id: int, handoff_id: int, reason: str) -> None:
+    """Log that an agent opened the personal data of a chat, and why."""
+    session.add(AccessLog(agent_id=agent_id, handoff_id=handoff_id, reason=reason, created_at=utcnow()))

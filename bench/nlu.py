@@ -1,7 +1,7 @@
 """Compare the KoNLPy pipeline with baselines and alternatives on the held-out sets, in one run.
 
 Usage:
-    python -m bot.bench_nlu --data tests/data/nlu_holdout.jsonl --entities tests/data/entity_holdout.yml
+    python -m bench.nlu --data tests/data/nlu_holdout.jsonl --entities tests/data/entity_holdout.yml
                             --out docs/benchmarks/nlu.md
 
 Trains, on the same data/nlu:
@@ -273,7 +273,7 @@ def _table(rows: list[tuple[str, Scores]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and write the report."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench_nlu", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="labelled JSON Lines (the held-out set)")
     parser.add_argument("--entities", type=Path, help="annotated Rasa NLU YAML (the entity held-out set)")
     parser.add_argument("--out", type=Path, required=True, help="Markdown file to write")

@@ -1,15 +1,12 @@
-"""Run Rasa with the arguments of `rasa` (`python -m bot.rasa_server run …`): replies checked faster, and
-models loaded off the event loop.
+"""Run `rasa` with action server replies checked faster and models loaded off the event loop.
 
-Rasa 3.6 checks every reply of the action server with `jsonschema.validate`, which checks the schema
-itself and builds a new validator on every call: about 38 ms per action call on these machines, against
-0.8 ms with a validator built once (a py-spy profile put it at about 40% of Rasa's CPU per message). This
-builds it once. Replies are checked against the same schema, and a bad one is refused with the same error.
+Usage:
+    python -m bot.rasa_server run …     (the arguments of `rasa`; make run, the tests and bench/ use it)
 
-Rasa 3.6 loads a model for `PUT /model` (a retraining's live swap) on its event loop: unpacking and loading
-the 276 MB model blocked every conversation for 86 s here, and one message failed. This loads it in a worker
-thread; the old model answers until the new one is ready, then Rasa switches as before.
-`make run`, the tests and the benchmark start Rasa this way.
+Rasa 3.6 checks each action server reply with `jsonschema.validate`, which checks the schema itself and builds
+a new validator on every call, a large share of Rasa's CPU per message: this builds one validator, once (same
+schema, same error). It also loads a model for `PUT /model` (a retraining's live swap) on its event loop,
+which stops every conversation meanwhile: this loads it in a worker thread while the old model answers.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 
 # endpoints.yml names this tracker store; if it failed to import, Rasa would keep conversations in memory
 # only, with a mere warning. Importing it here makes such a failure stop Rasa's start instead.
-import bot.tracker_store  # noqa: F401
+import bot.rasa_server.tracker_store  # noqa: F401
 
 __all__ = ["main", "patch"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from bot.handoff.agents import add_agent
-from bot.stack import Stack, running_stack
+from bench.stack import Stack, running_stack
+from bot.store.agents import add_agent
 from bot.store.db import session_factory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,10 +6,11 @@ message), {"title", "url"} (a link) or {"title", "phone"} (a call).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Inbound", "Outbound", "from_rasa", "split_text"]
+__all__ = ["MAX_TEXT", "Inbound", "Outbound", "from_rasa", "split_text", "squash"]
 
 # Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
 # Telegram message 4,096; the web chat the same).
@@ -119,3 +120,8 @@ def split_text(text: str, size: int) -> list[str]:
     if rest:
         pieces.append(rest)
     return pieces
+
+
+def squash(text: str) -> str:
+    """Return TEXT without any whitespace (how buttons, names and short answers are compared)."""
+    return re.sub(r"\s+", "", text or "")

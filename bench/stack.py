@@ -105,7 +105,10 @@ def running_stack(
         yaml.safe_dump(
             {
                 "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
-                "tracker_store": {"type": "bot.tracker_store.CachedSQLTrackerStore", "url": database_url},
+                "tracker_store": {
+                    "type": "bot.rasa_server.tracker_store.CachedSQLTrackerStore",
+                    "url": database_url,
+                },
             }
         )
     )

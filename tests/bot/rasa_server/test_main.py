@@ -12,8 +12,8 @@ import rasa.server
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_server
-from bot.rasa_server import _validate_action_result
+from bot.rasa_server import __main__ as rasa_server
+from bot.rasa_server.__main__ import _validate_action_result
 
 REPLIES: list[Any] = [
     {"events": [], "responses": []},

@@ -1,18 +1,8 @@
-"""Rasa components that classify with logistic regression over TF-IDF syllable n-grams and KoNLPy morphemes.
+"""The intent classifier: logistic regression over TF-IDF syllable n-grams and KoNLPy morphemes.
 
-Usage (config.yml, after the tokenizer):
-
-    - name: bot.nlu.tfidf_intent_classifier.TfidfIntentClassifier      # the intent
-      C: 10.0
-    - name: bot.nlu.tfidf_intent_classifier.TfidfResponseSelector      # the category (retrieval intent)
-
-Two views of a message go into one sparse vector: character n-grams (1 to 4) inside each
-whitespace word of the raw text, which survive typos and missing spaces, and the tokenizer's lemmas
-with their bigrams (꺼져/꺼졌어요 -> 꺼지다), which survive particles and endings. The intent classifier
-learns the intents; the response selector learns the retrieval keys (complaint/streetlight, welfare/senior…)
-from the examples of the retrieval intents, and answers in the shape of Rasa's ResponseSelector, without
-TensorFlow. A model is saved as plain arrays and JSON, not as a pickle, so loading a model file runs no code
-from it.
+Syllable n-grams inside each word survive typos and missing spaces; lemmas and their bigrams survive
+particles and endings. The category selector (response_selector.py) shares the base class. A model is
+saved as arrays and JSON, not a pickle, so loading a model file runs no code from it.
 """
 
 from __future__ import annotations
@@ -30,21 +20,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import (
-    RESPONSE_SELECTOR_DEFAULT_INTENT,
-    RESPONSE_SELECTOR_PREDICTION_KEY,
-    RESPONSE_SELECTOR_PROPERTY_NAME,
-    RESPONSE_SELECTOR_RANKING_KEY,
-    RESPONSE_SELECTOR_RESPONSES_KEY,
-    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
-    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
     TOKENS_NAMES,
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
-    INTENT_RESPONSE_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -55,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.linear import LinearTfidfModel
 
-__all__ = ["TfidfIntentClassifier", "TfidfResponseSelector"]
+__all__ = ["TfidfClassifier", "TfidfIntentClassifier", "morpheme_ngrams"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +52,7 @@ def _inputs(message: Message) -> tuple[str, list[str]]:
     return (message.get(TEXT) or "").lower(), lemmas
 
 
-class _TfidfClassifier(GraphComponent):
+class TfidfClassifier(GraphComponent):
     """What both components share: the vectorizers, training, saving and loading (not registered)."""
 
     @classmethod
@@ -101,7 +82,7 @@ class _TfidfClassifier(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> _TfidfClassifier:
+    ) -> TfidfClassifier:
         """Create an untrained classifier (see GraphComponent)."""
         return cls(config, model_storage, resource)
 
@@ -205,7 +186,7 @@ class _TfidfClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> _TfidfClassifier:
+    ) -> TfidfClassifier:
         """Load a trained classifier; an untrained one if nothing was saved."""
         component = cls(config, model_storage, resource)
         try:
@@ -229,7 +210,7 @@ class _TfidfClassifier(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class TfidfIntentClassifier(_TfidfClassifier, IntentClassifier):
+class TfidfIntentClassifier(TfidfClassifier, IntentClassifier):
     """Classifies intents with logistic regression over TF-IDF syllable n-grams and morphemes."""
 
     @staticmethod
@@ -241,50 +222,3 @@ class TfidfIntentClassifier(_TfidfClassifier, IntentClassifier):
         ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
         message.set(INTENT, ranked[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class TfidfResponseSelector(_TfidfClassifier):
-    """Chooses the retrieval key (complaint/streetlight…) of a message, in place of Rasa's ResponseSelector.
-
-    It learns every retrieval intent's keys together and answers under the key "default", as Rasa's
-    ResponseSelector does when no retrieval_intent is set: `response` is the best key (`utter_action`
-    names its response in the domain, where the texts are) and `ranking` the keys, best first. The
-    response texts themselves are left out (`responses` is empty): the domain has them, and nothing reads
-    them from the parse result.
-    """
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
-        """Create an untrained selector."""
-        super().__init__(config, model_storage, resource)
-        self._retrieval_intents: list[str] = []
-
-    @staticmethod
-    def _label(example: Message) -> str | None:
-        return example.get(INTENT_RESPONSE_KEY)
-
-    def _remember(self, training_data: TrainingData) -> None:
-        self._retrieval_intents = sorted(training_data.retrieval_intents)
-
-    def _extra(self) -> dict[str, Any]:
-        return {"retrieval_intents": self._retrieval_intents}
-
-    def _restore(self, extra: dict[str, Any]) -> None:
-        self._retrieval_intents = list(extra.get("retrieval_intents") or [])
-
-    def _set(self, message: Message, ranking: list[tuple[str, float]]) -> None:
-        """Set the message's response selector output (the shape of Rasa's ResponseSelector)."""
-        best, confidence = ranking[0]
-        selected = {
-            RESPONSE_SELECTOR_PREDICTION_KEY: {
-                RESPONSE_SELECTOR_RESPONSES_KEY: [], PREDICTED_CONFIDENCE_KEY: confidence,
-                INTENT_RESPONSE_KEY: best, RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
-            },
-            RESPONSE_SELECTOR_RANKING_KEY: [
-                {PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: key} for key, c in ranking
-            ],
-        }  # fmt: skip
-        properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}
-        properties[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = self._retrieval_intents
-        properties[RESPONSE_SELECTOR_DEFAULT_INTENT] = selected
-        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)

@@ -12,9 +12,10 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.intent_classifier import TfidfIntentClassifier
 from bot.nlu.korean_tokenizer import KoreanTokenizer
+from bot.nlu.response_selector import TfidfResponseSelector
 from bot.nlu.taxonomy import best_category, interpret, ranked_categories
-from bot.nlu.tfidf_intent_classifier import TfidfIntentClassifier, TfidfResponseSelector
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 EXAMPLES = {

@@ -1,6 +1,6 @@
 """Whole conversations through Rasa's REST channel, with the real model, action server and database.
 
-Starts `rasa run actions` and `rasa run` on free ports with a fresh SQLite database (bot.stack), talks to
+Starts `rasa run actions` and `rasa run` on free ports with a fresh SQLite database (bench.stack), talks to
 the bot as a citizen would, and changes a ticket's status with the staff command line in between.
 """
 
@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
+from bench.stack import running_stack
 from bot.profile import load_profile
-from bot.stack import running_stack
 from bot.store.db import session_factory
 from bot.store.tickets import list_tickets
 

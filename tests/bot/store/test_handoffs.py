@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.handoff import queue
 from bot.handoff.__main__ import main
-from bot.handoff.agents import add_agent
+from bot.store import handoffs
+from bot.store.agents import add_agent
 from bot.store.models import Handoff
 
 
@@ -21,9 +21,9 @@ def _agents(sessions: sessionmaker[Session], n: int) -> list[int]:
         return [add_agent(session, f"agent{i}", "a-long-password") for i in range(n)]
 
 
-def _open(sessions: sessionmaker[Session], sender: str, priority: str = "normal") -> queue.HandoffView:
+def _open(sessions: sessionmaker[Session], sender: str, priority: str = "normal") -> handoffs.HandoffView:
     with sessions.begin() as session:
-        handoff, _ = queue.open_handoff(
+        handoff, _ = handoffs.open_handoff(
             session, channel="web", sender=sender, reason="requested", priority=priority,
             guesses=[{"intent": "complaint", "category": "noise", "confidence": 0.4}],
         )  # fmt: skip
@@ -33,7 +33,7 @@ def _open(sessions: sessionmaker[Session], sender: str, priority: str = "normal"
 def test_a_chat_has_one_open_handoff_and_a_crisis_makes_it_urgent(sessions: sessionmaker[Session]) -> None:
     first = _open(sessions, "a")
     with sessions.begin() as session:
-        again, new = queue.open_handoff(
+        again, new = handoffs.open_handoff(
             session, channel="web", sender="a", reason="crisis:suicide", priority="urgent"
         )
     assert (
@@ -46,8 +46,8 @@ def test_the_queue_is_urgent_first_then_longest_waiting(sessions: sessionmaker[S
     a, b = _open(sessions, "a"), _open(sessions, "b")
     c = _open(sessions, "c", priority="urgent")
     with sessions() as session:
-        assert [h.sender for h in queue.queue(session)] == ["c", "a", "b"]
-        assert [queue.position(session, h) for h in (c, a, b)] == [1, 2, 3]
+        assert [h.sender for h in handoffs.listing(session)] == ["c", "a", "b"]
+        assert [handoffs.position(session, h) for h in (c, a, b)] == [1, 2, 3]
 
 
 def test_only_one_of_many_agents_claiming_at_once_gets_the_chat(sessions: sessionmaker[Session]) -> None:
@@ -58,7 +58,7 @@ def test_only_one_of_many_agents_claiming_at_once_gets_the_chat(sessions: sessio
     def claim(agent_id: int) -> None:
         with sessions.begin() as session:
             barrier.wait()
-            results[agent_id] = queue.claim(session, handoff.id, agent_id)
+            results[agent_id] = handoffs.claim(session, handoff.id, agent_id)
 
     threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
     for thread in threads:
@@ -78,24 +78,24 @@ def test_only_the_assigned_agent_closes_and_a_gone_agents_chats_go_back(
     mine, other = _agents(sessions, 2)
     a, b = _open(sessions, "a"), _open(sessions, "b")
     with sessions.begin() as session:
-        assert queue.claim(session, a.id, mine) and queue.claim(session, b.id, mine)
-        assert queue.close(session, a.id, agent_id=other) is None
-        closed = queue.close(session, a.id, agent_id=mine)
+        assert handoffs.claim(session, a.id, mine) and handoffs.claim(session, b.id, mine)
+        assert handoffs.close(session, a.id, agent_id=other) is None
+        closed = handoffs.close(session, a.id, agent_id=mine)
         assert closed is not None and closed.status == "closed" and closed.closed_at is not None
-        released = queue.release_agent(session, mine)
+        released = handoffs.release_agent(session, mine)
     assert [(h.id, h.status, h.agent) for h in released] == [(b.id, "waiting", None)]
     with sessions() as session:
-        assert queue.state(session, channel="web", sender="a") == (None, [a.id])
-        handoff, ended = queue.state(session, channel="web", sender="b")
+        assert handoffs.state(session, channel="web", sender="a") == (None, [a.id])
+        handoff, ended = handoffs.state(session, channel="web", sender="b")
         assert handoff is not None and handoff.id == b.id and handoff.status == "waiting" and ended == []
 
 
 def test_a_long_wait_is_offered_a_callback_once(sessions: sessionmaker[Session]) -> None:
     _open(sessions, "a")
     with sessions.begin() as session:
-        assert queue.offer_callbacks(session, older_than=dt.timedelta(hours=1)) == []
-        assert [h.sender for h in queue.offer_callbacks(session, older_than=dt.timedelta(0))] == ["a"]
-        assert queue.offer_callbacks(session, older_than=dt.timedelta(0)) == []
+        assert handoffs.offer_callbacks(session, older_than=dt.timedelta(hours=1)) == []
+        assert [h.sender for h in handoffs.offer_callbacks(session, older_than=dt.timedelta(0))] == ["a"]
+        assert handoffs.offer_callbacks(session, older_than=dt.timedelta(0)) == []
 
 
 def test_the_command_line_lists_the_queue_as_json(

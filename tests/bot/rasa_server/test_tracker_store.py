@@ -20,8 +20,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
+from bot.rasa_server.tracker_store import CachedSQLTrackerStore
 from bot.store.db import get_engine
-from bot.tracker_store import CachedSQLTrackerStore
 
 DOMAIN = Domain.from_yaml(
     """

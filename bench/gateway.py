@@ -1,19 +1,11 @@
-"""Gateway benchmark: simulated citizens chat through the web chat socket, and straight to Rasa.
+"""Gateway benchmark: simulated citizens through the web chat socket, against Rasa directly.
 
 Usage:
-    python -m bot.bench_gateway [--citizens 1,10] [--paced 10,40] [--servers 2] [--rounds 3]
-                                [--paced-rounds 8] [--out docs/benchmarks/gateway.md]
-    (make bench runs it)
+    python -m bench.gateway [--citizens 1,10] [--paced 10,40] [--servers 2] [--rounds 3]
+                            [--paced-rounds 8] [--out docs/benchmarks/gateway.md]   (make bench-gateway)
 
-Starts the action server, SERVERS Rasa servers and the gateway on free ports with a fresh database
-(bot.stack), as `make run` does. Each citizen runs conversations drawn from a fixed mix (a complaint filed to
-the end, welfare and information questions, chit-chat), one message at a time, waiting for each answer:
-at once (--citizens: the most the machine can take), or after a pause of 1 to 3 s, also before the first
-(--paced: still faster than people read and type). Paths alternate, ROUNDS times, so that all see the same
-machine: Rasa's REST webhook directly, on one server and on all of them (each conversation on its server,
-as the gateway sends it), and the gateway's web chat socket. The gateway's overhead is its ratio to Rasa
-on all servers, with a 90% bootstrap interval: a paced run's p95 rests on a few dozen slow answers, and
-its ratio moves by several percent between runs of the same code.
+Paths alternate, ROUNDS times, so that all see the same machine; the gateway's overhead is its ratio to
+Rasa on all servers, with a 90% bootstrap interval (a paced run's p95 rests on a few dozen slow answers).
 """
 
 from __future__ import annotations
@@ -34,10 +26,10 @@ from typing import Any
 import httpx
 from websockets.client import connect
 
+from bench.stack import Stack, running_stack, serving_in_a_thread
 from bot.gateway import create_app
 from bot.rasa import server_for
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import Stack, running_stack, serving_in_a_thread
 from bot.store.migrate import upgrade
 
 __all__ = ["main"]
@@ -241,7 +233,7 @@ def _report(
     lines = [
         "# Gateway benchmark",
         "",
-        f"`make bench` (python -m bot.bench_gateway), {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"`make bench` (python -m bench.gateway), {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"on {_machine()}.",
         "",
         f"Concurrent citizens, {per_citizen} messages each, {rounds} rounds per path writing at once and "
@@ -309,7 +301,7 @@ def _report(
 
 def main() -> int:
     """Run the benchmark and write the report."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench_gateway", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--citizens", default="1,10", help="concurrency levels writing at once, comma-separated"
     )

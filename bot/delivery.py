@@ -1,0 +1,73 @@
+"""Messages that are not replies (an agent's, a ticket's new status): pushed now, or kept in the outbox."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.messages import Outbound
+from bot.store.conversations import mark_delivered, peek_outbox, pending_senders, queue_outbox, take_outbox
+from bot.store.db import Database
+from bot.transcript import Transcript
+
+__all__ = ["Delivery", "Pusher"]
+
+# Sends messages to a citizen now; returns False when it cannot (no open page, the messenger refused).
+Pusher = Callable[[str, list[Outbound]], Awaitable[bool]]
+
+
+class Delivery:
+    """Push per channel where the channel can (web chat, Telegram); else the outbox (Kakao)."""
+
+    def __init__(self, db: Database, transcript: Transcript) -> None:
+        self.db = db
+        self.transcript = transcript
+        self.pushers: dict[str, Pusher] = {}
+
+    def register(self, channel: str, pusher: Pusher) -> None:
+        """Let CHANNEL's PUSHER send messages that are not replies."""
+        self.pushers[channel] = pusher
+
+    def can_push(self, channel: str) -> bool:
+        """Return whether CHANNEL can reach a citizen outside a reply."""
+        return channel in self.pushers
+
+    async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> bool:
+        """Send MESSAGES to a citizen now if the channel can push; else keep them for their next message.
+
+        Returns whether they were pushed. They are stored in the conversation either way.
+        """
+        await self.transcript.settled(f"{channel}:{sender}")
+        await self.transcript.write(channel, sender, messages)
+        push = self.pushers.get(channel)
+        if push is not None and await push(sender, messages):
+            return True
+        await self.keep(channel, sender, messages)
+        return False
+
+    async def keep(self, channel: str, sender: str, messages: list[Outbound]) -> None:
+        """Keep MESSAGES in the outbox for the citizen's next message."""
+        payload = [m.as_json() for m in messages]
+        await self.db.run_or(
+            lambda s: queue_outbox(s, channel=channel, sender=sender, messages=payload), None
+        )
+
+    async def take(self, channel: str, sender: str) -> list[Outbound]:
+        """Take (and remove) what waits in SENDER's outbox."""
+        waiting: list[dict[str, Any]] = await self.db.run_or(
+            lambda s: take_outbox(s, channel=channel, sender=sender), []
+        )
+        return [Outbound.from_json(m) for m in waiting]
+
+    async def flush(self) -> None:
+        """Push what waits in the outbox wherever a channel can push now."""
+        for channel, push in self.pushers.items():
+            senders: list[str] = await self.db.run_or(functools.partial(pending_senders, channel=channel), [])
+            for sender in senders:
+                found: tuple[list[int], list[dict[str, Any]]] = await self.db.run_or(
+                    functools.partial(peek_outbox, channel=channel, sender=sender), ([], [])
+                )
+                ids, waiting = found
+                if waiting and await push(sender, [Outbound.from_json(m) for m in waiting]):
+                    await self.db.run_or(functools.partial(mark_delivered, ids=ids), None)

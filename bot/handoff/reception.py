@@ -1,0 +1,148 @@
+"""The citizen's side of a handoff: joining the queue, waiting, leaving it, a callback, a crisis."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.delivery import Delivery
+from bot.handoff.hub import Hub
+from bot.messages import Inbound, Outbound, squash
+from bot.privacy import mask_personal_data
+from bot.profile import CityProfile
+from bot.rasa import RasaClient, RasaUnavailable
+from bot.store import handoffs
+from bot.store.conversations import texts_since
+from bot.store.db import Database, StoreUnavailable
+from bot.store.models import utcnow
+from bot.store.tickets import file_ticket
+
+__all__ = ["Reception"]
+
+logger = logging.getLogger(__name__)
+
+
+class Reception:
+    """Put citizens in the agents' queue and answer them while they wait."""
+
+    def __init__(
+        self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile
+    ) -> None:
+        self.db, self.rasa, self.hub, self.delivery = db, rasa, hub, delivery
+        self.profile = profile
+        self.texts = profile.messages
+
+    async def crisis(
+        self, message: Inbound, kind: str, handoff: handoffs.HandoffView | None
+    ) -> list[Outbound]:
+        """Give the emergency numbers and queue the chat as urgent."""
+        logger.warning("a crisis message (%s) from a %s conversation: urgent handoff", kind, message.channel)
+        answers = [Outbound(text=self.texts["crisis"], buttons=tuple(self.profile.handoff.emergency))]
+        if handoff is None:
+            try:
+                await self.rasa.pause(message.conversation_id)
+            except RasaUnavailable:
+                pass  # the gateway does not send to Rasa while the handoff is open; resume is harmless
+        return answers + await self.request(message, f"crisis:{kind}", "urgent", [])
+
+    async def request(
+        self, message: Inbound, reason: str, priority: str, guesses: list[dict[str, Any]]
+    ) -> list[Outbound]:
+        """Open (or escalate) the conversation's handoff; return what the citizen is told."""
+
+        def open_(session: Session) -> tuple[handoffs.HandoffView, int]:
+            handoff, _ = handoffs.open_handoff(
+                session, channel=message.channel, sender=message.user_id, reason=reason, priority=priority,
+                guesses=guesses,
+            )  # fmt: skip
+            return handoff, handoffs.position(session, handoff)
+
+        try:
+            handoff, position = await self.db.run(open_)
+        except StoreUnavailable:
+            # Rasa paused the conversation, but no one would answer it: let the bot go on.
+            await self.resume(message.conversation_id, [])
+            return [Outbound(text=self.texts["handoff_unavailable"])]
+        await self.hub.publish({"type": "queue"})
+        if handoff.status == "assigned":
+            return []
+        return self._queued_texts(message.channel, position)
+
+    def _queued_texts(self, channel: str, position: int) -> list[Outbound]:
+        hours = self.profile.business_hours
+        now = utcnow()
+        cancel = {
+            "title": self.texts["cancel_handoff_button"],
+            "payload": self.texts["cancel_handoff_button"],
+        }
+        if hours.is_open(now, self.profile.timezone):
+            answers = [
+                Outbound(text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,))
+            ]
+        else:
+            back = hours.next_open(now, self.profile.timezone)
+            callback = {"title": self.texts["callback_button"], "payload": self.texts["callback_button"]}
+            text = self.texts["handoff_after_hours"].format(
+                hours=hours.text, next_open=f"{self.profile.weekday(back)} {back:%H:%M}"
+            )
+            answers = [Outbound(text=text, buttons=(callback, cancel))]
+        if not self.delivery.can_push(channel):
+            answers.append(Outbound(text=self.texts["handoff_kakao"]))
+        return answers
+
+    async def message(self, message: Inbound, handoff: handoffs.HandoffView) -> list[Outbound]:
+        """A message in a handed-off chat: a request to leave the queue, or one for the agent."""
+        said = squash(message.payload or message.text)
+        if handoff.status == "waiting" and said == squash(self.texts["callback_button"]):
+            return await self._callback(message, handoff)
+        if self.profile.leaves_queue(said):
+            ended = await self.db.run_or(lambda s: handoffs.abandon(s, handoff.id), None)
+            if ended is not None:
+                await self.hub.publish({"type": "queue"})
+                await self.resume(message.conversation_id, [handoff.id])
+                return [Outbound(text=self.texts["handoff_cancelled"])]
+        await self.hub.publish({"type": "message", "handoff": handoff.id})
+        if handoff.status == "waiting":
+            position = await self.db.run_or(lambda s: handoffs.position(s, handoff), None)
+            return [Outbound(text=self.texts["handoff_waiting"].format(position=position or 1))]
+        return []
+
+    async def _callback(self, message: Inbound, handoff: handoffs.HandoffView) -> list[Outbound]:
+        """File the waiting chat as a ticket that the city answers in this conversation; end the wait."""
+        department = self.profile.departments[self.profile.handoff.callback_department]
+        button = squash(self.texts["callback_button"])
+
+        def file(session: Session) -> str | None:
+            if handoffs.abandon(session, handoff.id) is None:
+                return None  # an agent took it meanwhile
+            said = texts_since(
+                session, channel=handoff.channel, sender=handoff.sender, since=handoff.created_at
+            )
+            description, _ = mask_personal_data(
+                "\n".join(t for t in said if t.strip() and squash(t) != button)
+            )
+            ticket = file_ticket(
+                session, category="other", department=department.name,
+                description=description or self.texts["callback_button"], channel=message.channel,
+                sender=message.user_id, note=self.texts["note_callback"],
+            )  # fmt: skip
+            handoffs.set_ticket(session, handoff.id, ticket.number)
+            return ticket.number
+
+        number = await self.db.run_or(file, None)
+        if number is None:
+            return []
+        await self.hub.publish({"type": "queue"})
+        await self.resume(message.conversation_id, [handoff.id])
+        return [Outbound(text=self.texts["handoff_callback_filed"].format(number=number))]
+
+    async def resume(self, conversation_id: str, ids: list[int]) -> None:
+        """Let the bot answer again; remember handoffs IDS as done (or retry with the next message)."""
+        try:
+            await self.rasa.resume(conversation_id)
+        except RasaUnavailable:
+            return
+        if ids:
+            await self.db.run_or(lambda s: handoffs.mark_resumed(s, ids), None)
