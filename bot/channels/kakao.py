@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import re
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -251,7 +252,7 @@ class Kakao:
     async def handle(self, request: Request) -> Response:
         """Answer one skill request."""
         if not self._authorised(request):
-            return JSONResponse({"error": "unauthorised"}, status_code=401)
+            return JSONResponse({"error": "unauthorised"}, status_code=HTTPStatus.UNAUTHORIZED)
         raw = await request.body()
         try:
             if len(raw) > MAX_BODY:
@@ -263,7 +264,7 @@ class Kakao:
             return JSONResponse(await self._render([Outbound(text=self.texts["bad_request"])], ""))
         bot_id = (body.get("bot") or {}).get("id") if isinstance(body.get("bot"), dict) else None
         if self.bot_ids and bot_id not in self.bot_ids:
-            return JSONResponse({"error": "unknown bot"}, status_code=403)
+            return JSONResponse({"error": "unknown bot"}, status_code=HTTPStatus.FORBIDDEN)
 
         # Answers that were late last time come first.
         earlier = await self._waiting(message.user_id)

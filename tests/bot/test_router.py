@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import transcript as router_module
+from bot import transcript as transcript_module
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
@@ -31,14 +31,14 @@ SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
 @pytest.fixture
 def slow_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Storing an answer takes 50 ms (a busy database): a later write that does not wait would overtake it."""
-    record = router_module.record_message
+    record = transcript_module.record_message
 
     def slowly(session: Session, **row: Any) -> int:
         if row["direction"] == "out":
             time.sleep(0.05)
         return record(session, **row)
 
-    monkeypatch.setattr(router_module, "record_message", slowly)
+    monkeypatch.setattr(transcript_module, "record_message", slowly)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Parts:
     async def route(self, message: Inbound) -> list[Outbound]:
         return await self.router.route(message)
 
-    async def saved(self) -> None:
+    async def settled(self) -> None:
         await self.transcript.settled()
 
 
@@ -77,7 +77,7 @@ def test_the_answer_is_returned_before_it_is_stored_and_stored_after(
         answers = await router.route(Inbound(channel="web", user_id=SENDER, text="안녕하세요"))
         assert [a.text for a in answers] == ["받았어요: 안녕하세요"]
         assert stored(sessions) == [("in", "안녕하세요", False)]  # the save has not run yet
-        await router.saved()
+        await router.settled()
         assert stored(sessions) == [("in", "안녕하세요", True), ("out", "받았어요: 안녕하세요", True)]
 
     asyncio.run(scenario())
@@ -94,7 +94,7 @@ def test_a_conversation_keeps_its_order_when_storing_is_slow(
         assert other and f"web:{SENDER}" in router.transcript._saving  # its answer is still being stored
         await router.route(Inbound(channel="web", user_id=SENDER, text="둘"))
         await router.delivery.deliver("web", SENDER, [Outbound(text="상담원 답변이에요.", author="김상담")])
-        await router.saved()
+        await router.settled()
 
     asyncio.run(scenario())
     mine = [(d, t) for d, t, _ in stored(sessions) if t != "다른 사람" and t != "받았어요: 다른 사람"]
@@ -118,7 +118,7 @@ def test_the_gateway_stores_the_answers_it_sent_before_it_stops(
 def test_a_database_failure_while_storing_answers_is_logged_and_the_next_message_goes_on(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    record = router_module.record_message
+    record = transcript_module.record_message
 
     def failing(session: Session, **row: Any) -> int:
         if row["direction"] == "out":
@@ -128,13 +128,13 @@ def test_a_database_failure_while_storing_answers_is_logged_and_the_next_message
     async def scenario() -> list[Outbound]:
         router = make_router(sessions, FakeRasa())
         await router.route(Inbound(channel="web", user_id=SENDER, text="하나"))
-        await router.saved()
-        monkeypatch.setattr(router_module, "record_message", record)
+        await router.settled()
+        monkeypatch.setattr(transcript_module, "record_message", record)
         answers = await router.route(Inbound(channel="web", user_id=SENDER, text="둘"))
-        await router.saved()
+        await router.settled()
         return answers
 
-    monkeypatch.setattr(router_module, "record_message", failing)
+    monkeypatch.setattr(transcript_module, "record_message", failing)
     assert [a.text for a in asyncio.run(scenario())] == ["받았어요: 둘"]
     assert "a database transaction failed: OperationalError" in caplog.text
     # The first message is kept, unanswered (its answer could not be stored); the second went through.

@@ -11,21 +11,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from bot.handoff import reception as router_module
+from bot.handoff import reception as reception_module
 from bot.store.models import AccessLog, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa
 from tests.bot.channels.test_kakao import skill_request
 
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
-WEEKDAY_NOON = router_module.utcnow().replace(year=2026, month=11, day=25, hour=3, minute=0)  # 12:00 KST, Wed
+WEEKDAY_NOON = reception_module.utcnow().replace(year=2026, month=11, day=25, hour=3, minute=0)  # 12:00 KST
 SUNDAY_NIGHT = WEEKDAY_NOON.replace(day=29, hour=13)  # 22:00 KST, Sunday
 
 
 @pytest.fixture(autouse=True)
 def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     """Handoffs happen at noon on a weekday unless a test says otherwise."""
-    monkeypatch.setattr(router_module, "utcnow", lambda: WEEKDAY_NOON)
+    monkeypatch.setattr(reception_module, "utcnow", lambda: WEEKDAY_NOON)
 
 
 def login(client: TestClient, name: str = "김상담", password: str = "a-long-password") -> dict[str, str]:
@@ -180,7 +180,7 @@ def test_a_crisis_goes_ahead_of_the_queue_and_pauses_rasa(client: TestClient, ra
 def test_after_hours_the_citizen_is_told_when_agents_are_back_and_can_leave_a_callback_request(
     client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(router_module, "utcnow", lambda: SUNDAY_NIGHT)
+    monkeypatch.setattr(reception_module, "utcnow", lambda: SUNDAY_NIGHT)
     with client.websocket_connect("/web/ws") as citizen:
         answers = say(citizen, "상담원 연결")
         assert (
