@@ -7,7 +7,7 @@ MODEL := models/minwon.tar.gz
 HOLDOUT := tests/data/nlu_holdout.jsonl
 ENTITY_HOLDOUT := tests/data/entity_holdout.yml
 # Everything a trained model depends on (the custom components of config.yml included): a change retrains.
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name "*.yml" -o -name "*.txt" 2>/dev/null) \
 	bot/nlu/korean_tokenizer.py bot/nlu/intent_classifier.py bot/nlu/response_selector.py bot/nlu/linear.py bot/nlu/entities.py
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1

@@ -5,9 +5,11 @@ Usage:
                            [--model models/minwon.tar.gz] [--json]
 
 Each line of the --data file is {"text": "…", "intent": "complaint", "category": "streetlight"}, with
-"category": null for intents that have none (docs/intents.md). A file with a bad line is refused as a
-whole (exit status 2, every bad line named) before any model is loaded. A low-confidence message counts as
-the model's best guess; how often the bot would ask back instead is reported as the fallback rate.
+"category": null for intents that have none (docs/intents.md), and optionally "register" (title, formal,
+chat…: scores are then also given per register). A file with a bad line is refused as a whole (exit status
+2, every bad line named) before any model is loaded. A low-confidence message counts as the model's best
+guess; how often the bot would ask back instead is the fallback rate, and how often the right answer is
+among its three best guesses (the ask-back's buttons) the top-3 rate.
 
 The --entities file is Rasa NLU YAML with annotated places and ticket numbers
 (`[두정동 먹자골목](location)에 …`). Entities are scored per type: exactly (same start and end), by
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is_valid
+from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is_valid, ranked_guesses
 from bot.settings import load_settings
 
 __all__ = [
@@ -53,6 +55,7 @@ class Example:
     text: str
     intent: str
     category: str | None
+    register: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Prediction:
     category: str | None
     fallback: bool = False
     entities: tuple[Span, ...] = ()
+    # The three likeliest (intent, category), best first: what the ask-back offers.
+    guesses: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass
@@ -90,6 +95,10 @@ class Report:
     latencies_ms: list[float] = field(default_factory=list)
     # Per expected intent and per expected intent/category: (right, of how many).
     per_label: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The share of messages whose intent and category are among the three best guesses.
+    top3: float | None = None
+    # Per register: (examples, intent accuracy, category accuracy, fallback rate).
+    per_register: dict[str, tuple[int, float, float | None, float]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """Return the report as the JSON object `--json` prints."""
@@ -103,6 +112,11 @@ class Report:
             },
             "out_of_scope_recall": self.out_of_scope_recall,
             "fallback_rate": self.fallback_rate,
+            "top3": self.top3,
+            "per_register": {
+                r: {"n": n, "intent": i, "category": c, "fallback_rate": f}
+                for r, (n, i, c, f) in self.per_register.items()
+            },
             "confusions": [{"expected": e, "predicted": p, "count": c} for e, p, c in self.confusions],
         }
 
@@ -117,6 +131,13 @@ class Report:
             f"out-of-scope recall:  {oos}",
             f"fallback rate:        {self.fallback_rate:.3f}   (the bot would ask back)",
         ]
+        if self.top3 is not None:
+            lines.append(f"top-3 rate:           {self.top3:.3f}   (intent and category among the 3 guesses)")
+        if self.per_register:
+            lines.append("per register:          n   intent  category  fallback")
+            for register, (n, i, c, f) in self.per_register.items():
+                cat = "   n/a" if c is None else f"{c:6.3f}"
+                lines.append(f"  {register:<16} {n:5d}   {i:.3f}    {cat}     {f:.3f}")
         if self.confusions:
             lines.append("most frequent confusions (expected -> predicted):")
             lines += [f"  {c:3d}  {e} -> {p}" for e, p, c in self.confusions]
@@ -192,7 +213,10 @@ def check_example(obj: Any, where: str) -> Example:
     if not is_valid(intent, category):
         expected = "null" if intent not in CATEGORIES else " | ".join(CATEGORIES[intent])
         raise DataError(f"{where}: category {category!r} does not fit intent {intent!r} ({expected})")
-    return Example(text, intent, category)
+    register = obj.get("register")
+    if register is not None and not isinstance(register, str):
+        raise DataError(f"{where}: register must be a string")
+    return Example(text, intent, category, register)
 
 
 def load_examples(path: Path) -> list[Example]:
@@ -318,6 +342,22 @@ def score(examples: list[Example], predictions: list[Prediction], top_confusions
             per_label[gold][0] += right
             per_label[gold][1] += 1
     n = len(examples)
+    guessed = [(e.intent, e.category) in p.guesses for e, p in zip(examples, predictions) if p.guesses]
+    registers: dict[str, list[tuple[Example, Prediction]]] = collections.defaultdict(list)
+    for e, p in zip(examples, predictions):
+        if e.register:
+            registers[e.register].append((e, p))
+    per_register = {}
+    for register, pairs in sorted(registers.items()):
+        cats = [(e, p) for e, p in pairs if e.category is not None]
+        per_register[register] = (
+            len(pairs),
+            sum(e.intent == p.intent for e, p in pairs) / len(pairs),
+            sum((e.intent, e.category) == (p.intent, p.category) for e, p in cats) / len(cats)
+            if cats
+            else None,
+            sum(p.fallback for _, p in pairs) / len(pairs),
+        )
     return Report(
         n=n,
         intent_accuracy=sum(g == p for g, p in zip(gold_i, pred_i)) / n,
@@ -329,6 +369,8 @@ def score(examples: list[Example], predictions: list[Prediction], top_confusions
         fallback_rate=sum(p.fallback for p in predictions) / n,
         confusions=[(e, p, c) for (e, p), c in confusions.most_common(top_confusions)],
         per_label={label: (right, total) for label, (right, total) in sorted(per_label.items())},
+        top3=sum(guessed) / len(guessed) if guessed else None,
+        per_register=per_register,
     )
 
 
@@ -390,7 +432,8 @@ def rasa_predictor(model_path: Path) -> Predictor:
             for e in parse_data.get("entities") or []
             if "start" in e and "end" in e
         )
-        return Prediction(intent, category, fallback, entities)
+        guesses = tuple((i, c) for i, c, _ in ranked_guesses(parse_data, 3))
+        return Prediction(intent, category, fallback, entities, guesses)
 
     return predict
 

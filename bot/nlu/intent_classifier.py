@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import abstractmethod
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,9 +35,10 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.messages import squash
 from bot.nlu.linear import LinearTfidfModel
 
-__all__ = ["TfidfClassifier", "TfidfIntentClassifier", "morpheme_ngrams"]
+__all__ = ["Lexicon", "TfidfClassifier", "TfidfIntentClassifier", "morpheme_ngrams"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +48,36 @@ def morpheme_ngrams(lemmas: list[str]) -> list[str]:
     return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:])]
 
 
-def _inputs(message: Message) -> tuple[str, list[str]]:
-    """Return what each vectorizer reads of MESSAGE: its text (syllables) and its morphemes' lemmas."""
+def _inputs(message: Message) -> tuple[str, list[str], str]:
+    """Return what each vectorizer reads of MESSAGE: its text (syllables, lexicon) and its lemmas."""
     lemmas = [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
-    return (message.get(TEXT) or "").lower(), lemmas
+    text = (message.get(TEXT) or "").lower()
+    return text, lemmas, text
+
+
+class Lexicon:
+    """The analyser of the lexicon vectorizer: the labels whose terms a text contains (spaces ignored)."""
+
+    def __init__(self, terms: dict[str, list[str]]) -> None:
+        self.terms = {
+            label: sorted({squash(t.lower()) for t in ts if len(squash(t)) >= 2})
+            for label, ts in terms.items()
+        }
+        self._pairs = [(term, label) for label, ts in self.terms.items() for term in ts]
+
+    def __call__(self, text: str) -> list[str]:
+        squashed = squash(text)
+        return sorted({label for term, label in self._pairs if term in squashed})
+
+    @classmethod
+    def read(cls, folder: Path) -> Lexicon:
+        """Read FOLDER's files, one a label (complaint__streetlight.txt), one term a line."""
+        return cls(
+            {
+                path.stem: [t for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+                for path in sorted(folder.glob("*.txt"))
+            }
+        )
 
 
 class TfidfClassifier(GraphComponent):
@@ -63,7 +91,10 @@ class TfidfClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return the component's default config."""
-        return {"C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": LABEL_RANKING_LENGTH}
+        return {
+            "C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": LABEL_RANKING_LENGTH,
+            "vocabulary": None,  # a folder of term lists per label (data/vocabulary): lexicon features
+        }  # fmt: skip
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """Create an untrained classifier."""
@@ -72,6 +103,7 @@ class TfidfClassifier(GraphComponent):
         self._resource = resource
         self._chars: TfidfVectorizer | None = None
         self._morphemes: TfidfVectorizer | None = None
+        self._lexicon: TfidfVectorizer | None = None
         self._clf: LogisticRegression | None = None  # while training
         self._model: LinearTfidfModel | None = None  # what classifies messages (bot/nlu/linear.py)
 
@@ -98,10 +130,23 @@ class TfidfClassifier(GraphComponent):
         )
         return chars, morphemes
 
-    def _features(self, messages: list[Message]) -> csr_matrix:
+    def _vectorizers(self) -> list[TfidfVectorizer]:
         assert self._chars is not None and self._morphemes is not None
-        texts, lemmas = zip(*map(_inputs, messages))
-        return hstack([self._chars.transform(texts), self._morphemes.transform(lemmas)]).tocsr()
+        return [self._chars, self._morphemes] + ([self._lexicon] if self._lexicon is not None else [])
+
+    def _columns(self, messages: list[Message]) -> list[tuple[Any, ...]]:
+        """Return, per vectorizer, what it reads of each message."""
+        return list(zip(*map(_inputs, messages)))[: len(self._vectorizers())]
+
+    def _features(self, messages: list[Message]) -> csr_matrix:
+        columns = self._columns(messages)
+        return hstack([v.transform(c) for v, c in zip(self._vectorizers(), columns)]).tocsr()
+
+    @staticmethod
+    def _new_lexicon(
+        terms: dict[str, list[str]], vocabulary: dict[str, int] | None = None
+    ) -> TfidfVectorizer:
+        return TfidfVectorizer(analyzer=Lexicon(terms), sublinear_tf=True, vocabulary=vocabulary)
 
     @staticmethod
     @abstractmethod
@@ -123,13 +168,14 @@ class TfidfClassifier(GraphComponent):
             logger.debug("no intent examples: %s is not trained", self.__class__.__name__)
             return self._resource
         self._chars, self._morphemes = self._new_vectorizers()
-        texts, lemmas = zip(*map(_inputs, examples))
-        self._chars.fit(texts)
-        self._morphemes.fit(lemmas)
+        if self._config["vocabulary"]:
+            self._lexicon = self._new_lexicon(Lexicon.read(Path(self._config["vocabulary"])).terms)
+        for vectorizer, column in zip(self._vectorizers(), self._columns(examples)):
+            vectorizer.fit(column)
         self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
         self._clf.fit(self._features(examples), [self._label(e) for e in examples])
         self._model = LinearTfidfModel(
-            [self._chars, self._morphemes], self._clf.coef_, self._clf.intercept_, self._clf.classes_
+            self._vectorizers(), self._clf.coef_, self._clf.intercept_, self._clf.classes_
         )
         self.persist()
         return self._resource
@@ -139,7 +185,7 @@ class TfidfClassifier(GraphComponent):
         if self._model is None:
             return messages
         for message in messages:
-            row = self._model.probabilities(_inputs(message))
+            row = self._model.probabilities(_inputs(message)[: len(self._vectorizers())])
             order = np.argsort(-row)[: self._config["ranking_length"] or None]
             self._set(message, [(self._model.classes[i], float(row[i])) for i in order])
         return messages
@@ -160,6 +206,14 @@ class TfidfClassifier(GraphComponent):
                         "morphemes": self._morphemes.vocabulary_,
                         "classes": [str(c) for c in self._clf.classes_],
                         "extra": self._extra(),
+                        **(
+                            {
+                                "lexicon": self._lexicon.analyzer.terms,
+                                "lexicon_vocabulary": self._lexicon.vocabulary_,
+                            }
+                            if self._lexicon is not None
+                            else {}
+                        ),
                     },
                     ensure_ascii=False,
                 ),
@@ -169,6 +223,7 @@ class TfidfClassifier(GraphComponent):
                 directory / "weights.npz",
                 char_idf=self._chars.idf_, morpheme_idf=self._morphemes.idf_,
                 coef=self._clf.coef_, intercept=self._clf.intercept_,
+                **({"lexicon_idf": self._lexicon.idf_} if self._lexicon is not None else {}),
             )  # fmt: skip
 
     def _extra(self) -> dict[str, Any]:
@@ -202,8 +257,11 @@ class TfidfClassifier(GraphComponent):
         )
         component._chars.idf_ = arrays["char_idf"]
         component._morphemes.idf_ = arrays["morpheme_idf"]
+        if "lexicon" in saved:
+            component._lexicon = cls._new_lexicon(saved["lexicon"], saved["lexicon_vocabulary"])
+            component._lexicon.idf_ = arrays["lexicon_idf"]
         component._model = LinearTfidfModel(
-            [component._chars, component._morphemes], arrays["coef"], arrays["intercept"], saved["classes"]
+            component._vectorizers(), arrays["coef"], arrays["intercept"], saved["classes"]
         )
         component._restore(saved.get("extra") or {})
         return component

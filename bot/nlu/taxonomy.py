@@ -76,3 +76,30 @@ def interpret(parse_data: dict[str, Any]) -> tuple[str, str | None, float]:
     intent, confidence = ranking[0]["name"], float(ranking[0].get("confidence") or 0.0)
     category = best_category(parse_data, intent) if intent in CATEGORIES else None
     return intent, category, confidence
+
+
+def ranked_guesses(
+    parse_data: dict[str, Any], n: int = 3, skip: frozenset[str] = frozenset()
+) -> list[tuple[str, str | None, float]]:
+    """Return the N likeliest (intent, category, score) of a parse result, best first.
+
+    A pair's score is the intent's confidence times the category's share within that intent, so that a
+    service intent offers its categories and a sure intent is not crowded out by its neighbours.
+    """
+    categories = ranked_categories(parse_data)
+    pairs: list[tuple[str, str | None, float]] = []
+    for entry in parse_data.get("intent_ranking") or []:
+        intent, confidence = str(entry.get("name")), float(entry.get("confidence") or 0.0)
+        if intent == FALLBACK_INTENT or intent in skip:
+            continue
+        if intent not in CATEGORIES:
+            pairs.append((intent, None, confidence))
+            continue
+        within = [(c, p) for i, c, p in categories if i == intent]
+        total = sum(p for _, p in within)
+        if not within or total <= 0:
+            pairs.append((intent, None, confidence))
+            continue
+        pairs += [(intent, c, confidence * p / total) for c, p in within]
+    pairs.sort(key=lambda pair: -pair[2])
+    return pairs[:n]
