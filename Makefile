@@ -57,6 +57,7 @@ test-conversations: ## rasa test: the conversation tests in tests/test_conversat
 
 evaluate: install train ## Intent and category accuracy, and entities, on the held-out sets
 	$(PY) -m bot.evaluate --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --model $(MODEL)
+	$(PY) -m bot.evaluate --data tests/data/nlu_dev_real.jsonl --model $(MODEL)
 
 bench-nlu: install ## Compare the pipeline with alternatives and baselines; writes docs/benchmarks/nlu.md
 	$(PY) -m bench.nlu --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md
