@@ -18,7 +18,7 @@ from bench.stack import Stack, running_stack
 from bot.store.agents import add_agent
 from bot.store.db import session_factory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "minwon.tar.gz"
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -23,7 +23,7 @@ from bot.profile import load_profile
 from bot.store.db import session_factory
 from bot.store.tickets import list_tickets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "minwon.tar.gz"
 
 pytestmark = pytest.mark.model
