@@ -75,11 +75,8 @@ class Desk:
         self.callback_after = callback_after
         self.grace = grace
 
-    async def _db(self, work: Any) -> Any:
-        return await self.db.run(work)
-
     async def _open(self, handoff_id: int) -> handoffs.HandoffView:
-        handoff = await self._db(lambda s: handoffs.get(s, handoff_id))
+        handoff = await self.db.run(lambda s: handoffs.get(s, handoff_id))
         if handoff is None:
             raise NotFound("no such chat")
         return handoff
@@ -97,11 +94,11 @@ class Desk:
 
     async def queue(self) -> list[dict[str, Any]]:
         """Return the open chats (urgent first, then the longest waiting) and the last closed ones."""
-        return [h.as_json() for h in await self._db(lambda s: handoffs.listing(s, closed=20))]
+        return [h.as_json() for h in await self.db.run(lambda s: handoffs.listing(s, closed=20))]
 
     async def review(self, *, limit: int = 50) -> list[dict[str, Any]]:
         """Return the review queue: unlabelled citizen messages the bot was least sure about."""
-        return [i.as_json() for i in await self._db(lambda s: review_queue(s, limit=limit))]
+        return [i.as_json() for i in await self.db.run(lambda s: review_queue(s, limit=limit))]
 
     async def detail(self, handoff_id: int, *, agent_id: int, reveal: str | None = None) -> dict[str, Any]:
         """Return a chat: the handoff, its transcript with what the bot understood, labels and tickets.
@@ -121,7 +118,7 @@ class Desk:
             tickets = recent_tickets(session, channel=handoff.channel, sender=handoff.sender, limit=10)
             return messages, labels, [t.as_json(with_contact=reveal is not None) for t in tickets]
 
-        messages, labels, tickets = await self._db(read)
+        messages, labels, tickets = await self.db.run(read)
         if reveal is not None:
             logger.info("agent %s opened the personal data of chat %s", agent_id, handoff_id)
         understood = understanding(
@@ -151,7 +148,7 @@ class Desk:
     async def claim(self, handoff_id: int, agent_id: int) -> None:
         """Take the waiting chat; Conflict if another agent was first."""
         handoff = await self._open(handoff_id)
-        if not await self._db(lambda s: handoffs.claim(s, handoff_id, agent_id)):
+        if not await self.db.run(lambda s: handoffs.claim(s, handoff_id, agent_id)):
             raise Conflict("another agent took this chat, or it is not waiting")
         await self.hub.publish({"type": "queue"})
         await self._tell(handoff, Outbound(text=self.texts["handoff_claimed"], author=self.texts["agent"]))
@@ -169,7 +166,7 @@ class Desk:
     async def close(self, handoff_id: int, agent_id: int) -> None:
         """End the chat: the citizen is told that the bot is back, and Rasa resumes."""
         await self._mine(handoff_id, agent_id)
-        handoff = await self._db(lambda s: handoffs.close(s, handoff_id, agent_id=agent_id))
+        handoff = await self.db.run(lambda s: handoffs.close(s, handoff_id, agent_id=agent_id))
         if handoff is None:
             raise Conflict("this chat is not assigned to you")
         await self.hub.publish({"type": "queue"})
@@ -189,7 +186,7 @@ class Desk:
                 session, message_id=message_id, intent=intent, category=category, agent_id=agent_id
             )
 
-        if not await self._db(add):
+        if not await self.db.run(add):
             raise NotFound("no such citizen message")
 
     async def file_ticket(
@@ -213,7 +210,7 @@ class Desk:
                 channel=handoff.channel, sender=handoff.sender, note=self.texts["note_agent_filed"],
             ).number  # fmt: skip
 
-        number: str = await self._db(add)
+        number: str = await self.db.run(add)
         await self._tell(
             handoff,
             Outbound(
