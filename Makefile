@@ -6,6 +6,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/minwon.tar.gz
 HOLDOUT := tests/data/nlu_holdout.jsonl
 ENTITY_HOLDOUT := tests/data/entity_holdout.yml
+DEV := tests/data/nlu_dev_real.jsonl
 # Everything a trained model depends on (the custom components of config.yml included): a change retrains.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name "*.yml" -o -name "*.txt" 2>/dev/null) \
 	bot/nlu/korean_tokenizer.py bot/nlu/intent_classifier.py bot/nlu/response_selector.py bot/nlu/linear.py bot/nlu/entities.py
@@ -57,10 +58,10 @@ test-conversations: ## rasa test: the conversation tests in tests/test_conversat
 
 evaluate: install train ## Intent and category accuracy, and entities, on the held-out sets
 	$(PY) -m bot.evaluate --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --model $(MODEL)
-	$(PY) -m bot.evaluate --data tests/data/nlu_dev_real.jsonl --model $(MODEL)
+	$(PY) -m bot.evaluate --data $(DEV) --model $(MODEL)
 
-bench-nlu: install ## Compare the pipeline with alternatives and baselines; writes docs/benchmarks/nlu.md
-	$(PY) -m bench.nlu --data $(HOLDOUT) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md
+bench-nlu: install ## Compare the pipeline with alternatives on the held-out and development sets (ARGS=--all: older ones too); writes docs/benchmarks/nlu.md
+	$(PY) -m bench.nlu --data $(HOLDOUT) --dev $(DEV) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md $(ARGS)
 
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
 	$(PY) -m bench.gateway --out docs/benchmarks/gateway.md

@@ -1,4 +1,9 @@
-"""Ask once more, with the bot's best guesses as buttons, when the NLU was not sure."""
+"""Ask once more, with the bot's three best guesses as buttons, when the NLU was not sure.
+
+utter_clarify shows the guesses by the profile's short names, and a last button that sends the main
+menu's name for a person ("상담원 연결"), so that a citizen none of the guesses fits reaches an agent in one
+press. Typing "아니요" instead still asks them to say it again (data/rules/fallback.yml).
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlu.taxonomy import best_category
+from bot.nlu.taxonomy import button_guesses
 from bot.profile import load_profile
 from bot.settings import load_settings
 
-__all__ = ["ActionClarify", "best_guesses"]
+__all__ = ["GUESS_SLOTS", "ActionClarify"]
 
-# No useful guess: the fallback itself, and answers that only make sense after a question.
-_NOT_A_GUESS = {"nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope", "retry"}
-
-
-def best_guesses(parse_data: dict[str, Any], n: int = 2) -> list[tuple[str, str | None]]:
-    """Return the N most likely (intent, category) pairs of a parse result, most likely first."""
-    ranking = [r["name"] for r in parse_data.get("intent_ranking", []) if r["name"] not in _NOT_A_GUESS]
-    return [(intent, best_category(parse_data, intent)) for intent in ranking[:n]]
+GUESS_SLOTS = ("guess_1", "guess_2", "guess_3")
+# When the parse offers too few guesses: the main menu's service intents, in its order.
+_MENU = (("complaint", None), ("welfare", None), ("info", None), ("check_ticket_status", None))
 
 
 class ActionClarify(Action):
-    """Put the two best guesses, by their short names, into the slots that utter_clarify shows."""
+    """Put the three best guesses, by their short names, into the slots that utter_clarify shows."""
 
     def name(self) -> str:
         """Return the action's name."""
@@ -34,10 +34,11 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Set guess_1 and guess_2; a button sends its title back as the citizen's message."""
+        """Set the guess slots; a button sends its title back as the citizen's message."""
         profile = load_profile(load_settings().city_profile)
-        guesses = best_guesses(tracker.latest_message) or [("complaint", None), ("info", None)]
-        titles = [profile.label(intent, category) for intent, category in guesses]
-        if len(titles) < 2:
-            titles.append(profile.label("request_human"))
-        return [SlotSet("guess_1", titles[0]), SlotSet("guess_2", titles[1])]
+        titles: list[str] = []
+        for intent, category in [*button_guesses(tracker.latest_message, len(GUESS_SLOTS)), *_MENU]:
+            title = profile.label(intent, category)
+            if title not in titles:
+                titles.append(title)
+        return [SlotSet(slot, title) for slot, title in zip(GUESS_SLOTS, titles)]

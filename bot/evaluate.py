@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.taxonomy import CATEGORIES, FALLBACK_INTENT, INTENTS, interpret, is_valid, ranked_guesses
+from bot.nlu.taxonomy import (
+    CATEGORIES,
+    FALLBACK_INTENT,
+    INTENTS,
+    NOT_A_GUESS,
+    button_guesses,
+    interpret,
+    is_valid,
+)
 from bot.settings import load_settings
 
 __all__ = [
@@ -75,8 +83,11 @@ class Prediction:
     category: str | None
     fallback: bool = False
     entities: tuple[Span, ...] = ()
-    # The three likeliest (intent, category), best first: what the ask-back offers.
+    # The ask-back's three buttons (intent, category), best first (taxonomy.button_guesses).
     guesses: tuple[tuple[str, str | None], ...] = ()
+    # The best intent's confidence and its lead over the second (what the fallback threshold reads).
+    confidence: float = 1.0
+    margin: float = 1.0
 
 
 @dataclass
@@ -95,7 +106,7 @@ class Report:
     latencies_ms: list[float] = field(default_factory=list)
     # Per expected intent and per expected intent/category: (right, of how many).
     per_label: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # The share of messages whose intent and category are among the three best guesses.
+    # The share of messages a button can answer whose intent and category are among the three buttons.
     top3: float | None = None
     # Per register: (examples, intent accuracy, category accuracy, fallback rate).
     per_register: dict[str, tuple[int, float, float | None, float]] = field(default_factory=dict)
@@ -342,7 +353,13 @@ def score(examples: list[Example], predictions: list[Prediction], top_confusions
             per_label[gold][0] += right
             per_label[gold][1] += 1
     n = len(examples)
-    guessed = [(e.intent, e.category) in p.guesses for e, p in zip(examples, predictions) if p.guesses]
+    # Out-of-scope messages, greetings and bare answers are never a button: the ask-back's way out for
+    # them is its last button, a person. The top-3 rate is over the messages a button can answer.
+    guessed = [
+        (e.intent, e.category) in p.guesses
+        for e, p in zip(examples, predictions)
+        if p.guesses and e.intent not in NOT_A_GUESS
+    ]
     registers: dict[str, list[tuple[Example, Prediction]]] = collections.defaultdict(list)
     for e, p in zip(examples, predictions):
         if e.register:
@@ -425,15 +442,17 @@ def rasa_predictor(model_path: Path) -> Predictor:
 
     async def predict(text: str) -> Prediction:
         parse_data = await agent.parse_message(text)
-        intent, category, _ = interpret(parse_data)
+        intent, category, confidence = interpret(parse_data)
         fallback = (parse_data.get("intent") or {}).get("name") == FALLBACK_INTENT
+        ranked = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+        second = float(ranked[1].get("confidence") or 0.0) if len(ranked) > 1 else 0.0
         entities = tuple(
             Span(str(e["entity"]), int(e["start"]), int(e["end"]))
             for e in parse_data.get("entities") or []
             if "start" in e and "end" in e
         )
-        guesses = tuple((i, c) for i, c, _ in ranked_guesses(parse_data, 3))
-        return Prediction(intent, category, fallback, entities, guesses)
+        guesses = tuple(button_guesses(parse_data))
+        return Prediction(intent, category, fallback, entities, guesses, confidence, confidence - second)
 
     return predict
 

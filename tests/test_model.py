@@ -25,10 +25,15 @@ from bot.profile import load_profile
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "minwon.tar.gz"
 HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.jsonl"
+DEV = ROOT / "tests" / "data" / "nlu_dev_real.jsonl"
 ENTITY_HOLDOUT = ROOT / "tests" / "data" / "entity_holdout.yml"
 
 # The targets of the foundation issue; CI fails below them.
 TARGETS = {"intent": 0.95, "category": 0.90, "out_of_scope_recall": 0.90}
+# The development set in citizens' registers (#20), gated at the level reached, a little under it: the issue's
+# targets are intent 0.90, category 0.80, out-of-scope recall 0.85, fallback at most 10 %, top-3 0.93.
+DEV_TARGETS = {"intent": 0.95, "category": 0.93, "out_of_scope_recall": 0.93, "top3": 0.98}
+DEV_MAX_FALLBACK = 0.05
 # Entities on their own held-out set (2026-12-02: place 0.911 found by overlap, ticket numbers 0.96 exact,
 # docs/benchmarks/nlu.md): below these the complaint form would ask "어디인가요?" far more often.
 ENTITY_TARGETS = {"location": ("overlap_f1", 0.85), "ticket_number": ("exact_f1", 0.90)}
@@ -59,6 +64,26 @@ def holdout_report(loop: asyncio.AbstractEventLoop) -> Report:
     if not MODEL.is_file():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
     return loop.run_until_complete(evaluate(load_examples(HOLDOUT), rasa_predictor(MODEL)))
+
+
+@pytest.fixture(scope="module")
+def dev_report(loop: asyncio.AbstractEventLoop) -> Report:
+    if not MODEL.is_file():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    return loop.run_until_complete(evaluate(load_examples(DEV), rasa_predictor(MODEL)))
+
+
+@pytest.mark.parametrize("score", sorted(DEV_TARGETS))
+def test_development_set_in_citizens_registers(dev_report: Report, score: str) -> None:
+    got = {
+        "intent": dev_report.intent_accuracy, "category": dev_report.category_accuracy,
+        "out_of_scope_recall": dev_report.out_of_scope_recall, "top3": dev_report.top3,
+    }[score]  # fmt: skip
+    assert got is not None and got >= DEV_TARGETS[score], dev_report.as_text()
+
+
+def test_development_set_seldom_asks_back(dev_report: Report) -> None:
+    assert dev_report.fallback_rate <= DEV_MAX_FALLBACK, dev_report.as_text()
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +140,9 @@ def test_the_complaint_form_buttons_are_read_as_yes_no_or_retry(
     assert interpret(_parse(agent, loop, title))[0] == intent, title
 
 
-def test_neither_button_is_a_no(agent: Any, loop: asyncio.AbstractEventLoop) -> None:
-    assert interpret(_parse(agent, loop, "둘 다 아니에요"))[0] == "deny"
+@pytest.mark.parametrize("text", ["둘 다 아니에요", "전부 아니에요", "셋 다 아니요"])
+def test_none_of_the_guesses_typed_is_a_no(agent: Any, loop: asyncio.AbstractEventLoop, text: str) -> None:
+    assert interpret(_parse(agent, loop, text))[0] == "deny"
 
 
 def test_places_and_ticket_numbers_are_entities(agent: Any, loop: asyncio.AbstractEventLoop) -> None:

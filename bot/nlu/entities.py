@@ -11,8 +11,10 @@ Places and ticket numbers are read only from complaints (the complaint form keep
 message) and from questions about a ticket (actions/tickets.py, which also finds numbers with a pattern).
 Most messages are questions and small talk, whose entities nothing reads, and DIET's TensorFlow call was a
 fifth of Rasa's time per message. A message goes to DIET when one of INTENTS has at least MIN_CONFIDENCE in
-the intent classifier's ranking, so that a complaint the classifier is unsure of keeps its place. Training is
-DIET's own, on every example.
+the intent classifier's ranking, so that a complaint the classifier is unsure of keeps its place.
+
+DIET learns from the examples of INTENTS only (with `train_on_intents_only: true`), the kind of message it
+will see: two fifths of the data, so training takes a fraction of the time it took on every example.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 __all__ = ["GatedDIETClassifier"]
 
@@ -37,7 +41,17 @@ class GatedDIETClassifier(DIETClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return DIET's default config and which intents need entities (all, if none are named)."""
-        return {**DIETClassifier.get_default_config(), "intents": [], "min_confidence": 0.1}
+        return {
+            **DIETClassifier.get_default_config(), "intents": [], "min_confidence": 0.1,
+            "train_on_intents_only": False,
+        }  # fmt: skip
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Train DIET on every example, or on the examples of INTENTS only."""
+        intents = set(self.component_config["intents"])
+        if intents and self.component_config["train_on_intents_only"]:
+            training_data = training_data.filter_training_examples(lambda m: m.get(INTENT) in intents)
+        return super().train(training_data)
 
     def _wanted(self, message: Message) -> bool:
         intents = set(self.component_config["intents"])

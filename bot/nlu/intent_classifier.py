@@ -1,15 +1,20 @@
 """The intent classifier: logistic regression over TF-IDF syllable n-grams and KoNLPy morphemes.
 
 Syllable n-grams inside each word survive typos and missing spaces; lemmas and their bigrams survive
-particles and endings. The category selector (response_selector.py) shares the base class. A model is
-saved as arrays and JSON, not a pickle, so loading a model file runs no code from it.
+particles and endings. Other feature blocks (letter n-grams, syllables across spaces, vocabulary lists) can
+be added with `features`; docs/benchmarks/nlu.md measures each. The category selector
+(response_selector.py) and the scope detector (scope.py) share the base class. A model is saved as arrays
+and JSON, not a pickle, so loading a model file runs no code from it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +43,7 @@ from sklearn.linear_model import LogisticRegression
 from bot.messages import squash
 from bot.nlu.linear import LinearTfidfModel
 
-__all__ = ["Lexicon", "TfidfClassifier", "TfidfIntentClassifier", "morpheme_ngrams"]
+__all__ = ["BLOCKS", "Lexicon", "TfidfClassifier", "TfidfIntentClassifier", "jamo", "morpheme_ngrams"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +53,13 @@ def morpheme_ngrams(lemmas: list[str]) -> list[str]:
     return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:])]
 
 
-def _inputs(message: Message) -> tuple[str, list[str], str]:
-    """Return what each vectorizer reads of MESSAGE: its text (syllables, lexicon) and its lemmas."""
-    lemmas = [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
-    text = (message.get(TEXT) or "").lower()
-    return text, lemmas, text
+def jamo(text: str) -> str:
+    """Return TEXT with every Hangul syllable taken apart into its letters (가로등 → ᄀ ᅡ ᄅ ᅩ ᄃ ᅳ ᆼ).
+
+    Misspellings change a letter, not a syllable (됬어요/됐어요, 엘레베이터/엘리베이터, 뻐스/버스): their
+    letter n-grams still overlap with the right spelling's.
+    """
+    return unicodedata.normalize("NFD", text)
 
 
 class Lexicon:
@@ -80,8 +87,54 @@ class Lexicon:
         )
 
 
+@dataclass(frozen=True)
+class Block:
+    """One block of features: what it reads of a message and the vectorizer that cuts it into features."""
+
+    read: Callable[[str, list[str]], Any]  # (lower-cased text, lemmas) → the vectorizer's document
+    vectorizer: Callable[[dict[str, Any], Lexicon | None], TfidfVectorizer]  # (config, lexicon) → unfitted
+
+
+# The feature blocks a classifier can use (its `features` setting), side by side in this order.
+BLOCKS: dict[str, Block] = {
+    # Syllable n-grams inside each word: survive particles, endings and most typos.
+    "chars": Block(
+        lambda text, _: text,
+        lambda config, _: TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, config["max_ngram"]), sublinear_tf=True
+        ),
+    ),
+    # KoNLPy lemmas and their bigrams: 꺼졌어요/꺼져서/꺼짐 are one feature.
+    "morphemes": Block(
+        lambda _, lemmas: lemmas,
+        lambda config, _: TfidfVectorizer(analyzer=morpheme_ngrams, sublinear_tf=True),
+    ),
+    # Letter n-grams of the syllables' letters: misspellings that change one letter.
+    "jamo": Block(
+        lambda text, _: jamo(text),
+        lambda config, _: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    ),
+    # Syllable n-grams across word boundaries, spaces removed: 띄어쓰기 either way (가로등고장, 가로 등).
+    "nospace": Block(
+        lambda text, _: squash(text),
+        lambda config, _: TfidfVectorizer(analyzer="char", ngram_range=(2, 4), sublinear_tf=True),
+    ),
+    # Which labels' vocabulary lists (data/vocabulary) the text names.
+    "lexicon": Block(
+        lambda text, _: text,
+        lambda config, lexicon: TfidfVectorizer(analyzer=lexicon, sublinear_tf=True),
+    ),
+}
+
+
+def _lowered(message: Message) -> tuple[str, list[str]]:
+    """Return MESSAGE's text and lemmas, lower-cased."""
+    lemmas = [token.lemma.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
+    return (message.get(TEXT) or "").lower(), lemmas
+
+
 class TfidfClassifier(GraphComponent):
-    """What both components share: the vectorizers, training, saving and loading (not registered)."""
+    """What the TF-IDF components share: feature blocks, training, saving and loading (not registered)."""
 
     @classmethod
     def required_components(cls) -> list[type]:
@@ -93,17 +146,22 @@ class TfidfClassifier(GraphComponent):
         """Return the component's default config."""
         return {
             "C": 10.0, "max_ngram": 4, "max_iter": 3000, "ranking_length": LABEL_RANKING_LENGTH,
-            "vocabulary": None,  # a folder of term lists per label (data/vocabulary): lexicon features
+            "features": ["chars", "morphemes"],  # names in BLOCKS
+            "vocabulary": None,  # the lexicon block's folder of term lists per label (data/vocabulary)
         }  # fmt: skip
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """Create an untrained classifier."""
         self._config = {**self.get_default_config(), **config}
+        unknown = [name for name in self._config["features"] if name not in BLOCKS]
+        if unknown:
+            raise ValueError(f"unknown feature blocks {unknown}; known: {sorted(BLOCKS)}")
+        if "lexicon" in self._config["features"] and not self._config["vocabulary"]:
+            raise ValueError("the lexicon block needs `vocabulary`, a folder of term lists")
         self._model_storage = model_storage
         self._resource = resource
-        self._chars: TfidfVectorizer | None = None
-        self._morphemes: TfidfVectorizer | None = None
-        self._lexicon: TfidfVectorizer | None = None
+        self._blocks: dict[str, TfidfVectorizer] = {}  # fitted, in the order of `features`
+        self._lexicon: Lexicon | None = None
         self._clf: LogisticRegression | None = None  # while training
         self._model: LinearTfidfModel | None = None  # what classifies messages (bot/nlu/linear.py)
 
@@ -118,35 +176,18 @@ class TfidfClassifier(GraphComponent):
         """Create an untrained classifier (see GraphComponent)."""
         return cls(config, model_storage, resource)
 
-    def _new_vectorizers(
-        self, char_vocabulary: dict[str, int] | None = None, morpheme_vocabulary: dict[str, int] | None = None
-    ) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-        chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, self._config["max_ngram"]), sublinear_tf=True,
-            vocabulary=char_vocabulary,
-        )  # fmt: skip
-        morphemes = TfidfVectorizer(
-            analyzer=morpheme_ngrams, sublinear_tf=True, vocabulary=morpheme_vocabulary
-        )
-        return chars, morphemes
+    def _new_blocks(self) -> dict[str, TfidfVectorizer]:
+        config, lexicon = self._config, self._lexicon
+        return {name: BLOCKS[name].vectorizer(config, lexicon) for name in config["features"]}
 
-    def _vectorizers(self) -> list[TfidfVectorizer]:
-        assert self._chars is not None and self._morphemes is not None
-        return [self._chars, self._morphemes] + ([self._lexicon] if self._lexicon is not None else [])
-
-    def _columns(self, messages: list[Message]) -> list[tuple[Any, ...]]:
-        """Return, per vectorizer, what it reads of each message."""
-        return list(zip(*map(_inputs, messages)))[: len(self._vectorizers())]
+    def _documents(self, message: Message) -> list[Any]:
+        """Return what each feature block reads of MESSAGE."""
+        text, lemmas = _lowered(message)
+        return [BLOCKS[name].read(text, lemmas) for name in self._blocks]
 
     def _features(self, messages: list[Message]) -> csr_matrix:
-        columns = self._columns(messages)
-        return hstack([v.transform(c) for v, c in zip(self._vectorizers(), columns)]).tocsr()
-
-    @staticmethod
-    def _new_lexicon(
-        terms: dict[str, list[str]], vocabulary: dict[str, int] | None = None
-    ) -> TfidfVectorizer:
-        return TfidfVectorizer(analyzer=Lexicon(terms), sublinear_tf=True, vocabulary=vocabulary)
+        columns = list(zip(*map(self._documents, messages)))
+        return hstack([v.transform(c) for v, c in zip(self._blocks.values(), columns)]).tocsr()
 
     @staticmethod
     @abstractmethod
@@ -161,21 +202,21 @@ class TfidfClassifier(GraphComponent):
         """Keep what else the component needs of the training data (saved as JSON with the vocabularies)."""
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fit the vectorizers and the classifier on the examples that have a label."""
+        """Fit the feature blocks and the classifier on the examples that have a label."""
         self._remember(training_data)
         examples = [e for e in training_data.intent_examples if self._label(e) and e.get(TEXT)]
         if not examples:
             logger.debug("no intent examples: %s is not trained", self.__class__.__name__)
             return self._resource
-        self._chars, self._morphemes = self._new_vectorizers()
-        if self._config["vocabulary"]:
-            self._lexicon = self._new_lexicon(Lexicon.read(Path(self._config["vocabulary"])).terms)
-        for vectorizer, column in zip(self._vectorizers(), self._columns(examples)):
+        if "lexicon" in self._config["features"]:
+            self._lexicon = Lexicon.read(Path(self._config["vocabulary"]))
+        self._blocks = self._new_blocks()
+        for vectorizer, column in zip(self._blocks.values(), zip(*map(self._documents, examples))):
             vectorizer.fit(column)
         self._clf = LogisticRegression(C=self._config["C"], max_iter=self._config["max_iter"])
         self._clf.fit(self._features(examples), [self._label(e) for e in examples])
         self._model = LinearTfidfModel(
-            self._vectorizers(), self._clf.coef_, self._clf.intercept_, self._clf.classes_
+            list(self._blocks.values()), self._clf.coef_, self._clf.intercept_, self._clf.classes_
         )
         self.persist()
         return self._resource
@@ -185,7 +226,7 @@ class TfidfClassifier(GraphComponent):
         if self._model is None:
             return messages
         for message in messages:
-            row = self._model.probabilities(_inputs(message)[: len(self._vectorizers())])
+            row = self._model.probabilities(self._documents(message))
             order = np.argsort(-row)[: self._config["ranking_length"] or None]
             self._set(message, [(self._model.classes[i], float(row[i])) for i in order])
         return messages
@@ -197,34 +238,22 @@ class TfidfClassifier(GraphComponent):
 
     def persist(self) -> None:
         """Save vocabularies, IDF weights and coefficients as JSON and NumPy arrays."""
-        assert self._chars is not None and self._morphemes is not None and self._clf is not None
+        assert self._clf is not None
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / "vocabulary.json").write_text(
-                json.dumps(
-                    {
-                        "chars": self._chars.vocabulary_,
-                        "morphemes": self._morphemes.vocabulary_,
-                        "classes": [str(c) for c in self._clf.classes_],
-                        "extra": self._extra(),
-                        **(
-                            {
-                                "lexicon": self._lexicon.analyzer.terms,
-                                "lexicon_vocabulary": self._lexicon.vocabulary_,
-                            }
-                            if self._lexicon is not None
-                            else {}
-                        ),
-                    },
-                    ensure_ascii=False,
-                ),
-                encoding="utf-8",
-            )
+            saved = {
+                "blocks": {name: v.vocabulary_ for name, v in self._blocks.items()},
+                "classes": [str(c) for c in self._clf.classes_],
+                "extra": self._extra(),
+                "lexicon": self._lexicon.terms if self._lexicon is not None else None,
+            }
+            text = json.dumps(saved, ensure_ascii=False)
+            (directory / "vocabulary.json").write_text(text, encoding="utf-8")
             np.savez(
                 directory / "weights.npz",
-                char_idf=self._chars.idf_, morpheme_idf=self._morphemes.idf_,
-                coef=self._clf.coef_, intercept=self._clf.intercept_,
-                **({"lexicon_idf": self._lexicon.idf_} if self._lexicon is not None else {}),
-            )  # fmt: skip
+                coef=self._clf.coef_,
+                intercept=self._clf.intercept_,
+                **{f"{name}_idf": v.idf_ for name, v in self._blocks.items()},
+            )
 
     def _extra(self) -> dict[str, Any]:
         """Return what _remember kept, to be saved."""
@@ -252,16 +281,18 @@ class TfidfClassifier(GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.debug("nothing saved for %s; it stays untrained", resource.name)
             return component
-        component._chars, component._morphemes = component._new_vectorizers(
-            saved["chars"], saved["morphemes"]
-        )
-        component._chars.idf_ = arrays["char_idf"]
-        component._morphemes.idf_ = arrays["morpheme_idf"]
-        if "lexicon" in saved:
-            component._lexicon = cls._new_lexicon(saved["lexicon"], saved["lexicon_vocabulary"])
-            component._lexicon.idf_ = arrays["lexicon_idf"]
+        if "blocks" not in saved:  # saved before feature blocks (2026-12-05): chars, morphemes, lexicon
+            saved, arrays = _blocks_of_old_format(saved, arrays)
+        if saved.get("lexicon") is not None:
+            component._lexicon = Lexicon(saved["lexicon"])
+        for name, vocabulary in saved["blocks"].items():
+            vectorizer = BLOCKS[name].vectorizer(component._config, component._lexicon)
+            vectorizer.vocabulary = vocabulary
+            vectorizer.vocabulary_ = vocabulary
+            vectorizer.idf_ = arrays[f"{name}_idf"]
+            component._blocks[name] = vectorizer
         component._model = LinearTfidfModel(
-            component._vectorizers(), arrays["coef"], arrays["intercept"], saved["classes"]
+            list(component._blocks.values()), arrays["coef"], arrays["intercept"], saved["classes"]
         )
         component._restore(saved.get("extra") or {})
         return component
@@ -280,3 +311,15 @@ class TfidfIntentClassifier(TfidfClassifier, IntentClassifier):
         ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
         message.set(INTENT, ranked[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+
+
+def _blocks_of_old_format(
+    saved: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Return a model saved before feature blocks in the blocks' format, so that a rollback can load it."""
+    blocks = {"chars": saved["chars"], "morphemes": saved["morphemes"]}
+    renamed = {"chars_idf": arrays["char_idf"], "morphemes_idf": arrays["morpheme_idf"]}
+    if "lexicon" in saved:
+        blocks["lexicon"] = saved["lexicon_vocabulary"]
+        renamed["lexicon_idf"] = arrays["lexicon_idf"]
+    return {**saved, "blocks": blocks, "lexicon": saved.get("lexicon")}, {**arrays, **renamed}

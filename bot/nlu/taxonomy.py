@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "CATEGORIES", "INTENTS", "SERVICE_INTENTS", "best_category", "category_ranking", "interpret", "is_valid",
-    "ranked_categories",
+    "CATEGORIES", "INTENTS", "NOT_A_GUESS", "SERVICE_INTENTS", "best_category", "button_guesses",
+    "category_ranking", "interpret", "is_valid", "ranked_categories", "ranked_guesses",
 ]  # fmt: skip
 
 # Service intents and their categories. Evaluation, the console and retraining depend on these names.
@@ -31,6 +31,12 @@ INTENTS: tuple[str, ...] = (
 )  # fmt: skip
 
 FALLBACK_INTENT = "nlu_fallback"
+
+# Never a button of the ask-back: answers that only make sense after a question, greetings and the like,
+# and out-of-scope (the ask-back's last button, a person, is the way out for those).
+NOT_A_GUESS = frozenset(
+    {FALLBACK_INTENT, "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope", "retry"}
+)
 
 
 def is_valid(intent: str, category: str | None) -> bool:
@@ -103,3 +109,8 @@ def ranked_guesses(
         pairs += [(intent, c, confidence * p / total) for c, p in within]
     pairs.sort(key=lambda pair: -pair[2])
     return pairs[:n]
+
+
+def button_guesses(parse_data: dict[str, Any], n: int = 3) -> list[tuple[str, str | None]]:
+    """Return the N (intent, category) pairs the ask-back offers as buttons, likeliest first."""
+    return [(intent, category) for intent, category, _ in ranked_guesses(parse_data, n, NOT_A_GUESS)]

@@ -1,11 +1,16 @@
 """Turn what agents labelled into a better model that serves, with a quality gate and no restart.
 
 Usage:
-    python -m bot.retrain [--tolerance 0.005]   export, validate, train, judge, promote (make retrain)
+    python -m bot.retrain [--tolerance 0.005] [--oos-tolerance 0]
+                                                export, validate, train, judge, promote (make retrain)
     python -m bot.retrain --rollback            serve the model that served before the current one
     python -m bot.retrain import FILE           labelled JSON Lines or CSV (text, intent, category)
     python -m bot.retrain decide TEXT --intent I [--category C]   settle a text labelled two ways
     python -m bot.retrain history [--json]      which model served when, with data size and scores
+
+The gate scores the serving model and the candidate on the held-out set and on the development set
+written in citizens' registers (tests/data/nlu_dev_real.jsonl), and refuses a candidate that is worse on
+either by more than the tolerance, or that reads more out-of-scope messages as services.
 
 Exit status: 0 done (a refused candidate too: the report says why), 1 a step failed, 2 bad input.
 """
@@ -33,7 +38,7 @@ from bot.store.db import session_factory
 
 def describe(outcome: Outcome) -> str:
     """Return the short report: new examples, before and after, the decision."""
-    export, old, new = outcome.export, outcome.serving, outcome.candidate
+    export = outcome.export
     lines = [f"training data: {outcome.examples} examples, {len(export.examples)} of them from labels"]
     if export.new:
         lines.append("new examples:")
@@ -47,11 +52,17 @@ def describe(outcome: Outcome) -> str:
     lines.append(f"left out: {left_out}")
     for text, labels in export.conflicts:
         lines.append(f"  two ways: {text!r}: {', '.join(labels)}  (python -m bot.retrain decide …)")
-    lines += [
-        f"held-out set ({new.n} examples)      serving   candidate",
-        f"  intent accuracy                   {old.intent_accuracy:.3f}     {new.intent_accuracy:.3f}",
-        f"  category accuracy                 {old.category_accuracy:.3f}     {new.category_accuracy:.3f}",
-    ]
+    for name, (old, new) in outcome.reports.items():
+        lines.append(f"{name + ' set':<20} ({new.n:4d} examples)  serving   candidate")
+        rows = [
+            ("intent accuracy", old.intent_accuracy, new.intent_accuracy),
+            ("category accuracy", old.category_accuracy, new.category_accuracy),
+            ("out-of-scope recall", old.out_of_scope_recall, new.out_of_scope_recall),
+            ("fallback rate", old.fallback_rate, new.fallback_rate),
+        ]
+        lines += [
+            f"  {what:<32}  {a:.3f}     {b:.3f}" for what, a, b in rows if a is not None and b is not None
+        ]
     if outcome.verdict.worse:
         lines.append("worse on:")
         lines += [f"  {line}" for line in outcome.verdict.worse]
@@ -95,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.retrain", description=__doc__.splitlines()[0])
     parser.add_argument("--rollback", action="store_true", help="serve the previous model again")
     parser.add_argument(
-        "--tolerance", type=float, help="how much worse a candidate may be (default: setting)"
+        "--tolerance", type=float, help="how much worse a candidate's accuracy may be (default: setting)"
     )
+    parser.add_argument(
+        "--oos-tolerance", type=float, default=0.0,
+        help="how much lower a candidate's out-of-scope recall may be (default: 0, none)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command")
     imports = sub.add_parser("import", help="store labelled examples from a JSON Lines or CSV file")
     imports.add_argument("file", type=Path)
@@ -129,11 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}\nnothing was imported", file=sys.stderr)
         return 2
     tolerance = settings.retrain_tolerance if args.tolerance is None else args.tolerance
-    return asyncio.run(_run(sessions, settings.rasa_url, settings.rasa_token, args.rollback, tolerance))
+    bounds = (tolerance, args.oos_tolerance)
+    return asyncio.run(_run(sessions, settings.rasa_url, settings.rasa_token, args.rollback, bounds))
 
 
 async def _run(
-    sessions: sessionmaker[Session], rasa_url: str, token: str, back: bool, tolerance: float
+    sessions: sessionmaker[Session], rasa_url: str, token: str, back: bool, bounds: tuple[float, float]
 ) -> int:
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as client:
         rasa = RasaClient(client, rasa_url, token)
@@ -142,7 +158,10 @@ async def _run(
                 row = await rollback(Project(), sessions=sessions, rasa=rasa)
                 print(f"rolled back to {Path(row.model_file).name}: {row.note}")
                 return 0
-            outcome = await retrain(Project(), sessions=sessions, rasa=rasa, tolerance=tolerance)
+            tolerance, oos_tolerance = bounds
+            outcome = await retrain(
+                Project(), sessions=sessions, rasa=rasa, tolerance=tolerance, oos_tolerance=oos_tolerance
+            )
         except (RetrainError, DataError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

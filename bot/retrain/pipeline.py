@@ -39,6 +39,9 @@ from bot.validate import validate
 __all__ = ["Outcome", "Project", "RetrainError", "Verdict", "judge", "retrain", "rollback"]
 
 Say = Callable[[str], None]
+HELD_OUT, DEVELOPMENT = "held-out", "development"
+# Serving and candidate report on one evaluation set.
+Pair = tuple[Report, Report]
 # How many of the models that served last are kept in models/history for a rollback.
 KEEP = 5
 
@@ -55,7 +58,17 @@ class Project:
     domain: Path = PROJECT_ROOT / "domain.yml"
     data: Path = PROJECT_ROOT / "data"
     holdout: Path = PROJECT_ROOT / "tests" / "data" / "nlu_holdout.jsonl"
+    # Written in citizens' registers by writers who never saw data/nlu (None: the held-out set only).
+    dev: Path | None = PROJECT_ROOT / "tests" / "data" / "nlu_dev_real.jsonl"
     models: Path = PROJECT_ROOT / "models"
+
+    @property
+    def evaluation_sets(self) -> dict[str, Path]:
+        """The sets the gate scores both models on, by name, the held-out set first."""
+        sets = {HELD_OUT: self.holdout}
+        if self.dev is not None:
+            sets[DEVELOPMENT] = self.dev
+        return sets
 
     @property
     def feedback(self) -> Path:
@@ -88,8 +101,7 @@ class Outcome:
     """What one retraining did."""
 
     export: Export
-    serving: Report
-    candidate: Report
+    reports: dict[str, Pair]  # per evaluation set, the held-out set first
     verdict: Verdict
     examples: int
     seconds: dict[str, float] = field(default_factory=dict)
@@ -97,24 +109,55 @@ class Outcome:
     loaded: bool = False
     message: str = ""
 
+    @property
+    def serving(self) -> Report:
+        """The serving model on the held-out set."""
+        return self.reports[HELD_OUT][0]
 
-def judge(serving: Report, candidate: Report, *, tolerance: float) -> Verdict:
-    """Promote CANDIDATE only if neither its intent nor its category accuracy is more than TOLERANCE worse."""
-    reasons = []
-    for name, old, new in (
-        ("intent accuracy", serving.intent_accuracy, candidate.intent_accuracy),
-        ("category accuracy", serving.category_accuracy, candidate.category_accuracy),
-    ):
-        if new < old - tolerance:
-            reasons.append(f"{name} {old:.3f} → {new:.3f} (tolerance {tolerance:.3f})")
-    worse, better = [], []
-    for label, (right, total) in candidate.per_label.items():
-        before, _ = serving.per_label.get(label, (0, total))
-        line = f"{label}: {before}/{total} → {right}/{total} ({before / total:.2f} → {right / total:.2f})"
-        if right < before:
-            worse.append(line)
-        elif right > before:
-            better.append(line)
+    @property
+    def candidate(self) -> Report:
+        """The candidate on the held-out set."""
+        return self.reports[HELD_OUT][1]
+
+
+def judge(reports: dict[str, Pair], *, tolerance: float, oos_tolerance: float = 0.0) -> Verdict:
+    """Promote the candidate only if, on every evaluation set, neither its intent nor its category accuracy
+    is more than TOLERANCE worse and its out-of-scope recall not more than OOS_TOLERANCE worse.
+
+    Out-of-scope recall has its own, stricter bound: a model that reads more questions it cannot answer as
+    complaints or questions files wrong tickets and gives wrong answers, where an honest "I can't help with
+    that" would have sent the citizen on. Labels that got worse or better are listed per set (the held-out
+    set's without a prefix).
+    """
+    reasons: list[str] = []
+    worse: list[str] = []
+    better: list[str] = []
+    for index, (name, (serving, candidate)) in enumerate(reports.items()):
+        prefix = "" if index == 0 else f"[{name}] "
+        bounds = [
+            ("intent accuracy", serving.intent_accuracy, candidate.intent_accuracy, tolerance),
+            ("category accuracy", serving.category_accuracy, candidate.category_accuracy, tolerance),
+        ]
+        if serving.out_of_scope_recall is not None and candidate.out_of_scope_recall is not None:
+            bounds.append(
+                (
+                    "out-of-scope recall",
+                    serving.out_of_scope_recall,
+                    candidate.out_of_scope_recall,
+                    oos_tolerance,
+                )
+            )
+        for what, old, new, allowed in bounds:
+            if new < old - allowed - 1e-9:
+                reasons.append(f"{prefix}{what} {old:.3f} → {new:.3f} (tolerance {allowed:.3f})")
+        for label, (right, total) in candidate.per_label.items():
+            before, _ = serving.per_label.get(label, (0, total))
+            shares = f"{before / total:.2f} → {right / total:.2f}"
+            line = f"{prefix}{label}: {before}/{total} → {right}/{total} ({shares})"
+            if right < before:
+                worse.append(line)
+            elif right > before:
+                better.append(line)
     return Verdict(promote=not reasons, reasons=reasons, worse=worse, better=better)
 
 
@@ -181,10 +224,11 @@ async def retrain(
     sessions: sessionmaker[Session],
     rasa: RasaClient,
     tolerance: float,
+    oos_tolerance: float = 0.0,
     say: Say = print,
 ) -> Outcome:
     """Run every step; promote the candidate only if the gate lets it through; RetrainError if one fails."""
-    holdout = load_examples(project.holdout)
+    sets = {name: load_examples(path) for name, path in project.evaluation_sets.items()}
     with _one_at_a_time(project.models), tempfile.TemporaryDirectory() as keep:
         backup = Path(keep) / "feedback.yml"
         had_feedback = project.feedback.is_file()
@@ -217,11 +261,15 @@ async def retrain(
                 raise RetrainError(
                     f"no serving model at {serving_path} to compare with; run `make train` first"
                 )
-            serving = await evaluate(holdout, rasa_predictor(serving_path))
-            judged = await evaluate(holdout, rasa_predictor(candidate))
+            serving_model, candidate_model = rasa_predictor(serving_path), rasa_predictor(candidate)
+            reports = {
+                name: (await evaluate(examples, serving_model), await evaluate(examples, candidate_model))
+                for name, examples in sets.items()
+            }
             seconds["evaluate both"] = time.perf_counter() - started
-            verdict = judge(serving, judged, tolerance=tolerance)
-            outcome = Outcome(export, serving, judged, verdict, _example_count(project), seconds)
+            verdict = judge(reports, tolerance=tolerance, oos_tolerance=oos_tolerance)
+            outcome = Outcome(export, reports, verdict, _example_count(project), seconds)
+            serving, judged = outcome.serving, outcome.candidate
             scores = {
                 "examples": outcome.examples, "feedback": len(export.examples),
                 "intent_accuracy": judged.intent_accuracy, "category_accuracy": judged.category_accuracy,

@@ -107,6 +107,20 @@ def test_scores() -> None:
     assert set(as_json["intent"]) == {"accuracy", "macro_f1"}
 
 
+def test_the_top3_rate_counts_the_right_button_among_messages_a_button_can_answer() -> None:
+    examples = [
+        Example("a", "complaint", "streetlight"),
+        Example("b", "welfare", "senior"),
+        Example("c", "info", "local_tax"),
+        Example("d", "out_of_scope", None),  # never a button: not counted
+    ]
+    guesses = (("complaint", "noise"), ("complaint", "streetlight"), ("welfare", "senior"))
+    predictions = [Prediction("complaint", "noise", guesses=guesses) for _ in examples]
+    report = score(examples, predictions)
+    assert report.top3 == pytest.approx(2 / 3)
+    assert report.as_json()["top3"] == pytest.approx(2 / 3)
+
+
 def test_entity_scores_exactly_by_overlap_and_as_the_form_reads_them() -> None:
     text = "서북구 쌍용동 사거리 가로등이 꺼졌어요"
     place = Span("location", 0, 11)  # 서북구 쌍용동 사거리

@@ -56,3 +56,24 @@ def test_without_intents_named_every_message_reaches_diet(tmp_path: Path) -> Non
     diet = GatedDIETClassifier.create(config, LocalModelStorage(tmp_path), Resource("diet"), context)
     [message] = diet.process([_message([("greet", 0.99)])])
     assert "entities" in message.data
+
+
+@pytest.mark.parametrize(("only", "learned"), [(True, ["complaint", "check_ticket_status"]), (False, None)])
+def test_diet_learns_from_the_gated_intents_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, only: bool, learned: list[str] | None
+) -> None:
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    seen: list[str] = []
+    monkeypatch.setattr(
+        DIETClassifier,
+        "train",
+        lambda self, data: seen.extend(m.get("intent") for m in data.training_examples),
+    )
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**GatedDIETClassifier.get_default_config(), **CONFIG, "train_on_intents_only": only}
+    diet = GatedDIETClassifier.create(config, LocalModelStorage(tmp_path), Resource("diet"), context)
+    intents = ["complaint", "greet", "check_ticket_status", "info"]
+    diet.train(TrainingData([Message(data={"text": f"문장 {i}", "intent": i}) for i in intents]))
+    assert seen == (learned or intents)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -12,12 +14,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.intent_classifier import TfidfIntentClassifier
+from bot.nlu.intent_classifier import TfidfIntentClassifier, jamo
 from bot.nlu.korean_tokenizer import KoreanTokenizer
 from bot.nlu.response_selector import TfidfResponseSelector
 from bot.nlu.taxonomy import best_category, interpret, ranked_categories
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+VOCABULARY = Path(__file__).resolve().parents[3] / "data" / "vocabulary"
 EXAMPLES = {
     "complaint": [
         "가로등이 꺼졌어요",
@@ -72,11 +75,17 @@ def test_it_learns_and_ranks_every_intent(storage: LocalModelStorage) -> None:
     assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
 
 
-def test_a_loaded_model_gives_the_same_probabilities(storage: LocalModelStorage) -> None:
+ALL_BLOCKS = {"features": ["chars", "morphemes", "jamo", "nospace", "lexicon"], "vocabulary": str(VOCABULARY)}
+
+
+@pytest.mark.parametrize("config", [{}, ALL_BLOCKS], ids=["default", "every block"])
+def test_a_loaded_model_gives_the_same_probabilities(
+    storage: LocalModelStorage, config: dict[str, Any]
+) -> None:
     resource = Resource("tfidf")
-    trained = TfidfIntentClassifier.create({}, storage, resource, _context())
+    trained = TfidfIntentClassifier.create(config, storage, resource, _context())
     trained.train(_tokenized(EXAMPLES))
-    loaded = TfidfIntentClassifier.load({}, storage, resource, _context())
+    loaded = TfidfIntentClassifier.load(config, storage, resource, _context())
     for text in ["기초연금 문의", "안녕하세요~", "ㅋㅋㅋ", ""]:
         a = trained.process([_message(text)])[0].get("intent_ranking")
         b = loaded.process([_message(text)])[0].get("intent_ranking")
@@ -90,13 +99,16 @@ def test_untrained_it_leaves_messages_alone(storage: LocalModelStorage) -> None:
     assert message.get("intent") is None
 
 
+@pytest.mark.parametrize("config", [{}, ALL_BLOCKS], ids=["default", "every block"])
 @pytest.mark.parametrize("intents", [["complaint", "welfare", "greet"], ["complaint", "welfare"]])
-def test_its_probabilities_are_sklearns(storage: LocalModelStorage, intents: list[str]) -> None:
+def test_its_probabilities_are_sklearns(
+    storage: LocalModelStorage, intents: list[str], config: dict[str, Any]
+) -> None:
     """Messages are scored directly (bot/nlu/linear.py), not by predict_proba: the figures must agree.
 
     With two intents sklearn's model is a logistic, not a softmax: both are compared.
     """
-    classifier = TfidfIntentClassifier.create({}, storage, Resource("tfidf"), _context())
+    classifier = TfidfIntentClassifier.create(config, storage, Resource("tfidf"), _context())
     classifier.train(_tokenized({intent: EXAMPLES[intent] for intent in intents}))
     lines = (DATA / "nlu_holdout.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines[::5] if line.strip()] + ["", "ㅋ", "Ａ가로등"]
@@ -161,3 +173,77 @@ def test_without_retrieval_intents_the_selector_stays_untrained(storage: LocalMo
     selector.train(_tokenized(EXAMPLES))  # no complaint/… labels
     [message] = selector.process([_message("가로등")])
     assert message.get("response_selector") is None
+
+
+def test_letters_of_a_misspelling_overlap_with_the_right_spelling() -> None:
+    assert jamo("됐") == "\u1103\u116b\u11bb" and jamo("abc 1") == "abc 1"
+
+    def letters(text: str) -> set[str]:
+        return {text[i : i + 3] for i in range(len(text) - 2)}
+
+    # 됬 and 됐 share no syllable, but their final ㅆ and what follows is a letter 3-gram both have.
+    assert "\u11bb\u110b\u1165" in letters(jamo("됬어요")) & letters(jamo("됐어요"))
+
+
+def test_a_feature_block_that_does_not_exist_or_lacks_its_vocabulary_is_refused(
+    storage: LocalModelStorage,
+) -> None:
+    with pytest.raises(ValueError, match="unknown feature blocks"):
+        TfidfIntentClassifier.create({"features": ["chars", "letters"]}, storage, Resource("x"), _context())
+    with pytest.raises(ValueError, match="vocabulary"):
+        TfidfIntentClassifier.create({"features": ["lexicon"]}, storage, Resource("x"), _context())
+
+
+def test_a_model_saved_before_feature_blocks_still_loads(storage: LocalModelStorage) -> None:
+    """A rollback may serve a model trained before 2026-12-05: its arrays had other names."""
+    resource = Resource("tfidf")
+    trained = TfidfIntentClassifier.create({}, storage, resource, _context())
+    trained.train(_tokenized(EXAMPLES))
+    with storage.write_to(resource) as directory:
+        saved = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+        blocks = saved.pop("blocks")
+        saved.pop("lexicon")
+        (directory / "vocabulary.json").write_text(
+            json.dumps({**saved, "chars": blocks["chars"], "morphemes": blocks["morphemes"]}),
+            encoding="utf-8",
+        )
+        with np.load(directory / "weights.npz") as weights:
+            arrays = {name: weights[name] for name in weights.files}
+        np.savez(
+            directory / "weights.npz", coef=arrays["coef"], intercept=arrays["intercept"],
+            char_idf=arrays["chars_idf"], morpheme_idf=arrays["morphemes_idf"],
+        )  # fmt: skip
+    loaded = TfidfIntentClassifier.load({}, storage, resource, _context())
+    a = trained.process([_message("가로등 고장")])[0].get("intent_ranking")
+    b = loaded.process([_message("가로등 고장")])[0].get("intent_ranking")
+    assert [r["confidence"] for r in a] == pytest.approx([r["confidence"] for r in b])
+
+
+def test_the_scope_detector_sets_out_of_scope_and_keeps_the_services_in_proportion(
+    storage: LocalModelStorage,
+) -> None:
+    from bot.nlu.scope import ScopeDetector, rescaled
+
+    ranking = [
+        {"name": "complaint", "confidence": 0.5},
+        {"name": "out_of_scope", "confidence": 0.3},
+        {"name": "info", "confidence": 0.2},
+    ]
+    ranked = rescaled(ranking, 0.86)
+    assert [r["name"] for r in ranked] == ["out_of_scope", "complaint", "info"]
+    assert [r["confidence"] for r in ranked] == pytest.approx([0.86, 0.1, 0.04])
+
+    data = _tokenized(
+        {**EXAMPLES, "out_of_scope": ["주식 추천해줘", "오늘 로또 번호", "비트코인 시세 어때", "연애 상담"]}
+    )
+    intents = TfidfIntentClassifier.create({}, storage, Resource("tfidf"), _context())
+    intents.train(data)
+    detector = ScopeDetector.create({}, storage, Resource("scope"), _context())
+    detector.train(data)
+    loaded = ScopeDetector.load({}, storage, Resource("scope"), _context())
+    for text, expected in [("로또 번호 추천해줘", "out_of_scope"), ("가로등이 꺼졌어요", "complaint")]:
+        [message] = loaded.process(intents.process([_message(text)]))
+        assert message.get("intent")["name"] == expected, message.get("intent_ranking")
+        assert sum(r["confidence"] for r in message.get("intent_ranking")) == pytest.approx(1.0)
+    [untouched] = loaded.process([_message("가로등")])  # no intent ranking before it: nothing to rescale
+    assert untouched.get("intent") is None

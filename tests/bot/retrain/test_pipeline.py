@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def project(tmp_path: Path, fixture_model: Path) -> Project:
     shutil.copytree(FIXTURE / "data", root / "data")
     project = Project(
         config=root / "config.yml", domain=root / "domain.yml", data=root / "data",
-        holdout=root / "holdout.jsonl", models=root / "models",
+        holdout=root / "holdout.jsonl", dev=None, models=root / "models",
     )  # fmt: skip
     project.models.mkdir()
     shutil.copy(fixture_model, project.current)
@@ -246,10 +247,12 @@ def test_with_rasa_down_the_promoted_model_waits_for_the_next_start(project: Pro
     assert _sha(project.current) == _sha(Path(outcome.version.model_file))  # type: ignore[union-attr]
 
 
-def _report(intent: float, category: float, per_label: dict[str, tuple[int, int]]) -> Report:
+def _report(
+    intent: float, category: float, per_label: dict[str, tuple[int, int]], oos: float | None = None
+) -> Report:
     return Report(
         n=10, intent_accuracy=intent, intent_macro_f1=0, category_n=10, category_accuracy=category,
-        category_macro_f1=0, out_of_scope_recall=None, fallback_rate=0, per_label=per_label,
+        category_macro_f1=0, out_of_scope_recall=oos, fallback_rate=0, per_label=per_label,
     )  # fmt: skip
 
 
@@ -260,17 +263,39 @@ def test_the_gate_allows_the_tolerance_and_names_what_got_worse() -> None:
     slightly = _report(
         0.896, 0.80, {"complaint": (9, 10), "complaint/noise": (5, 5), "complaint/streetlight": (3, 5)}
     )
-    verdict = judge(serving, slightly, tolerance=0.005)
+    verdict = judge({"held-out": (serving, slightly)}, tolerance=0.005)
     assert verdict.promote and verdict.reasons == []
     assert verdict.worse == ["complaint/streetlight: 4/5 → 3/5 (0.80 → 0.60)"]
     assert verdict.better == ["complaint/noise: 4/5 → 5/5 (0.80 → 1.00)"]
     worse = _report(
         0.90, 0.70, {"complaint": (9, 10), "complaint/noise": (4, 5), "complaint/streetlight": (3, 5)}
     )
-    verdict = judge(serving, worse, tolerance=0.005)
+    verdict = judge({"held-out": (serving, worse)}, tolerance=0.005)
     assert not verdict.promote
     assert verdict.reasons == ["category accuracy 0.800 → 0.700 (tolerance 0.005)"]
-    assert not judge(serving, slightly, tolerance=0.0).promote  # intent 0.900 → 0.896
+    assert not judge({"held-out": (serving, slightly)}, tolerance=0.0).promote  # intent 0.900 → 0.896
+
+
+def test_the_gate_refuses_a_loss_on_the_development_set_and_any_loss_of_out_of_scope_recall() -> None:
+    same = _report(0.90, 0.80, {"out_of_scope": (8, 10)}, oos=0.80)
+    # Better intent accuracy on the development set, but one more out-of-scope message read as a service.
+    traded = _report(0.95, 0.80, {"out_of_scope": (7, 10)}, oos=0.70)
+    verdict = judge({"held-out": (same, same), "development": (same, traded)}, tolerance=0.005)
+    assert not verdict.promote
+    assert verdict.reasons == ["[development] out-of-scope recall 0.800 → 0.700 (tolerance 0.000)"]
+    assert verdict.worse == ["[development] out_of_scope: 8/10 → 7/10 (0.80 → 0.70)"]
+    assert judge(
+        {"held-out": (same, same), "development": (same, traded)}, tolerance=0.005, oos_tolerance=0.1
+    ).promote
+    worse_dev = _report(0.80, 0.80, {}, oos=0.80)
+    verdict = judge({"held-out": (same, same), "development": (same, worse_dev)}, tolerance=0.005)
+    assert verdict.reasons == ["[development] intent accuracy 0.900 → 0.800 (tolerance 0.005)"]
+
+
+def test_the_project_scores_on_the_held_out_and_the_development_set() -> None:
+    assert list(Project().evaluation_sets) == ["held-out", "development"]
+    assert all(path.is_file() for path in Project().evaluation_sets.values())
+    assert list(Project(dev=None).evaluation_sets) == ["held-out"]
 
 
 def test_one_retraining_at_a_time(project: Project, tmp_path: Path) -> None:
@@ -310,7 +335,7 @@ def test_a_failed_step_leaves_the_training_data_as_it_was(tmp_path: Path) -> Non
     config.write_text(config.read_text(encoding="utf-8") + "  - name: NoSuchComponent\n", encoding="utf-8")
     project = Project(
         config=config, domain=root / "domain.yml", data=root / "data", holdout=root / "holdout.jsonl",
-        models=root / "models",
+        dev=None, models=root / "models",
     )  # fmt: skip
     project.feedback.write_text('version: "3.1"\nnlu: []\n', encoding="utf-8")
     os.utime(project.feedback, (1_700_000_000, 1_700_000_000))
@@ -324,3 +349,17 @@ def test_a_failed_step_leaves_the_training_data_as_it_was(tmp_path: Path) -> Non
     assert project.feedback.stat().st_mtime == 1_700_000_000
     with sessions() as session:
         assert session.scalars(select(ModelVersion)).all() == []
+
+
+def test_the_report_shows_each_evaluation_set_and_why_a_candidate_was_refused() -> None:
+    from bot.retrain.__main__ import describe
+    from bot.retrain.labels import Export
+
+    same = _report(0.90, 0.80, {}, oos=0.80)
+    traded = _report(0.95, 0.80, {}, oos=0.70)
+    reports = {"held-out": (same, same), "development": (same, traded)}
+    verdict = judge(reports, tolerance=0.005)
+    text = describe(pipeline.Outcome(Export(), reports, verdict, 100, message="kept the serving model"))
+    assert "held-out set" in text and "development set" in text
+    assert re.search(r"\n  out-of-scope recall +0\.800 +0\.700\n", text)
+    assert "decision: REFUSED" in text
