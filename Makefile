@@ -66,8 +66,9 @@ bench-nlu: install ## Compare the pipeline with alternatives on the held-out and
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
 	$(PY) -m bench.gateway --out docs/benchmarks/gateway.md
 
-bench-crisis: install ## Crisis detection: recall and false alarms on both labelled sets; writes docs/benchmarks/crisis.md
-	$(PY) -m bench.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl $(HOLDOUT) --markdown docs/benchmarks/crisis.md
+bench-crisis: install ## Crisis detection: recall and false alarms, alone and in context (form answers); writes docs/benchmarks/crisis.md
+	$(PY) -m bench.crisis tests/data/crisis.jsonl tests/data/crisis_holdout.jsonl tests/data/crisis_context.jsonl \
+		$(HOLDOUT) $(DEV) --markdown docs/benchmarks/crisis.md
 
 retrain: install migrate ## Train on what agents labelled; the candidate serves only if it is not worse (ARGS=--rollback…)
 	set -a; [ -f .env ] && . ./.env; set +a; $(PY) -m bot.retrain $(ARGS)

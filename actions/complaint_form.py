@@ -151,6 +151,9 @@ def _complaint_category(tracker: Tracker, minimum: float) -> str | None:
     return category if intent == "complaint" and confidence >= minimum else None
 
 
+_ASKED = "requested_slot"
+
+
 class ValidateComplaintForm(FormValidationAction):
     """Fill the complaint form's slots from what the citizen said, and check them."""
 
@@ -159,6 +162,25 @@ class ValidateComplaintForm(FormValidationAction):
         return "validate_complaint_form"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Fill and check the slots; tell the gateway which question the citizen's next message answers.
+
+        The signal ({"expects": slot}) lets the gateway judge that answer in its context (crisis detection:
+        "사진 못 찍었어요" answers the photo question) and ask the question again after an interruption.
+        """
+        events = await self._validate(dispatcher, tracker, domain)
+        if any(e.get("event") == "action_execution_rejected" for e in events):
+            return events  # a rule answers this message; the question comes again after it
+        asked = next(
+            (e["value"] for e in reversed(events) if e.get("event") == "slot" and e.get("name") == _ASKED),
+            tracker.get_slot(_ASKED),
+        )
+        if asked:
+            dispatcher.utter_message(json_message={"expects": asked})
+        return events
+
+    async def _validate(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Cancel, step aside for another request, change an earlier answer, or extract and validate."""

@@ -13,19 +13,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.handoff.crisis import THRESHOLD, TRAINING_DATA, evaluate, ordinary_examples, read_jsonl
+from bot.handoff.crisis import (
+    FORM_THRESHOLD,
+    THRESHOLD,
+    TRAINING_DIR,
+    evaluate,
+    ordinary_examples,
+    read_jsonl,
+)
 from bot.settings import PROJECT_ROOT
 
 
 def report(results: list[dict[str, Any]]) -> str:
     """Return RESULTS as the Markdown of docs/benchmarks/crisis.md."""
     now = dt.datetime.now(dt.timezone.utc)
+    training = ", ".join(
+        f"{path.relative_to(PROJECT_ROOT)} ({len(read_jsonl(path))} lines)"
+        for path in sorted(TRAINING_DIR.glob("*.jsonl"))
+    )
     lines = [
         "# Crisis detection", "",
-        f"`make bench-crisis` (python -m bench.crisis), {now:%Y-%m-%d %H:%M}"
-        f" UTC. Classifier trained on {TRAINING_DATA.relative_to(PROJECT_ROOT)}"
-        f" ({len(read_jsonl(TRAINING_DATA))} lines) and {len(ordinary_examples())} ordinary NLU examples,"
-        f"threshold {THRESHOLD}, plus the explicit cries in bot/handoff/crisis.py.", "",
+        f"`make bench-crisis` (python -m bench.crisis), {now:%Y-%m-%d %H:%M} UTC. Classifier trained on"
+        f" {training} and {len(ordinary_examples())} ordinary NLU examples; threshold {THRESHOLD}, and"
+        f" {FORM_THRESHOLD} for an answer to the complaint form's question (a line's \"expects\"); plus the"
+        " explicit cries in bot/handoff/crisis.py.", "",
         "| set | crisis messages | recall | other messages | false alarms | recall by kind |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]  # fmt: skip
@@ -53,7 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", type=Path, nargs="+", help="JSON Lines: {text, crisis, kind}")
     parser.add_argument("--markdown", type=Path, help="write a report here instead of printing JSON")
     args = parser.parse_args(argv)
-    results = [evaluate(f) for f in args.files]
+    results = []
+    for path in args.files:
+        results.append(evaluate(path))
+        if any("expects" in row for row in read_jsonl(path)):
+            # What the context buys: the same lines judged as if no question had been asked.
+            alone = evaluate(path, context=False)
+            results.append(alone | {"file": f"{path.name} without its context"})
     if args.markdown:
         args.markdown.write_text(report(results), encoding="utf-8")
         print(f"wrote {args.markdown}")

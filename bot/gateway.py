@@ -111,8 +111,10 @@ def create_app(
             channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         sweeps = asyncio.create_task(desk.run_sweeps())
+        relearn = asyncio.create_task(crisis.keep_current())
         yield
         sweeps.cancel()
+        relearn.cancel()
         await transcript.settled()  # answers already sent are stored before the gateway stops
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MAX_TEXT", "Inbound", "Outbound", "from_rasa", "split_text", "squash"]
+__all__ = ["MAX_TEXT", "Inbound", "Outbound", "fill", "from_rasa", "split_text", "squash"]
 
 # Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
 # Telegram message 4,096; the web chat the same).
@@ -56,6 +56,9 @@ class Outbound:
     image: str | None = None
     # Who wrote it when not the bot: the name channels show (the profile's word for an agent).
     author: str | None = None
+    # Only on the last answer of one of Rasa's turns: the form question it leaves open (the slot), or ""
+    # when it leaves none. Channels never show it; the transcript keeps it (bot/store/conversations.py).
+    expects: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the web chat's and the outbox's format)."""
@@ -125,3 +128,44 @@ def split_text(text: str, size: int) -> list[str]:
 def squash(text: str) -> str:
     """Return TEXT without any whitespace (how buttons, names and short answers are compared)."""
     return re.sub(r"\s+", "", text or "")
+
+
+# A particle written "(으)로" after a {variable} in a text is chosen by how the value ends: "'처리 중'으로",
+# "'처리 완료'로", "민원 2026-000123으로" (digits read as Korean numbers: 삼 ends in a consonant).
+_PARTICLE = re.compile(r"\{(\w+)\}(['\"’」)]*)\((으|이|을|은|과)\)(로|가|를|는|와)")
+_DIGIT_ENDINGS = {"0": "ㅇ", "1": "ㄹ", "3": "ㅁ", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ"}
+
+
+def _final(value: str) -> str | None:
+    """Return how VALUE ends when read aloud: "" (a vowel), "ㄹ", another consonant ("ㅇ"), or None."""
+    for char in reversed(value.strip()):
+        if "가" <= char <= "힣":
+            jong = (ord(char) - 0xAC00) % 28
+            return "" if jong == 0 else "ㄹ" if jong == 8 else "ㅇ"
+        if char.isdigit():
+            return _DIGIT_ENDINGS.get(char, "")
+        if char.isascii() and char.isalpha():
+            return "ㄹ" if char.lower() in "lr" else "ㅇ" if char.lower() in "mn" else ""
+        if char.isalnum():
+            return None  # ㅠㅠ, another script: no reading to go by
+    return None
+
+
+def fill(template: str, **values: Any) -> str:
+    """Return TEMPLATE formatted with VALUES, with the right particle after each {variable}.
+
+    "(으)로", "(이)가", "(을)를", "(은)는" and "(과)와" right after a variable are chosen for its value.
+    """
+
+    def choose(match: re.Match[str]) -> str:
+        name, closing, with_consonant, after_vowel = match.groups()
+        final = _final(str(values.get(name, "")))
+        if final is None:
+            particle = f"({with_consonant}){after_vowel}"
+        elif with_consonant == "으":
+            particle = "로" if final in ("", "ㄹ") else "으로"
+        else:
+            particle = with_consonant if final else after_vowel
+        return "{" + name + "}" + closing + particle
+
+    return _PARTICLE.sub(choose, template).format(**values)

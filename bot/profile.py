@@ -92,6 +92,8 @@ class HandoffSettings:
 
     callback_department: str
     emergency: tuple[dict[str, str], ...]
+    # Out of business hours, with a crisis: who answers besides the emergency numbers (around the clock).
+    on_call: tuple[dict[str, str], ...]
     templates: tuple[str, ...]
 
 
@@ -211,9 +213,8 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         messages={k: str(v).replace("{phone}", str(raw["phone"])) for k, v in raw["messages"].items()},
         handoff=HandoffSettings(
             callback_department=raw["handoff"]["callback_department"],
-            emergency=tuple(
-                {"title": str(e["title"]), "phone": str(e["phone"])} for e in raw["handoff"]["emergency"]
-            ),
+            emergency=_phones(raw["handoff"]["emergency"]),
+            on_call=_phones(raw["handoff"].get("on_call", [])),
             templates=tuple(str(t) for t in raw["handoff"].get("templates", [])),
         ),
         intent_labels=dict(labels["intents"]),
@@ -222,6 +223,11 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         cancel_stems=tuple(squash(str(w)) for w in raw["cancel"]["stems"]),
         cancel_phrases=tuple(squash(str(w)) for w in raw["cancel"]["phrases"]),
     )
+
+
+def _phones(entries: list[dict[str, Any]]) -> tuple[dict[str, str], ...]:
+    """Return call buttons for ENTRIES ({title, phone} each)."""
+    return tuple({"title": str(e["title"]), "phone": str(e["phone"])} for e in entries)
 
 
 def _check(profile: CityProfile) -> None:

@@ -86,14 +86,10 @@ class RasaClient:
     async def pause(self, conversation_id: str) -> None:
         """Pause the bot for a conversation that the gateway hands to people; RasaUnavailable if it fails.
 
-        Any form in progress ends, as it does when action_handoff pauses.
+        A form in progress stays (unlike action_handoff's pause): after a crisis block the citizen may go
+        on with the complaint, answering the form's open question.
         """
-        events: list[dict[str, Any]] = [
-            {"event": "active_loop", "name": None},
-            {"event": "slot", "name": "requested_slot", "value": None},
-            {"event": "pause"},
-        ]
-        await self._post_events(conversation_id, events)
+        await self._post_events(conversation_id, [{"event": "pause"}])
 
     async def resume(self, conversation_id: str) -> None:
         """Let the bot answer the conversation again; RasaUnavailable if it fails.

@@ -61,7 +61,8 @@ class Transcript:
                 record_message(
                     session, channel=channel, sender=sender, direction="out",
                     text=answer.text, data={"buttons": list(answer.buttons), "image": answer.image}
-                    | ({"author": answer.author} if answer.author else {}),
+                    | ({"author": answer.author} if answer.author else {})
+                    | ({"expects": answer.expects} if answer.expects is not None else {}),
                 )  # fmt: skip
             if message_id is not None:
                 mark_answered(session, message_id=message_id)

@@ -22,12 +22,9 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or "postgresql://postgres@127
 def _fresh(url: str) -> None:
     """Drop what an earlier run left and migrate from nothing."""
     with get_engine(url).begin() as connection:
-        connection.execute(
-            text(
-                "DROP TABLE IF EXISTS model_history, imported_labels, events, access_log, labels, handoffs,"
-                " agent_sessions, agents, outbox, messages, ticket_events, tickets, alembic_version CASCADE"
-            )
-        )
+        # Every table, whichever migration (or Rasa's tracker store) made it.
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     upgrade(url)
 
 

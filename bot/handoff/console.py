@@ -185,7 +185,7 @@ class Console:
         return JSONResponse(
             {
                 "name": login.name, "csrf": login.csrf, "templates": list(profile.handoff.templates),
-                "intents": intents, "categories": categories,
+                "intents": intents, "categories": categories, "ticket_statuses": profile.status_labels,
             }
         )  # fmt: skip
 
@@ -198,7 +198,7 @@ class Console:
         return JSONResponse(await self.desk.detail(request.path_params["id"], agent_id=login.agent_id))
 
     async def act(self, request: Request, login: LoggedIn) -> Response:
-        """Claim, reply, file a ticket, reveal or close."""
+        """Claim, reply, file a ticket, reveal, close, or end a crisis alarm as a false one."""
         handoff_id, action = request.path_params["id"], request.path_params["action"]
         body = await _json(request)
         if action == "claim":
@@ -223,6 +223,8 @@ class Console:
             )
         elif action == "close":
             await self.desk.close(handoff_id, login.agent_id)
+        elif action == "false_alarm":
+            await self.desk.false_alarm(handoff_id, login.agent_id)
         else:
             raise Refused(HTTPStatus.NOT_FOUND, "unknown action")
         return JSONResponse({"ok": True})

@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
-from bot.handoff.reception import Reception
+from bot.handoff.reception import Reception, asked_again
 from bot.handoff.review import review_queue, understanding
-from bot.messages import MAX_TEXT, Outbound
+from bot.messages import MAX_TEXT, Outbound, fill
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
 from bot.rasa import RasaClient
 from bot.store import handoffs
 from bot.store.agents import record_access
-from bot.store.conversations import transcript
+from bot.store.conversations import open_question, transcript
 from bot.store.db import Database
-from bot.store.labels import add_label, labels_of
+from bot.store.labels import add_crisis_label, add_label, labels_of
 from bot.store.models import Message
 from bot.store.tickets import file_ticket, recent_tickets
 from bot.transcript import Transcript
@@ -173,6 +173,35 @@ class Desk:
         await self._tell(handoff, Outbound(text=self.texts["handoff_closed"]))
         await self.reception.resume(f"{handoff.channel}:{handoff.sender}", [handoff.id])
 
+    async def false_alarm(self, handoff_id: int, agent_id: int) -> None:
+        """End a crisis chat as a false alarm: no longer urgent, the bot goes on where the citizen was.
+
+        The message that raised the alarm becomes a labelled ordinary example (masked) for the crisis
+        detector's next training (python -m bot.retrain, with its recall gate).
+        """
+        handoff = await self._open(handoff_id)
+        if not handoff.reason.startswith("crisis") or not handoff.is_open:
+            raise Conflict("this chat is not an open crisis alarm")
+        kind = handoff.reason.partition(":")[2] or "unknown"
+
+        def end(session: Session) -> tuple[handoffs.HandoffView | None, dict[str, Any] | None]:
+            ended = handoffs.end_false_alarm(session, handoff_id, agent_id=agent_id)
+            if ended is None:
+                return None, None
+            add_crisis_label(
+                session, handoff_id=handoff_id, channel=handoff.channel, sender=handoff.sender,
+                since=handoff.created_at, kind=kind, crisis=False, agent_id=agent_id,
+            )  # fmt: skip
+            return ended, open_question(session, channel=handoff.channel, sender=handoff.sender)
+
+        ended, question = await self.db.run(end)
+        if ended is None:
+            raise Conflict("another agent has this chat, or it has ended")
+        await self.hub.publish({"type": "queue"})
+        await self.reception.resume(f"{handoff.channel}:{handoff.sender}", [handoff.id])
+        back = [asked_again(question)] if question else []
+        await self._tell(ended, Outbound(text=self.texts["crisis_checked"]), *back)
+
     async def label(self, message_id: int, agent_id: int, intent: str, category: str | None) -> None:
         """Record what a citizen's message meant (it teaches the next model)."""
         category = category or None
@@ -214,7 +243,7 @@ class Desk:
         await self._tell(
             handoff,
             Outbound(
-                text=self.texts["handoff_ticket_filed"].format(number=number), author=self.texts["agent"]
+                text=fill(self.texts["handoff_ticket_filed"], number=number), author=self.texts["agent"]
             ),
         )
         await self.hub.publish({"type": "message", "handoff": handoff_id})

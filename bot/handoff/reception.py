@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
-from bot.messages import Inbound, Outbound, squash
+from bot.messages import Inbound, Outbound, fill, squash
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
 from bot.rasa import RasaClient, RasaUnavailable
@@ -19,9 +20,14 @@ from bot.store.db import Database, StoreUnavailable
 from bot.store.models import utcnow
 from bot.store.tickets import file_ticket
 
-__all__ = ["Reception"]
+__all__ = ["Reception", "asked_again"]
 
 logger = logging.getLogger(__name__)
+
+
+def asked_again(question: dict[str, Any]) -> Outbound:
+    """Return the form's open QUESTION (conversations.open_question) as the bot asks it again."""
+    return dataclasses.replace(Outbound.from_json(question), expects=question["expects"])
 
 
 class Reception:
@@ -35,17 +41,36 @@ class Reception:
         self.texts = profile.messages
 
     async def crisis(
-        self, message: Inbound, kind: str, handoff: handoffs.HandoffView | None
+        self,
+        message: Inbound,
+        kind: str,
+        handoff: handoffs.HandoffView | None,
+        question: dict[str, Any] | None = None,
     ) -> list[Outbound]:
-        """Give the emergency numbers and queue the chat as urgent."""
+        """Give the emergency numbers and queue the chat as urgent; keep a complaint form in progress.
+
+        Out of business hours no one would answer soon: the citizen gets the lines that answer around the
+        clock, first and only, and no offer to wait or to leave a callback request.
+        """
         logger.warning("a crisis message (%s) from a %s conversation: urgent handoff", kind, message.channel)
-        answers = [Outbound(text=self.texts["crisis"], buttons=tuple(self.profile.handoff.emergency))]
         if handoff is None:
             try:
                 await self.rasa.pause(message.conversation_id)
             except RasaUnavailable:
                 pass  # the gateway does not send to Rasa while the handoff is open; resume is harmless
-        return answers + await self.request(message, f"crisis:{kind}", "urgent", [])
+        open_now = self._open_now()
+        queued = await self.request(message, f"crisis:{kind}", "urgent", [])
+        return [self._emergency(open_now, question)] + (queued if open_now else [])
+
+    def _open_now(self) -> bool:
+        return self.profile.business_hours.is_open(utcnow(), self.profile.timezone)
+
+    def _emergency(self, open_now: bool, question: dict[str, Any] | None) -> Outbound:
+        """The crisis block: the numbers to call (out of hours, the on-call lines too), and a way back."""
+        lines = self.profile.handoff.emergency + (() if open_now else self.profile.handoff.on_call)
+        go_on = self.texts["continue_form_button"]
+        buttons = lines + (({"title": go_on, "payload": go_on},) if question else ())
+        return Outbound(text=self.texts["crisis" if open_now else "crisis_after_hours"], buttons=buttons)
 
     async def request(
         self, message: Inbound, reason: str, priority: str, guesses: list[dict[str, Any]]
@@ -92,18 +117,30 @@ class Reception:
             answers.append(Outbound(text=self.texts["handoff_kakao"]))
         return answers
 
-    async def message(self, message: Inbound, handoff: handoffs.HandoffView) -> list[Outbound]:
-        """A message in a handed-off chat: a request to leave the queue, or one for the agent."""
+    async def message(
+        self, message: Inbound, handoff: handoffs.HandoffView, question: dict[str, Any] | None = None
+    ) -> list[Outbound]:
+        """A message in a handed-off chat: a request to leave the queue, or one for the agent.
+
+        Leaving it while a complaint form waits ("신고 이어서 하기" after a crisis block, or "상담 취소")
+        brings the form's open QUESTION back, so the complaint goes on where it stopped.
+        """
         said = squash(message.payload or message.text)
         if handoff.status == "waiting" and said == squash(self.texts["callback_button"]):
             return await self._callback(message, handoff)
-        if self.profile.leaves_queue(said):
+        goes_on = question is not None and said == squash(self.texts["continue_form_button"])
+        if goes_on or self.profile.leaves_queue(said):
             ended = await self.db.run_or(lambda s: handoffs.abandon(s, handoff.id), None)
             if ended is not None:
                 await self.hub.publish({"type": "queue"})
                 await self.resume(message.conversation_id, [handoff.id])
-                return [Outbound(text=self.texts["handoff_cancelled"])]
+                if question is None:
+                    return [Outbound(text=self.texts["handoff_cancelled"])]
+                return [Outbound(text=self.texts["form_continued"]), asked_again(question)]
         await self.hub.publish({"type": "message", "handoff": handoff.id})
+        if handoff.priority == "urgent" and not self._open_now():
+            # No one is at work: no queue position to wait for, the lines that answer now instead.
+            return [self._emergency(False, question)]
         if handoff.status == "waiting":
             position = await self.db.run_or(lambda s: handoffs.position(s, handoff), None)
             return [Outbound(text=self.texts["handoff_waiting"].format(position=position or 1))]
@@ -136,7 +173,7 @@ class Reception:
             return []
         await self.hub.publish({"type": "queue"})
         await self.resume(message.conversation_id, [handoff.id])
-        return [Outbound(text=self.texts["handoff_callback_filed"].format(number=number))]
+        return [Outbound(text=fill(self.texts["handoff_callback_filed"], number=number))]
 
     async def resume(self, conversation_id: str, ids: list[int]) -> None:
         """Let the bot answer again; remember handoffs IDS as done (or retry with the next message)."""

@@ -7,10 +7,14 @@ Usage:
     python -m bot.retrain import FILE           labelled JSON Lines or CSV (text, intent, category)
     python -m bot.retrain decide TEXT --intent I [--category C]   settle a text labelled two ways
     python -m bot.retrain history [--json]      which model served when, with data size and scores
+    python -m bot.retrain crisis                only the crisis detector (make retrain does both)
 
 The gate scores the serving model and the candidate on the held-out set and on the development set
 written in citizens' registers (tests/data/nlu_dev_real.jsonl), and refuses a candidate that is worse on
 either by more than the tolerance, or that reads more out-of-scope messages as services.
+
+The crisis detector learns first, from what agents marked "위기 아님" in the console, if its recall holds
+on every crisis set (bot/retrain/crisis.py).
 
 Exit status: 0 done (a refused candidate too: the report says why), 1 a step failed, 2 bad input.
 """
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.evaluate import DataError
 from bot.rasa import RasaClient
+from bot.retrain.crisis import retrain_crisis
 from bot.retrain.labels import decide, import_file
 from bot.retrain.pipeline import Outcome, Project, RetrainError, retrain, rollback
 from bot.settings import load_settings
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     decision.add_argument("text")
     decision.add_argument("--intent", required=True)
     decision.add_argument("--category")
+    sub.add_parser("crisis", help="teach only the crisis detector what agents judged")
     shown = sub.add_parser("history", help="the model history")
     shown.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -139,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "history":
             print(_history(sessions, args.json))
+            return 0
+        if not args.rollback:
+            print(retrain_crisis(sessions).describe())
+        if args.command == "crisis":
             return 0
     except DataError as exc:
         print(f"error: {exc}\nnothing was imported", file=sys.stderr)

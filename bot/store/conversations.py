@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
-    "mark_answered", "mark_delivered", "peek_outbox", "pending_senders", "queue_outbox", "record_message",
+    "mark_answered", "mark_delivered", "open_question", "peek_outbox", "pending_senders", "queue_outbox",
+    "record_message",
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
 ]  # fmt: skip
@@ -99,6 +100,31 @@ def texts_since(session: Session, *, channel: str, sender: str, since: dt.dateti
         .order_by(Message.id)
     )
     return list(session.scalars(query))
+
+
+# How far back the bot's last turn is looked for: the messages people sent meanwhile (an agent's chat).
+_QUESTION_LOOKBACK = 30
+
+
+def open_question(session: Session, *, channel: str, sender: str) -> dict[str, Any] | None:
+    """Return the form question the bot's last turn left open ({"expects", "text", "buttons"}), or None.
+
+    Only Rasa's turns record an expectation (Outbound.expects), so messages that people or the gateway
+    sent since (a crisis block, an agent's chat) do not close the question: the form still waits for it.
+    """
+    query = (
+        select(Message.__table__.c.text, Message.__table__.c.data)
+        .where(Message.channel == channel, Message.sender == sender, Message.direction == "out")
+        .order_by(Message.id.desc())
+        .limit(_QUESTION_LOOKBACK)
+    )
+    for text, raw in session.execute(query):
+        data = json.loads(raw or "{}")
+        if "expects" in data:
+            if not data["expects"]:
+                return None
+            return {"expects": str(data["expects"]), "text": text, "buttons": data.get("buttons") or []}
+    return None
 
 
 def transcript(session: Session, *, channel: str, sender: str, limit: int = 200) -> list[Message]:

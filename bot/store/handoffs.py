@@ -210,6 +210,25 @@ def close(
     return get(session, handoff_id) if result.rowcount == 1 else None
 
 
+def end_false_alarm(session: Session, handoff_id: int, *, agent_id: int) -> HandoffView | None:
+    """End the open crisis chat HANDOFF_ID as a false alarm (no longer urgent); None if it cannot be.
+
+    Any agent may end a waiting one; an assigned one, only its agent.
+    """
+    result = session.execute(
+        update(Handoff)
+        .where(
+            Handoff.id == handoff_id, Handoff.reason.like("crisis%"),
+            (Handoff.status == "waiting") | ((Handoff.status == "assigned") & (Handoff.agent_id == agent_id)),
+        )
+        .values(
+            status="closed", priority="normal", reason="false_alarm", agent_id=agent_id, closed_at=utcnow()
+        )
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return get(session, handoff_id) if result.rowcount == 1 else None
+
+
 def abandon(session: Session, handoff_id: int) -> HandoffView | None:
     """Record that the citizen left the queue (cancelled, or left a callback request instead)."""
     return close(session, handoff_id, agent_id=None, status="abandoned")

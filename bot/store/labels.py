@@ -7,10 +7,12 @@ import datetime as dt
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import ImportedLabel, Label, Message, utcnow
+from bot.privacy import mask_personal_data
+from bot.store.models import CrisisLabel, ImportedLabel, Label, Message, utcnow
 
 __all__ = [
-    "add_imported", "add_label", "agent_labels", "imported_labels", "labels_of", "unlabelled_messages",
+    "add_crisis_label", "add_imported", "add_label", "agent_labels", "crisis_labels", "imported_labels",
+    "labels_of", "unlabelled_messages",
 ]  # fmt: skip
 
 
@@ -74,3 +76,36 @@ def unlabelled_messages(session: Session, *, since: dt.datetime, until: dt.datet
             .order_by(Message.id)
         )
     )
+
+
+def add_crisis_label(
+    session: Session, *, handoff_id: int, channel: str, sender: str, since: dt.datetime, kind: str,
+    crisis: bool, agent_id: int,
+) -> str | None:  # fmt: skip
+    """Record an agent's judgement of the alarm that opened HANDOFF_ID; return the (masked) text, or None.
+
+    The message that raised it is the citizen's last one up to SINCE (the handoff's opening).
+    """
+    message = session.scalars(
+        select(Message)
+        .where(Message.channel == channel, Message.sender == sender, Message.direction == "in")
+        .where(Message.created_at <= since)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    if message is None or not message.text.strip():
+        return None
+    text, _ = mask_personal_data(message.text)
+    session.add(
+        CrisisLabel(
+            handoff_id=handoff_id, text=text, kind=kind, crisis=crisis, agent_id=agent_id, created_at=utcnow()
+        )
+    )
+    return text
+
+
+def crisis_labels(session: Session) -> list[CrisisLabel]:
+    """Return the agents' judgements of crisis alarms, oldest first."""
+    rows = list(session.scalars(select(CrisisLabel).order_by(CrisisLabel.id)))
+    session.expunge_all()
+    return rows

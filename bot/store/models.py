@@ -11,7 +11,8 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, Foreig
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
 __all__ = [
-    "AccessLog", "Agent", "AgentSession", "Base", "HANDOFF_STATUSES", "Handoff", "ImportedLabel", "Label",
+    "AccessLog", "Agent", "AgentSession", "Base", "CrisisLabel", "HANDOFF_STATUSES", "Handoff",
+    "ImportedLabel", "Label",
     "Message", "ModelVersion", "OPEN_HANDOFF",
     "OutboxItem",
     "STATUSES", "Ticket", "TicketEvent", "utcnow",
@@ -183,6 +184,23 @@ class Label(Base):
     message_id = Column(Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True)
     intent = Column(String(32), nullable=False)
     category = Column(String(32))
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CrisisLabel(Base):
+    """An agent's judgement of a crisis alarm: the message that raised it was (not) a crisis.
+
+    The text is kept masked (bot/privacy.py); python -m bot.retrain teaches the crisis detector with it.
+    """
+
+    __tablename__ = "crisis_labels"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    kind = Column(String(16), nullable=False)  # what the detector said (bot/handoff/crisis.py KINDS)
+    crisis = Column(Boolean, nullable=False)
     agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 

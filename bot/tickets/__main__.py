@@ -21,6 +21,7 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.messages import fill
 from bot.profile import load_profile
 from bot.settings import load_settings
 from bot.store.conversations import queue_outbox
@@ -53,8 +54,8 @@ def _tell_citizen(session: Session, ticket: TicketView, text: str, labels: dict[
     """Queue the news for the citizen's messenger (in the same transaction as the change)."""
     if ticket.channel == "rest":
         return  # not a messenger conversation: nobody to tell
-    notice = text.format(
-        number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note
+    notice = fill(
+        text, number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note
     ).strip()
     queue_outbox(
         session, channel=ticket.channel, sender=ticket.sender, messages=[{"text": notice, "buttons": []}]

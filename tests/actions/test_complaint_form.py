@@ -42,7 +42,12 @@ def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m["response"] for m in dispatcher.messages]
+    return [m["response"] for m in dispatcher.messages if not m.get("custom")]
+
+
+def expected(dispatcher: CollectingDispatcher) -> list[str]:
+    """Return the questions the form told the gateway the next message answers (its {"expects"} signals)."""
+    return [m["custom"]["expects"] for m in dispatcher.messages if m.get("custom")]
 
 
 async def validate(latest: dict[str, Any], slots: dict[str, Any] | None = None, asked: str | None = None):
@@ -71,6 +76,8 @@ async def test_a_rich_first_message_fills_category_location_and_description_and_
     assert slots["complaint_description"] == RICH
     assert slots["requested_slot"] == "complaint_photo"
     assert responses(dispatcher) == ["utter_complaint/streetlight"]
+    # The gateway learns which question the citizen's next message answers (crisis detection's context).
+    assert expected(dispatcher) == ["complaint_photo"]
 
 
 async def test_the_menu_button_fills_nothing_and_the_category_is_asked_first() -> None:
@@ -125,7 +132,7 @@ async def test_the_category_question_offers_at_most_ten_buttons_best_guess_first
     dispatcher = CollectingDispatcher()
     latest = message("신고할게요", "complaint", category="complaint/noise", category_confidence=0.2)
     await ActionAskComplaintCategory().run(dispatcher, tracker(latest), domain())
-    [sent] = dispatcher.messages
+    [sent] = [m for m in dispatcher.messages if not m.get("custom")]
     titles = [b["title"] for b in sent["buttons"]]
     assert sent["response"] == "utter_which_category"
     assert len(titles) == 10 and titles[0] == "소음 신고" and titles[-1] == "기타 불편 신고"
@@ -213,6 +220,7 @@ async def test_a_5000_character_description_is_kept_up_to_the_limit_and_the_citi
     assert len(slots_of(events)["complaint_description"]) == 2000
     assert dispatcher.messages[0]["response"] == "utter_description_cut"
     assert dispatcher.messages[0]["limit"] == "2,000"
+    assert expected(dispatcher) == ["complaint_photo"]
 
 
 async def test_a_phone_number_in_the_description_is_masked_and_the_citizen_told() -> None:
@@ -301,7 +309,7 @@ SUMMARY = {k: v for k, v in FILLED.items() if k != "complaint_confirm"}
 async def test_the_summary_shows_every_answer_with_the_phone_masked() -> None:
     dispatcher = CollectingDispatcher()
     await ActionAskComplaintConfirm().run(dispatcher, tracker(message("x", "affirm"), SUMMARY), domain())
-    [sent] = dispatcher.messages
+    [sent] = [m for m in dispatcher.messages if not m.get("custom")]
     assert sent["response"] == "utter_complaint_summary"
     assert (sent["category"], sent["location"], sent["photo"]) == (
         "가로등·신호등 고장 신고",
@@ -337,8 +345,9 @@ async def test_fix_without_a_field_asks_which_then_clears_that_one() -> None:
 
 @pytest.mark.parametrize("asked", ["complaint_location", "complaint_photo", "complaint_confirm"])
 async def test_cancel_at_any_step_ends_the_form(asked: str) -> None:
-    events, _ = await validate(message("그만할래요", "deny"), SUMMARY, asked)
+    events, dispatcher = await validate(message("그만할래요", "deny"), SUMMARY, asked)
     assert slots_of(events) == {"complaint_confirm": "cancel", "requested_slot": None}
+    assert expected(dispatcher) == []  # no question is open any more
 
 
 def test_only_a_short_stop_cancels_not_a_complaint_that_says_stop() -> None:
@@ -363,8 +372,9 @@ REJECTED = {
      ("기초연금 신청은 어떻게 해요?", "welfare", "complaint_contact_consent")],
 )  # fmt: skip
 async def test_another_request_steps_out_of_the_form(text: str, intent: str, asked: str) -> None:
-    events, _ = await validate(message(text, intent, 0.95), BEFORE_CONSENT, asked)
+    events, dispatcher = await validate(message(text, intent, 0.95), BEFORE_CONSENT, asked)
     assert events == [REJECTED]
+    assert expected(dispatcher) == []  # a rule answers; the question comes (and is signalled) again after
 
 
 @pytest.mark.parametrize(
@@ -406,7 +416,8 @@ async def test_back_in_the_form_after_the_answer_the_question_is_asked_again_and
     dispatcher = CollectingDispatcher()
     events = await ValidateComplaintForm().run(dispatcher, back, domain())
     assert slots_of(events) == {"requested_slot": "complaint_contact_consent"}
-    assert dispatcher.messages == []
+    assert responses(dispatcher) == []
+    assert expected(dispatcher) == ["complaint_contact_consent"]
 
 
 async def test_a_question_where_a_description_is_asked_is_the_description() -> None:
@@ -458,7 +469,7 @@ async def test_filing_stores_the_ticket_routes_it_and_answers_with_its_number(
     assert (ticket.category, ticket.department, ticket.district) == ("streetlight", "건설도로과", "쌍용동")
     assert (ticket.channel, ticket.sender, ticket.contact_phone) == ("web", "citizen-1", "010-1234-5678")
     assert [e.status for e in ticket.events] == ["received"]
-    [sent] = dispatcher.messages
+    [sent] = [m for m in dispatcher.messages if not m.get("custom")]
     assert sent["response"] == "utter_ticket_filed" and sent["number"] == ticket.number
     assert sent["department"] == "건설도로과" and sent["phone"] == "1422-36"
     assert slots_of(events) == {slot: None for slot in FORM_SLOTS}

@@ -98,3 +98,54 @@ def test_a_citizen_reaches_a_person_and_comes_back_to_the_bot(stack: Stack, brow
     citizen.keyboard.press("Enter")
     expect(citizen.locator(".row.bot .bubble").last).to_contain_text(re.compile("기초연금"))
     expect(citizen.locator(".row.bot .name").last).to_have_text("천안시 민원 챗봇")
+
+
+def test_a_form_answer_is_no_alarm_and_a_false_alarm_is_undone_in_one_click(
+    stack: Stack, browser: Browser
+) -> None:
+    """The issue's case: "사진은 못찍었어요" at the photo question lost the complaint to a crisis alarm."""
+    url = stack.gateway_url or ""
+    citizen = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR").new_page()
+    agent = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR").new_page()
+    agent.on("dialog", lambda dialog: dialog.accept())
+    bubbles = citizen.locator(".row.bot .bubble")
+
+    def say(text: str) -> None:
+        citizen.fill("#text", text)
+        citizen.keyboard.press("Enter")
+
+    citizen.goto(f"{url}/")
+    expect(bubbles.first).to_contain_text("무엇을 도와드릴까요")
+    say("집 앞 가로등이 며칠째 꺼져 있어요")
+    expect(bubbles.last).to_contain_text("어디인가요")
+    say("쌍용동 주공2단지 정문 앞이에요")
+    expect(bubbles.last).to_contain_text("현장 사진이 있으면")
+    say("사진은 못찍었어요 ㅠ")
+    # An answer, not a cry: the form goes on to the phone question, and no emergency numbers appear.
+    expect(bubbles.last).to_contain_text("휴대전화 번호를 남기시겠어요")
+    expect(citizen.locator(".row.bot .bubble", has_text="109")).to_have_count(0)
+
+    say("아 진짜 다 귀찮고 죽고 싶다")
+    expect(citizen.locator(".row.bot .bubble", has_text="자살예방 상담 109")).to_have_count(1)
+    expect(citizen.locator("#chips button", has_text="신고 이어서 하기")).to_be_visible()
+
+    agent.goto(f"{url}/agent")
+    agent.fill("#name", "김상담")
+    agent.fill("#password", "a-long-password")
+    agent.click("#login button")
+    item = agent.locator(".item", has_text="위기 신호").first
+    expect(item).to_contain_text("긴급")
+    item.click()
+    expect(agent.locator("#false-alarm")).to_be_visible()
+    agent.click("#false-alarm")
+    expect(agent.locator(".item", has_text="위기 아님")).to_have_count(1)
+    expect(agent.locator(".item", has_text="긴급")).to_have_count(0)
+
+    # The citizen is back where they were: the phone question again, and the complaint is filed.
+    expect(bubbles.last).to_contain_text("휴대전화 번호를 남기시겠어요")
+    expect(citizen.locator(".row.bot .bubble", has_text="상담원이 대화를 확인했어요")).to_have_count(1)
+    citizen.locator("#chips button", has_text="번호 안 남길게요").last.click()
+    expect(bubbles.last).to_contain_text("이대로 접수할까요")
+    expect(bubbles.last).to_contain_text("쌍용동 주공2단지 정문 앞")
+    citizen.locator("#chips button", has_text="접수해 주세요").last.click()
+    expect(bubbles.last).to_contain_text(re.compile(r"\d{4}-\d{6}"))

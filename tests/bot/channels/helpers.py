@@ -35,8 +35,10 @@ class FakeRasa:
     down: bool = False
     received: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
-    # Events posted through the HTTP API (pause, resume), as (conversation id, event name).
+    # Events posted through the HTTP API (pause, resume), as (conversation id, event name)…
     events: list[tuple[str, str]] = field(default_factory=list)
+    # …and whole, as (conversation id, the events posted).
+    posted: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == "callback.kakao.test":
@@ -50,8 +52,10 @@ class FakeRasa:
             conversation = request.url.path.split("/")[2]
             if request.method == "POST":
                 posted = json.loads(request.content)
-                names = [e["event"] for e in (posted if isinstance(posted, list) else [posted])]
+                posted = posted if isinstance(posted, list) else [posted]
+                names = [e["event"] for e in posted]
                 self.events.append((conversation, "pause" if "pause" in names else names[0]))
+                self.posted.append((conversation, posted))
                 return httpx.Response(200, json={"sender_id": conversation, "events": []})
             users = [
                 {"event": "user", "text": b["message"],

@@ -142,7 +142,7 @@ def _every_response_the_bot_can_send() -> list[tuple[str, list[Outbound]]]:
         "tickets": "\n".join(["· 2026-000123 가로등·신호등 고장 신고: 처리 중"] * 5),
         "time": "11월 25일 14:02",
         "note": "현장 확인 중이에요", "guess_1": PROFILE.label("complaint", "water_leak"),
-        "guess_2": PROFILE.label("welfare", "housing_youth"),
+        "guess_2": PROFILE.label("welfare", "housing_youth"), "guess_3": PROFILE.label("info", "local_tax"),
     }  # fmt: skip
     cases = []
     for name, variants in domain()["responses"].items():

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from bot.handoff import reception as reception_module
-from bot.store.models import AccessLog, Handoff, Label, Message, Ticket
+from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa
 from tests.bot.channels.test_kakao import skill_request
@@ -330,7 +330,7 @@ def test_a_staff_status_change_reaches_the_citizen(
     with client.websocket_connect("/web/ws") as citizen:
         citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
         text = citizen.receive_json()["messages"][0]["text"]
-    assert text == f"민원 {number}의 처리 상태가 '처리 중'(으)로 바뀌었어요. 내일 수리해요"
+    assert text == f"민원 {number}의 처리 상태가 '처리 중'으로 바뀌었어요. 내일 수리해요"
     with sessions.begin() as session:
         update_status(session, number=number, status="resolved", note="", actor="t")
 
@@ -435,3 +435,56 @@ def test_the_message_log_keeps_both_sides(client: TestClient, sessions: sessionm
     with sessions() as session:
         rows = [(m.direction, m.text[:8]) for m in session.scalars(select(Message).order_by(Message.id))]
     assert rows[0] == ("in", "상담원 연결") and ("in", "여보세요") in rows and rows[-1][0] == "out"
+
+
+def test_an_agent_marks_a_false_alarm_and_the_citizen_goes_on_where_they_were(
+    client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    question = "현장 사진이 있으면 보내 주세요."
+    rasa.answers = lambda body: [
+        {"text": question, "buttons": [{"title": "사진 없어요", "payload": "사진 없어요"}]},
+        {"custom": {"expects": "complaint_photo"}},
+    ]
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        say(citizen, "가로등 고장 신고할게요")
+        block = say(citizen, "살려주세요 월요일 또 출근이래요 ㅋㅋ 010-1234-5678")[0]
+        assert block["buttons"][-1] == {"title": "신고 이어서 하기", "payload": "신고 이어서 하기"}
+        row = handoff_row(sessions)
+        assert (row.priority, row.reason) == ("urgent", "crisis:violence")
+
+        headers = login(client, "박상담", "another-password")  # any agent, without claiming it first
+        marked = client.post(f"/agent/api/handoffs/{row.id}/false_alarm", headers=headers)
+        assert marked.status_code == 200, marked.text
+        back = citizen.receive_json()["messages"]
+        assert [m["text"] for m in back] == [
+            "상담원이 대화를 확인했어요. 이제 다시 챗봇이 이어서 도와드릴게요.",
+            question,
+        ]
+        assert back[1]["buttons"] == [{"title": "사진 없어요", "payload": "사진 없어요"}]
+        assert rasa.events[-1] == (f"web:{SENDER}", "resume")
+        say(citizen, "사진 없어요")
+    assert [b["message"] for b in rasa.received] == ["가로등 고장 신고할게요", "사진 없어요"]
+    row = handoff_row(sessions)
+    assert (row.status, row.priority, row.reason) == ("closed", "normal", "false_alarm")
+    with sessions() as session:
+        [label] = session.scalars(select(CrisisLabel)).all()
+    # A labelled ordinary example for the detector's next training, without the phone number.
+    assert (label.text, label.kind, label.crisis) == (
+        "살려주세요 월요일 또 출근이래요 ㅋㅋ ***-****-****",
+        "violence",
+        False,
+    )
+    queue = client.get("/agent/api/queue").json()["handoffs"]
+    assert [(h["priority"], h["reason"], h["status"]) for h in queue] == [("normal", "false_alarm", "closed")]
+    again = client.post(f"/agent/api/handoffs/{row.id}/false_alarm", headers=headers)
+    assert again.status_code == 409
+
+
+def test_only_a_crisis_alarm_can_be_marked_false(client: TestClient, sessions: sessionmaker[Session]) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+    headers = login(client)
+    response = client.post(f"/agent/api/handoffs/{handoff_row(sessions).id}/false_alarm", headers=headers)
+    assert response.status_code == 409 and "crisis" in response.json()["error"]
+    assert handoff_row(sessions).status == "waiting"

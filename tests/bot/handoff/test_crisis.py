@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.handoff import crisis
 from bot.handoff.crisis import _classifier, _scorer, evaluate, kind_of
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -22,10 +23,61 @@ def test_recall_and_false_alarms_on_the_labelled_sets(name: str, recall: float) 
     assert result["false_alarm_rate"] <= 0.10, result["false_alarms"]
 
 
-def test_ordinary_messages_rarely_raise_an_alarm() -> None:
-    """The NLU held-out set: what citizens ordinarily write (its welfare/emergency messages left out)."""
-    result = evaluate(DATA / "nlu_holdout.jsonl")
-    assert result["negatives"] >= 600 and result["false_alarm_rate"] <= 0.02, result["false_alarms"]
+@pytest.mark.parametrize("name", ["nlu_holdout.jsonl", "nlu_dev_real.jsonl"])
+def test_ordinary_messages_rarely_raise_an_alarm(name: str) -> None:
+    """What citizens ordinarily write (welfare/emergency messages left out), in our words and in theirs."""
+    result = evaluate(DATA / name)
+    assert result["negatives"] >= 600 and result["false_alarm_rate"] <= 0.01, result["false_alarms"]
+
+
+def test_answers_to_the_forms_questions_are_judged_in_their_context() -> None:
+    """crisis_context.jsonl: form answers and everyday turns, and crises said in the same places."""
+    result = evaluate(DATA / "crisis_context.jsonl")
+    alone = evaluate(DATA / "crisis_context.jsonl", context=False)
+    assert result["negatives"] >= 400 and result["positives"] >= 70
+    assert result["false_alarm_rate"] <= 0.015, result["false_alarms"]
+    assert result["recall"] >= 0.92, result["missed"]
+    # Knowing the question halves the false alarms or better.
+    assert result["false_alarm_rate"] <= alone["false_alarm_rate"] / 2
+
+
+@pytest.mark.parametrize("expects", [None, "complaint_photo", "complaint_description"])
+def test_an_explicit_cry_counts_in_any_context(expects: str | None) -> None:
+    assert kind_of("사진이고 뭐고 그냥 죽고 싶어요", expects=expects) == "suicide"
+    assert kind_of("할머니가 쓰러졌어요", expects=expects) == "emergency"
+
+
+def test_a_fallen_thing_is_not_the_cry_of_a_fallen_person() -> None:
+    assert kind_of("간판이 바람에 넘어가서 쓰러졌어요", expects="complaint_description") is None
+    assert kind_of("가로수가 쓰러졌어요", expects="complaint_description") is None
+    assert kind_of("공원 벤치 옆 가로수가 쓰러졌어요 지나가던 할아버지가 깔렸어요") == "emergency"
+
+
+def test_changed_training_files_are_learnt_without_a_restart(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for path in crisis.TRAINING_DIR.glob("*.jsonl"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    model, fits = _classifier(), []
+
+    def train(rows: list[dict[str, object]]) -> object:
+        fits.append(len(rows))
+        return model  # the real fit takes 20 s; what is tested is when it happens and what it reads
+
+    monkeypatch.setattr(crisis, "TRAINING_DIR", tmp_path)
+    monkeypatch.setattr(crisis, "train", train)
+    monkeypatch.setattr(crisis, "_serving", {})
+    crisis.warm()
+    assert not crisis.reload_if_changed()
+    (tmp_path / "false_alarms.jsonl").write_text(
+        json.dumps(
+            {"text": "점심 굶어서 배고파 죽겠네", "crisis": False, "kind": "negative"}, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    assert crisis.reload_if_changed()
+    assert fits[1] == fits[0] + 1
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,40 @@
+"""Texts with variables: the particle after a variable is chosen for its value, as a person would write it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.messages import fill
+from bot.profile import load_profile
+
+TEXTS = load_profile("cheonan").messages
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("접수", "'접수'로"), ("담당 부서 배정", "'담당 부서 배정'으로"), ("처리 중", "'처리 중'으로"),
+     ("처리 완료", "'처리 완료'로"), ("처리 불가", "'처리 불가'로")],
+)  # fmt: skip
+def test_a_status_change_reads_right_for_every_status(status: str, expected: str) -> None:
+    text = fill(TEXTS["ticket_update"], number="2026-000120", status=status, note="")
+    assert f"처리 상태가 {expected} 바뀌었어요" in text
+    assert "(으)" not in text
+
+
+@pytest.mark.parametrize(
+    ("number", "particle"),
+    [("2026-000120", "으로"), ("2026-000121", "로"), ("2026-000122", "로"), ("2026-000123", "으로"),
+     ("2026-000126", "으로"), ("2026-000127", "로"), ("2026-000129", "로")],
+)  # fmt: skip
+def test_a_ticket_number_is_read_as_korean_numbers(number: str, particle: str) -> None:
+    # 영 삼 육 end in a consonant; 일 칠 팔 in ㄹ, which takes 로 like a vowel; 이 사 오 구 in a vowel.
+    assert f"민원 {number}{particle} 접수" in fill(TEXTS["handoff_ticket_filed"], number=number)
+
+
+def test_other_particles_and_values_that_are_not_words() -> None:
+    assert fill("{a}(이)가 {b}(을)를 {c}(은)는 {d}(과)와", a="가로등", b="나무", c="민원", d="사과") == (
+        "가로등이 나무를 민원은 사과와"
+    )
+    assert fill("{a}(이)가", a="모기") == "모기가"
+    assert fill("{x}(으)로", x="ㅠㅠ") == "ㅠㅠ(으)로"  # nothing to read: both forms stay
+    assert fill("{x}(으)로 {y}", x="Seoul", y="{y}") == "Seoul로 {y}"  # values are not formatted again
