@@ -1,4 +1,5 @@
-"""Welfare and information answers: a short general answer with the city's department and quick links."""
+"""Welfare and information answers: the knowledge base's answer to the question asked, or the category's
+general answer with the city's department and quick links."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import profile
+from bot.knowledge import knowledge_base
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
+from bot.settings import load_settings
 
 __all__ = ["ActionAnswerWithLinks"]
 
@@ -27,7 +30,7 @@ class ActionAnswerWithLinks(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Send utter_<intent>/<category> with the department, its phone and the link buttons."""
+        """Send the knowledge base's answer, else utter_<intent>/<category> with the department and links."""
         city = profile()
         message = tracker.latest_message
         intent = str((message.get("intent") or {}).get("name") or "")
@@ -39,6 +42,17 @@ class ActionAnswerWithLinks(Action):
             dispatcher.utter_message(
                 response=_WHICH_TOPIC[intent], buttons=[{"title": t, "payload": t} for t in titles]
             )
+            return []
+        hit = knowledge_base(load_settings().city_profile).match(
+            intent, category, str(message.get("text") or "")
+        )
+        if hit is not None:
+            # The answer to the question asked; its links, and the page it is about.
+            entry = hit.entry
+            buttons = [city.links[k].button() for k in entry.links if k in city.links]
+            if entry.url:
+                buttons.append({"title": city.messages["knowledge_page"], "url": entry.url})
+            dispatcher.utter_message(response="utter_knowledge", answer=entry.answer, buttons=buttons[:4])
             return []
         department = city.department(intent, category)
         dispatcher.utter_message(

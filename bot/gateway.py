@@ -63,7 +63,10 @@ def create_app(
     transcript = Transcript(db)
     delivery = Delivery(db, transcript)
     reception = Reception(db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile)
-    router = Router(rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages)
+    router = Router(
+        rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
+        foreign_help=profile.foreign_help,
+    )  # fmt: skip
     web = WebChat(router, delivery, profile)
     desk = Desk(
         db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,

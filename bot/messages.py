@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MAX_TEXT", "Inbound", "Outbound", "fill", "from_rasa", "split_text", "squash"]
+__all__ = ["MAX_TEXT", "Inbound", "Outbound", "fill", "from_rasa", "is_foreign", "split_text", "squash"]
 
 # Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
 # Telegram message 4,096; the web chat the same).
@@ -169,3 +169,18 @@ def fill(template: str, **values: Any) -> str:
         return "{" + name + "}" + closing + particle
 
     return _PARTICLE.sub(choose, template).format(**values)
+
+
+def is_foreign(text: str) -> bool:
+    """Return whether TEXT is written in another language: no Hangul, and words enough to be a sentence.
+
+    "Where is the city hall?" and "Tôi cần giúp đỡ" are; "ok", "thx" and "010-1234-5678" are not.
+    """
+    if any("가" <= c <= "힣" or "ㄱ" <= c <= "ㆎ" for c in text):
+        return False
+    words = [w for w in text.split() if any(c.isalpha() for c in w)]
+    letters = sum(c.isalpha() for c in text)
+    ideographs = sum(
+        "\u4e00" <= c <= "\u9fff" or "\u3040" <= c <= "\u30ff" for c in text
+    )  # Chinese, Japanese
+    return len(words) >= 3 or letters >= 12 or ideographs >= 4

@@ -115,6 +115,8 @@ class CityProfile:
     answer_links: dict[str, dict[str, tuple[str, ...]]]
     status_labels: dict[str, str]
     messages: dict[str, str]
+    # Lines that help in other languages, under the reply to a message in one (messages.foreign_language).
+    foreign_help: tuple[dict[str, str], ...]
     handoff: HandoffSettings
     intent_labels: dict[str, str]
     category_labels: dict[str, dict[str, str]]
@@ -217,6 +219,7 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
             on_call=_phones(raw["handoff"].get("on_call", [])),
             templates=tuple(str(t) for t in raw["handoff"].get("templates", [])),
         ),
+        foreign_help=_phones(raw.get("foreign_help", [])),
         intent_labels=dict(labels["intents"]),
         category_labels={k: dict(v) for k, v in labels["categories"].items()},
         weekday_names=tuple(str(d) for d in raw["weekday_names"]),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.handoff.crisis import kind_of
 from bot.handoff.reception import Reception
-from bot.messages import Inbound, Outbound
+from bot.messages import Inbound, Outbound, is_foreign
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.store import handoffs
 from bot.store.conversations import open_question
@@ -34,9 +34,10 @@ class Router:
         transcript: Transcript,
         reception: Reception,
         texts: dict[str, str],
+        foreign_help: tuple[dict[str, str], ...] = (),
     ) -> None:
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
-        self.texts = texts
+        self.texts, self.foreign_help = texts, foreign_help
 
     async def route(self, message: Inbound) -> list[Outbound]:
         """Store MESSAGE, get the answers (the bot's, or people's queue), return them, then store them."""
@@ -60,6 +61,9 @@ class Router:
             answers = await self.reception.crisis(message, crisis, handoff, question)
         elif handoff is not None:
             answers = await self.reception.message(message, handoff, question)
+        elif expects is None and not message.payload and is_foreign(message.text):
+            # The bot answers in Korean only: say so in English, with a line that helps in many languages.
+            answers = [Outbound(text=self.texts["foreign_language"], buttons=self.foreign_help)]
         else:
             if pending:
                 await self.reception.resume(message.conversation_id, pending)

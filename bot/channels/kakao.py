@@ -117,8 +117,9 @@ def render(
     """Return a skill response within Kakao's limits, and what did not fit (for the outbox).
 
     Texts become simpleText outputs split at 1,000 characters; link and phone buttons become text cards
-    (three buttons each, a carousel when there are more); quick replies go last, at most ten. At most
-    three outputs: text that does not fit is kept for the next message and the citizen is told.
+    (three buttons each: one under the other when they fit, else a carousel); quick replies go last, at
+    most ten. At most three outputs: text that does not fit is kept for the next message and the citizen
+    is told.
     """
     text = "\n\n".join(m.signed() for m in messages if m.text)
     images = [m.image for m in messages if m.image]
@@ -139,8 +140,11 @@ def render(
         links[i : i + MAX_CARD_BUTTONS]
         for i in range(0, min(len(links), MAX_CAROUSEL * MAX_CARD_BUTTONS), MAX_CARD_BUTTONS)
     ]
-    room = MAX_OUTPUTS - len(outputs) - (1 if cards else 0)
     pieces = split_text(text, MAX_TEXT)
+    # Cards one under the other where they fit (every number in sight: a crisis block's four), else one
+    # carousel that the citizen swipes.
+    stacked = len(outputs) + len(pieces) + len(cards) <= MAX_OUTPUTS
+    room = MAX_OUTPUTS - len(outputs) - (len(cards) if stacked else 1 if cards else 0)
     overflow: list[Outbound] = []
     if len(pieces) > room:
         overflow = [Outbound(text="\n\n".join(pieces[room - 1 :]))]
@@ -151,9 +155,10 @@ def render(
             {"title": _label(links_title, MAX_CARD_TITLE), "buttons": [_card_button(b) for b in c]}
             for c in cards
         ]
-        outputs.append(
-            {"textCard": items[0]} if len(items) == 1 else {"carousel": {"type": "textCard", "items": items}}
-        )
+        if stacked:
+            outputs += [{"textCard": item} for item in items]
+        else:
+            outputs.append({"carousel": {"type": "textCard", "items": items}})
     if not outputs:
         outputs = [{"simpleText": {"text": more}}]
     template: dict[str, Any] = {"outputs": outputs}

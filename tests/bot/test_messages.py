@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages import fill
+from bot.messages import fill, is_foreign
 from bot.profile import load_profile
 
 TEXTS = load_profile("cheonan").messages
@@ -38,3 +38,15 @@ def test_other_particles_and_values_that_are_not_words() -> None:
     assert fill("{a}(이)가", a="모기") == "모기가"
     assert fill("{x}(으)로", x="ㅠㅠ") == "ㅠㅠ(으)로"  # nothing to read: both forms stay
     assert fill("{x}(으)로 {y}", x="Seoul", y="{y}") == "Seoul로 {y}"  # values are not formatted again
+
+
+@pytest.mark.parametrize(
+    ("text", "foreign"),
+    [("Where is the city hall?", True), ("Tôi cần giúp đỡ về tiền thuê nhà", True), ("我想申请补助金", True),
+     ("ok", False), ("thx", False), ("010-1234-5678", False), ("가로등 고장 LED", False), ("ㅋㅋㅋㅋ", False),
+     ("KTX", False)],
+)  # fmt: skip
+def test_a_message_in_another_language_is_told_from_korean_and_from_short_latin_words(
+    text: str, foreign: bool
+) -> None:
+    assert is_foreign(text) is foreign

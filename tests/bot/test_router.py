@@ -64,8 +64,9 @@ def make_router(sessions: sessionmaker[Session], rasa: FakeRasa) -> Parts:
     delivery = Delivery(db, transcript)
     reception = Reception(db=db, rasa=rasa_client, hub=Hub(), delivery=delivery, profile=profile)
     router = Router(
-        rasa=rasa_client, db=db, transcript=transcript, reception=reception, texts=profile.messages
-    )
+        rasa=rasa_client, db=db, transcript=transcript, reception=reception, texts=profile.messages,
+        foreign_help=profile.foreign_help,
+    )  # fmt: skip
     return Parts(router, transcript, delivery)
 
 
@@ -139,3 +140,20 @@ def test_a_database_failure_while_storing_answers_is_logged_and_the_next_message
     assert "a database transaction failed: OperationalError" in caplog.text
     # The first message is kept, unanswered (its answer could not be stored); the second went through.
     assert stored(sessions) == [("in", "하나", False), ("in", "둘", True), ("out", "받았어요: 둘", True)]
+
+
+def test_a_message_in_another_language_gets_an_english_answer_not_a_korean_refusal(
+    sessions: sessionmaker[Session],
+) -> None:
+    async def scenario() -> list[Outbound]:
+        parts = make_router(sessions, rasa := FakeRasa())
+        answers = await parts.route(
+            Inbound(channel="web", user_id=SENDER, text="Hello, where can I buy garbage bags?")
+        )
+        await parts.settled()
+        assert rasa.received == []
+        return answers
+
+    [answer] = asyncio.run(scenario())
+    assert answer.text.startswith("Hello! This is the Cheonan City chatbot.") and "1345" in answer.text
+    assert answer.buttons == ({"title": "Immigration Contact Center 1345", "phone": "1345"},)

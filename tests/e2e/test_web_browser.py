@@ -41,7 +41,20 @@ def answers(body: dict[str, Any]) -> list[dict[str, Any]]:
                 ],
             }
         ]
+    if body["message"] == "민원 신고":
+        return [
+            {
+                "text": "어떤 불편을 신고하시겠어요? 아래에서 고르시거나 무슨 일인지 말씀해 주세요.\n" * 3
+                + "마지막 줄까지 보여야 해요.",
+                "buttons": [{"title": f"{name} 신고", "payload": f"{name} 신고"} for name in CATEGORIES],
+            }
+        ]
     return [{"text": f"받았어요: {body['message']}"}]  # fmt: skip
+
+
+# Ten category buttons, as the complaint form's first question has.
+CATEGORIES = ["가로등·신호등 고장", "쓰레기 문제", "소음", "불법 주정차", "도로 파손", "시설물 파손", "동물",
+              "불법 광고물", "악취·오염", "기타"]  # fmt: skip
 
 
 @pytest.fixture
@@ -94,3 +107,22 @@ def test_a_citizen_chats_taps_a_chip_sees_links_and_the_conversation_survives_a_
     page.fill("#text", "또 왔어요")
     page.keyboard.press("Enter")
     expect(page.locator(".row.bot .bubble").last).to_have_text("받았어요: 또 왔어요")
+
+
+def test_every_choice_and_the_newest_line_are_in_sight_on_a_phone(page: Page, chat_url: str) -> None:
+    """Ten category chips used to sit in one row that showed three, and covered the bubble's last line."""
+    page.goto(chat_url)
+    page.locator("#chips button", has_text="민원 신고").click()
+    chips = page.locator("#chips button")
+    expect(chips).to_have_count(10)
+    last_line = page.locator(".row.bot .bubble").last
+    expect(last_line).to_contain_text("마지막 줄까지 보여야 해요.")
+    log = page.locator("#log").bounding_box()
+    bubble = last_line.bounding_box()
+    assert log and bubble
+    # The whole newest bubble is inside the log's visible area, above the chips.
+    assert log["y"] <= bubble["y"] and bubble["y"] + bubble["height"] <= log["y"] + log["height"] + 1
+    for n in range(10):
+        box = chips.nth(n).bounding_box()
+        assert box and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], n
+        assert box["y"] + box["height"] <= PHONE["height"], n  # no chip hidden past the edge of the screen

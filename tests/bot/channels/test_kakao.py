@@ -124,6 +124,23 @@ def test_links_become_card_buttons_and_more_than_three_a_carousel() -> None:
     assert carousel["items"][2]["buttons"][1] == {"label": "129", "action": "phone", "phoneNumber": "129"}
 
 
+def test_the_crisis_block_shows_every_number_without_swiping() -> None:
+    """Four emergency numbers (five at night) are more than one card holds: two cards, one under the other."""
+    emergency = PROFILE.handoff.emergency + PROFILE.handoff.on_call
+    go_on = {"title": "신고 이어서 하기", "payload": "신고 이어서 하기"}
+    response, _ = render(
+        [Outbound(text=PROFILE.messages["crisis_after_hours"], buttons=(*emergency, go_on))], **TEXTS
+    )
+    assert problems(response) == []
+    outputs = response["template"]["outputs"]
+    assert [next(iter(o)) for o in outputs] == ["simpleText", "textCard", "textCard"]  # no carousel
+    numbers = [b["phoneNumber"] for o in outputs[1:] for b in o["textCard"]["buttons"]]
+    assert numbers == ["112", "119", "109", "129", "1577-0199"]
+    assert response["template"]["quickReplies"] == [
+        {"label": "신고 이어서 하기", "action": "message", "messageText": "신고 이어서 하기"}
+    ]
+
+
 def test_quick_replies_are_at_most_ten_with_short_labels() -> None:
     buttons = tuple({"title": f"아주 긴 버튼 이름입니다 {i}번", "payload": f"p{i}"} for i in range(12))
     response, _ = render([Outbound(text="골라 주세요", buttons=buttons)], **TEXTS)
@@ -143,6 +160,7 @@ def _every_response_the_bot_can_send() -> list[tuple[str, list[Outbound]]]:
         "time": "11월 25일 14:02",
         "note": "현장 확인 중이에요", "guess_1": PROFILE.label("complaint", "water_leak"),
         "guess_2": PROFILE.label("welfare", "housing_youth"), "guess_3": PROFILE.label("info", "local_tax"),
+        "answer": "가" * 220,
     }  # fmt: skip
     cases = []
     for name, variants in domain()["responses"].items():
