@@ -36,6 +36,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import conversation_of, message_metadata, phrase, profile, sessions
+from actions.places import MAX_PLACE, is_vague, place_phrase
 from bot.messages import squash
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
@@ -50,7 +51,8 @@ logger = logging.getLogger(__name__)
 
 FORM = "complaint_form"
 FORM_SLOTS = (
-    "complaint_category", "complaint_location", "complaint_district", "complaint_coordinates",
+    "complaint_category", "complaint_location", "complaint_location_detail", "complaint_district",
+    "complaint_coordinates",
     "complaint_description", "complaint_photo", "complaint_contact_consent", "complaint_contact_phone",
     "complaint_field", "complaint_confirm",
 )  # fmt: skip
@@ -62,7 +64,7 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "complaint_category": (("종류", "분류", "유형"), ("complaint_category",)),
     "complaint_location": (
         ("위치", "장소", "주소", "어디"),
-        ("complaint_location", "complaint_district", "complaint_coordinates"),
+        ("complaint_location", "complaint_location_detail", "complaint_district", "complaint_coordinates"),
     ),
     "complaint_description": (("내용", "설명", "상황"), ("complaint_description",)),
     "complaint_photo": (("사진",), ("complaint_photo",)),
@@ -74,15 +76,25 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 # A short message that only says "stop" (the profile's stems); a longer one, or one read as a complaint, is an
 # answer that may mention 그만 ("윗집에 그만 좀 하라고…").
-_CANCEL_MAX_LENGTH = 12
+_CANCEL_MAX_LENGTH = 18
 _CHANGE_MAX_LENGTH = 20
 _URL = re.compile(r"https?://\S+")
 # How an answer to "어디인가요?" ends, not part of the place: "두정역 3번 출구 앞이요" is 두정역 3번 출구 앞.
 _PLACE_ENDING = re.compile(r"\s*(?:이?에요|이?예요|이요|입니다|이고요|요)?[\s.!~…?]*$")
 _NO_PHOTO = re.compile(r"없|안찍|못찍|생략|건너|패스|넘어|다음")
+# No more detail about the place: "더 자세히는 몰라요", "그냥 거기예요", "이대로 해 주세요".
+_NO_DETAIL = re.compile(r"몰라|모르|없어|없음|이대로|그대로|그냥|됐어|패스|넘어|다음")
+# "위치 좀 고칠게요 불당동 … 사거리요": the change and the new answer in one message.
+_CORRECTION = re.compile(
+    r"^.*?(위치|장소|주소|내용|설명)\S*\s*(좀\s*)?(고칠게요|고칠께요|고쳐\S*|수정\S*|바꿀게요|바꿔\S*|변경\S*|틀렸\S*|잘못\S*)"
+    r"[\s,.:~]*(?P<value>.+)$"
+)
+# Below this many letters a message at another question is a short answer, not a detail worth keeping.
+_DETAIL_LETTERS = 8
 _YES = re.compile(r"^(네|넵|예|응|ㅇㅇ|그래|좋아|맞아|접수|부탁|확인|오케이|ok)", re.IGNORECASE)
 _FIX = re.compile(r"고칠|고쳐|수정|바꿀|바꿔|변경|틀렸|잘못|다시쓸|다시적")
 _AGREE = re.compile(r"동의|번호남길|남길게요|남길래요|^(네|예|응|좋아요|그럴게요|그래요)[.!~]*$")
+_AGREE_IN_WORDS = re.compile(r"동의")
 _REFUSE = re.compile(r"안남|안할|싫|아니|비동의|동의안|동의하지|동의못|괜찮|없어|필요없|됐어")
 # Below this confidence a category guessed from the first message is asked again with buttons.
 _CATEGORY_CONFIDENCE = 0.5
@@ -205,14 +217,43 @@ class ValidateComplaintForm(FormValidationAction):
         ):
             # Rules answer it (data/rules/complaint.yml), then the form asks its question again.
             return [ActionExecutionRejected(FORM)]
+        corrected = await self._corrected(text, dispatcher, tracker, domain)
+        if corrected:
+            tracker.slots.update(corrected)
+            events: list[EventType] = [SlotSet(k, v) for k, v in corrected.items()]
+            return events + [await self.next_requested_slot(dispatcher, tracker, domain)]
         if asked not in _FREE_TEXT and wants_to_change(text, intent, confidence):
             field = _named_field(text)
             cleared = {slot: None for slot in _FIELDS[field][1]} if field else {}
             changes = {**cleared, "complaint_confirm": None if field else FIX, "complaint_field": None}
             tracker.slots.update(changes)
-            events: list[EventType] = [SlotSet(k, v) for k, v in changes.items()]
+            events = [SlotSet(k, v) for k, v in changes.items()]
             return events + [await self.next_requested_slot(dispatcher, tracker, domain)]
         return await super().run(dispatcher, tracker, domain)
+
+    async def _corrected(
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Return the slots that a change with its new answer sets, or {}.
+
+        "위치 좀 고칠게요 불당동 갤러리아 앞 사거리요" changes the place at once.
+        """
+        match = _CORRECTION.search(text.strip())
+        field = _named_field(match.group(1)) if match else None
+        if not match or field not in ("complaint_location", "complaint_description"):
+            return {}
+        value = _PLACE_ENDING.sub("", match.group("value")).strip() if field == "complaint_location" else ""
+        value = value or match.group("value").strip()
+        if _letters(value) < 2:
+            return {}  # "위치 고칠게요": which field, but not yet the new answer (asked next)
+        if field == "complaint_location":
+            changed = await self.validate_complaint_location(value, dispatcher, tracker, domain)
+            changed["complaint_location_detail"] = "-"  # the citizen has just said where
+        else:
+            changed = await self.validate_complaint_description(value, dispatcher, tracker, domain)
+        if changed.get(field) is None:
+            return {}
+        return {**changed, "complaint_confirm": None, "complaint_field": None}
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -221,6 +262,10 @@ class ValidateComplaintForm(FormValidationAction):
         skip = {"complaint_field"}
         if tracker.get_slot("complaint_contact_consent") is not True:
             skip.add("complaint_contact_phone")
+        location = tracker.get_slot("complaint_location")
+        vague = location and not tracker.get_slot("complaint_coordinates")
+        if not (vague and is_vague(str(location), tracker.get_slot("complaint_district"))):
+            skip.add("complaint_location_detail")  # asked only when the place is only a 동, or 골목
         slots = [slot for slot in domain_slots if slot not in skip]
         return ["complaint_field", *slots] if tracker.get_slot("complaint_confirm") == FIX else slots
 
@@ -288,29 +333,48 @@ class ValidateComplaintForm(FormValidationAction):
     async def extract_complaint_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take a shared location, the place names in the first message, or the answer to the question."""
+        """Take a shared location, the place phrase of the first message, or the answer to the question."""
         shared = message_metadata(tracker).get("location")
         if isinstance(shared, dict) and "latitude" in shared and "longitude" in shared:
             return {
                 "complaint_location": str(shared.get("address") or phrase(domain, "utter_location_shared"))
             }
+        text = str(tracker.latest_message.get("text") or "")
         if self._telling(tracker, "complaint_location"):
-            text = str(tracker.latest_message.get("text") or "")
-            spans = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "location"]
-            if spans and all("start" in e and "end" in e for e in spans):
-                start, end = min(e["start"] for e in spans), max(e["end"] for e in spans)
-                return {"complaint_location": text[start:end]}
-            district = profile().district_of(text)
-            if district:
-                return {"complaint_location": district}
+            place = _place_in(text, tracker)
+            if place:
+                return {"complaint_location": place}
         if not self._asked(tracker, "complaint_location"):
             return {}
-        text = self._text(tracker)
         intent, confidence = _intent(tracker)
         if len(squash(text)) < 10 and intent in ("affirm", "deny") and confidence >= _CATEGORY_CONFIDENCE:
             # "네", "아니요", "몰라요": an answer, but not a place.
             return {"complaint_location": None}
-        return {"complaint_location": text}
+        if len(text.strip()) > MAX_PLACE:
+            # A paragraph answered "어디인가요?": its place phrase is the place, the whole of it the story.
+            return {
+                "complaint_location": _place_in(text, tracker) or text.strip()[:MAX_PLACE],
+                **self._with_detail(tracker, text),
+            }
+        return {"complaint_location": text.strip()}
+
+    async def extract_complaint_location_detail(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the landmark asked for once (a vague place), or "-" when the citizen has none."""
+        if not self._asked(tracker, "complaint_location_detail"):
+            return {}
+        text = self._text(tracker)
+        if _NO_DETAIL.search(squash(text)) and len(squash(text)) < 15 or _intent(tracker)[0] == "deny":
+            return {"complaint_location_detail": "-"}
+        return {"complaint_location_detail": text}
+
+    def _with_detail(self, tracker: Tracker, text: str) -> dict[str, Any]:
+        """Return the description with TEXT added (said at another question, it is kept, not lost)."""
+        description = str(tracker.get_slot("complaint_description") or "")
+        if squash(text) in squash(description):
+            return {}
+        return {"complaint_description": f"{description}\n{text.strip()}" if description else text.strip()}
 
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -332,7 +396,10 @@ class ValidateComplaintForm(FormValidationAction):
     async def extract_complaint_photo(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take a photo sent at any point, or "none" when the citizen says there is none."""
+        """Take a photo sent at any point, or "none" when the citizen says there is none.
+
+        Anything else said here ("봉투 열댓개쯤 쌓여있어요") joins the description; the question comes again.
+        """
         image = message_metadata(tracker).get("image_url")
         if isinstance(image, str) and image:
             return {"complaint_photo": image}
@@ -345,6 +412,8 @@ class ValidateComplaintForm(FormValidationAction):
         said_no = _intent(tracker)[0] == "deny" and not _FIX.search(squash(text))
         if _NO_PHOTO.search(squash(text)) or said_no:
             return {"complaint_photo": NO_PHOTO}
+        if _letters(text) >= _DETAIL_LETTERS:
+            return {"complaint_photo": None, **self._with_detail(tracker, text)}
         return {"complaint_photo": None}
 
     async def extract_complaint_contact_consent(
@@ -355,7 +424,11 @@ class ValidateComplaintForm(FormValidationAction):
             return {}
         text = squash(self._text(tracker))
         intent, _ = _intent(tracker)
-        if normalise_phone(text):
+        phone = normalise_phone(text)
+        if phone and _AGREE_IN_WORDS.search(text) and not _REFUSE.search(text):
+            # "010-1234-5678로 연락주세요 동의함": consent said in words, with the number.
+            return {"complaint_contact_consent": True, "complaint_contact_phone": phone}
+        if phone:
             return {"complaint_contact_consent": None}
         if _REFUSE.search(text) or intent == "deny":
             return {"complaint_contact_consent": False}
@@ -428,7 +501,7 @@ class ValidateComplaintForm(FormValidationAction):
             except (KeyError, TypeError, ValueError):
                 coordinates = None
         return {
-            "complaint_location": place[:200],
+            "complaint_location": place[:MAX_PLACE],
             "complaint_district": profile().district_of(place),
             "complaint_coordinates": coordinates,
         }
@@ -454,8 +527,26 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keep a photo address or "none"."""
         if value is None:
-            dispatcher.utter_message(response="utter_photo_not_understood")
+            added = _letters(self._text(tracker)) >= _DETAIL_LETTERS
+            dispatcher.utter_message(
+                response="utter_added_to_description" if added else "utter_photo_not_understood"
+            )
         return {"complaint_photo": value}
+
+    async def validate_complaint_location_detail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Add the landmark to the place (asked once: "-" keeps the place as it was)."""
+        detail = _PLACE_ENDING.sub("", str(value or "").strip())[:MAX_PLACE]
+        if value is None or detail in ("", "-"):
+            return {"complaint_location_detail": "-" if value is not None else None}
+        location = str(tracker.get_slot("complaint_location") or "")
+        place = detail if squash(location) in squash(detail) else f"{location} {detail}".strip()
+        return {
+            "complaint_location_detail": detail,
+            "complaint_location": place,
+            "complaint_district": profile().district_of(place) or tracker.get_slot("complaint_district"),
+        }
 
     async def validate_complaint_contact_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -494,6 +585,22 @@ class ValidateComplaintForm(FormValidationAction):
         if value == FIX and field:
             return await self.validate_complaint_field(field, dispatcher, tracker, domain)
         return {"complaint_confirm": value if value in (YES, FIX) else None}
+
+
+def _place_in(text: str, tracker: Tracker) -> str | None:
+    """Return the place phrase TEXT names: from the NLU's first location, else from a 읍·면·동 name."""
+    spans = [
+        e for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == "location" and "start" in e and "end" in e
+    ]  # fmt: skip
+    if spans:
+        first = min(spans, key=lambda e: e["start"])
+        return place_phrase(text, first["start"], first["end"]) or None
+    district = profile().district_of(text)
+    if district and district in text:
+        at = text.index(district)
+        return place_phrase(text, at, at + len(district))
+    return district
 
 
 def _letters(text: str) -> int:

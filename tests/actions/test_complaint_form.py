@@ -27,6 +27,7 @@ LOCATION = {"entity": "location", "start": 0, "end": 7, "value": "서북구 쌍�
 FILLED = {
     "complaint_category": "streetlight",
     "complaint_location": "서북구 쌍용동",
+    "complaint_location_detail": "-",  # asked once; the citizen knew no landmark
     "complaint_district": "쌍용동",
     "complaint_description": RICH,
     "complaint_photo": "none",
@@ -71,7 +72,8 @@ async def test_a_rich_first_message_fills_category_location_and_description_and_
     events, dispatcher = await validate(latest)
     slots = slots_of(events)
     assert slots["complaint_category"] == "streetlight"
-    assert slots["complaint_location"] == "서북구 쌍용동"
+    # The entity, and the words after it that still say where.
+    assert slots["complaint_location"] == "서북구 쌍용동 사거리"
     assert slots["complaint_district"] == "쌍용동"
     assert slots["complaint_description"] == RICH
     assert slots["requested_slot"] == "complaint_photo"
@@ -160,7 +162,7 @@ async def test_a_sentence_answering_the_category_question_also_fills_place_and_d
     latest = message(text, "complaint", category="complaint/garbage", entities=[entity])
     events, _ = await validate(latest, asked="complaint_category")
     slots = slots_of(events)
-    assert (slots["complaint_category"], slots["complaint_location"]) == ("garbage", "두정동")
+    assert (slots["complaint_category"], slots["complaint_location"]) == ("garbage", "두정동 먹자골목")
     assert slots["complaint_description"] == text
     assert slots["requested_slot"] == "complaint_photo"
 
@@ -519,3 +521,110 @@ async def test_sql_and_html_in_the_answers_are_stored_verbatim(
     with sessions() as session:
         [ticket] = list_tickets(session)
     assert ticket.description == hostile and ticket.location_text == hostile
+
+
+# Tickets staff can act on: the whole place, every detail said, corrections and consent in one message.
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "place"),
+    [("불당동 갤러리아백화점 앞 사거리에 신호등이 꺼져 있어요", "불당동", "불당동 갤러리아백화점 앞 사거리"),
+     ("두정동 대우푸르지오 뒷길 쓰레기가 며칠째 그대로예요", "두정동", "두정동 대우푸르지오 뒷길"),
+     ("두정역 2번출구 앞 보도에 싱크홀처럼 땅이 꺼졌어요", "두정역", "두정역 2번출구 앞 보도")],
+)  # fmt: skip
+async def test_the_place_keeps_its_landmark_not_only_the_dong(text: str, found: str, place: str) -> None:
+    entity = {"entity": "location", "start": 0, "end": len(found), "value": found}
+    events, _ = await validate(
+        message(text, "complaint", category="complaint/streetlight", entities=[entity])
+    )
+    slots = slots_of(events)
+    assert slots["complaint_location"] == place
+    assert slots["requested_slot"] == "complaint_photo"  # precise enough: no landmark question
+
+
+async def test_a_long_message_gives_a_place_not_a_paragraph() -> None:
+    """A 1,288-character Kakao message once gave 200 characters of its body as the place."""
+    body = "작년부터 계속 말씀드리는 건데요 " * 40
+    text = f"{body}불당동 갤러리아백화점 앞 사거리 신호등이 꺼져 있고 {body}봉명동 쪽도 그래요"
+    spans = [
+        {
+            "entity": "location",
+            "start": text.index("불당동"),
+            "end": text.index("불당동") + 3,
+            "value": "불당동",
+        },
+        {
+            "entity": "location",
+            "start": text.index("봉명동"),
+            "end": text.index("봉명동") + 3,
+            "value": "봉명동",
+        },
+    ]
+    events, _ = await validate(message(text, "complaint", category="complaint/streetlight", entities=spans))
+    assert slots_of(events)["complaint_location"] == "불당동 갤러리아백화점 앞 사거리"
+
+
+@pytest.mark.parametrize("place", ["불당동", "서북구 쌍용동", "골목", "집 앞"])
+async def test_a_place_that_is_only_a_dong_or_a_vague_word_gets_one_question_for_a_landmark(
+    place: str,
+) -> None:
+    asked = {"complaint_category": "garbage"}
+    events, dispatcher = await validate(
+        message(f"{place}이요", "complaint", 0.6), asked, "complaint_location"
+    )
+    assert slots_of(events)["requested_slot"] == "complaint_location_detail"
+    assert expected(dispatcher) == ["complaint_location_detail"]
+    # The landmark joins the place; the form goes on and never asks it again.
+    now = asked | slots_of(events)
+    events, _ = await validate(
+        message("갤러리아백화점 정문 앞이에요", "complaint", 0.5), now, "complaint_location_detail"
+    )
+    slots = slots_of(events)
+    assert slots["complaint_location"] == f"{now['complaint_location']} 갤러리아백화점 정문 앞"
+    assert slots["requested_slot"] == "complaint_description"
+
+
+async def test_no_landmark_is_fine_and_a_shared_location_needs_none() -> None:
+    asked = {"complaint_category": "garbage", "complaint_location": "불당동", "complaint_district": "불당동"}
+    events, _ = await validate(message("더 자세히는 몰라요", "deny", 0.9), asked, "complaint_location_detail")
+    slots = slots_of(events)
+    assert (slots["complaint_location_detail"], slots["requested_slot"]) == ("-", "complaint_description")
+    assert "complaint_location" not in slots  # kept as it was
+    shared = asked | {"complaint_coordinates": [36.81, 127.11]}
+    events, _ = await validate(
+        message("사진 없어요", "deny"), shared | {"complaint_description": RICH}, "complaint_photo"
+    )
+    assert slots_of(events)["requested_slot"] == "complaint_contact_consent"
+
+
+async def test_details_said_at_the_photo_question_join_the_description() -> None:
+    before = BEFORE_CONSENT | {"complaint_photo": None, "complaint_location_detail": "-"}
+    events, dispatcher = await validate(
+        message("봉투 열댓개쯤 쌓여있어요", "complaint", 0.7), before, "complaint_photo"
+    )
+    slots = slots_of(events)
+    assert slots["complaint_description"] == f"{RICH}\n봉투 열댓개쯤 쌓여있어요"
+    assert slots["requested_slot"] == "complaint_photo"  # still no photo: asked again
+    assert responses(dispatcher) == ["utter_added_to_description"]
+
+
+async def test_consent_and_the_number_in_one_message() -> None:
+    before = BEFORE_CONSENT | {"complaint_location_detail": "-"}
+    text = "010-2345-6789로 연락주세요 동의함"
+    events, _ = await validate(message(text, "affirm", 0.6), before, "complaint_contact_consent")
+    slots = slots_of(events)
+    assert (slots["complaint_contact_consent"], slots["complaint_contact_phone"]) == (True, "010-2345-6789")
+    assert slots["requested_slot"] == "complaint_confirm"
+
+
+async def test_a_correction_with_its_new_answer_changes_the_place_at_once() -> None:
+    text = "위치 좀 고칠게요 불당동 갤러리아백화점 앞 사거리요"
+    events, _ = await validate(message(text, "complaint", 0.6), SUMMARY, "complaint_confirm")
+    slots = slots_of(events)
+    assert slots["complaint_location"] == "불당동 갤러리아백화점 앞 사거리"
+    assert slots["complaint_district"] == "불당동"
+    assert slots["requested_slot"] == "complaint_confirm"  # the summary again, with the new place
+
+
+def test_giving_up_to_phone_the_city_cancels() -> None:
+    assert wants_to_cancel("아 됐어요 그냥 제가 직접 전화할게요", "deny", 0.6)
