@@ -83,6 +83,22 @@ class RasaClient:
         signals = [a["custom"] for a in answers if isinstance(a.get("custom"), dict)]
         return from_rasa(answers), signals
 
+    async def parse(self, conversation_id: str, text: str) -> dict[str, Any] | None:
+        """Return what the NLU makes of TEXT (nothing is added to any conversation), or None if Rasa fails."""
+        try:
+            response = await self._for(
+                conversation_id,
+                lambda base: self._client.post(
+                    f"{base}/model/parse", params=self._auth(), json={"text": text}
+                ),
+            )
+            response.raise_for_status()
+            parsed = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.warning("Rasa did not parse a message: %s", type(exc).__name__)
+            return None
+        return parsed if isinstance(parsed, dict) else None
+
     async def pause(self, conversation_id: str) -> None:
         """Pause the bot for a conversation that the gateway hands to people; RasaUnavailable if it fails.
 

@@ -7,6 +7,7 @@ chat goes to people; everything else to Rasa. When Rasa is down the citizen's me
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,12 +16,17 @@ from bot.handoff.crisis import kind_of
 from bot.handoff.reception import Reception
 from bot.messages import Inbound, Outbound, is_foreign
 from bot.rasa import RasaClient, RasaUnavailable
+from bot.requests import different_requests, split_candidates
 from bot.store import handoffs
-from bot.store.conversations import open_question
+from bot.store.conversations import defer, deferred, open_question, settle_deferred
 from bot.store.db import Database
+from bot.store.models import utcnow
 from bot.transcript import Transcript
 
-__all__ = ["Router"]
+__all__ = ["DEFERRED_FOR", "Router"]
+
+# How long a second request said with a complaint waits for the form to end (then it is dropped).
+DEFERRED_FOR = dt.timedelta(minutes=30)
 
 
 class Router:
@@ -43,16 +49,17 @@ class Router:
         """Store MESSAGE, get the answers (the bot's, or people's queue), return them, then store them."""
         await self.transcript.settled(message.conversation_id)  # the last answers first: order is kept
 
-        def take_in(
-            session: Session,
-        ) -> tuple[int | None, handoffs.HandoffView | None, list[int], dict[str, Any] | None]:
+        def take_in(session: Session) -> tuple[Any, ...]:
             message_id = self.transcript.record_in(session, message)
-            handoff, pending = handoffs.state(session, channel=message.channel, sender=message.user_id)
-            question = open_question(session, channel=message.channel, sender=message.user_id)
-            return message_id, handoff, pending, question
+            who = {"channel": message.channel, "sender": message.user_id}
+            handoff, pending = handoffs.state(session, **who)
+            question = open_question(session, **who)
+            later = deferred(session, **who, since=utcnow() - DEFERRED_FOR)
+            return message_id, handoff, pending, question, later
 
-        nothing: tuple[None, None, list[int], None] = (None, None, [], None)
-        message_id, handoff, pending, question = await self.db.run_or(take_in, nothing)
+        message_id, handoff, pending, question, later = await self.db.run_or(
+            take_in, (None, None, [], None, None)
+        )
         # Judged in its context: an answer to the form's question ("사진 못 찍었어요") needs strong evidence.
         # In the event loop: 0.1 ms a message, 4 ms for the longest; a thread would hold the GIL anyway.
         expects = question["expects"] if question else None
@@ -67,18 +74,59 @@ class Router:
         else:
             if pending:
                 await self.reception.resume(message.conversation_id, pending)
+            parts = await self._two_requests(message) if expects is None and not message.payload else None
             try:
-                answers, signals = await self.rasa.send(message)
+                answers, signals = await self._bot(
+                    dataclasses.replace(message, text=parts[0]) if parts else message
+                )
             except RasaUnavailable:
                 return [Outbound(text=self.texts["rasa_down"])]
-            if answers:  # which question this turn leaves open, for the next message's context
-                asked = next((str(s["expects"]) for s in signals if s.get("expects")), "")
-                answers[-1] = dataclasses.replace(answers[-1], expects=asked)
             request = next((s["handoff"] for s in signals if isinstance(s.get("handoff"), dict)), None)
             if request is not None:
                 guesses = request.get("guesses") if isinstance(request.get("guesses"), list) else []
                 reason = str(request.get("reason") or "requested")
                 answers += await self.reception.request(message, reason, "normal", guesses)
+            elif parts:
+                # Said together, taken in turn: the second once the first leaves no question open.
+                answers.insert(0, Outbound(text=self.texts["two_requests"]))
+                if _leaves_open(answers):
+                    if message_id is not None:  # (with the database down, the second request is not kept)
+                        kept = message_id
+                        await self.db.run_or(lambda s: defer(s, message_id=kept, text=parts[1]), None)
+                else:
+                    answers += await self._follow(message, parts[1])
+            elif later is not None and not _leaves_open(answers):
+                answers += await self._follow(message, later[1])
+                await self.db.run_or(lambda s: settle_deferred(s, message_id=later[0]), None)
         # Stored once they are on their way: the citizen does not wait for the database a second time.
         self.transcript.write_soon(message, answers, message_id)
         return answers
+
+    async def _bot(self, message: Inbound) -> tuple[list[Outbound], list[dict[str, Any]]]:
+        """Send MESSAGE to Rasa; mark on the last answer which question the turn leaves open ("" none)."""
+        answers, signals = await self.rasa.send(message)
+        if answers:
+            asked = next((str(s["expects"]) for s in signals if s.get("expects")), "")
+            answers[-1] = dataclasses.replace(answers[-1], expects=asked)
+        return answers, signals
+
+    async def _two_requests(self, message: Inbound) -> tuple[str, str] | None:
+        """Return MESSAGE's two requests when it makes two (each read by the NLU on its own), else None."""
+        parts = split_candidates(message.text)
+        if parts is None:
+            return None
+        first, second = [await self.rasa.parse(message.conversation_id, part) for part in parts]
+        return parts if different_requests(first, second) else None
+
+    async def _follow(self, message: Inbound, text: str) -> list[Outbound]:
+        """Answer TEXT, the second request of MESSAGE, now (nothing if Rasa does not answer)."""
+        try:
+            answers, _ = await self._bot(dataclasses.replace(message, text=text, payload=None))
+        except RasaUnavailable:
+            return []
+        return [Outbound(text=self.texts["second_request"]), *answers]
+
+
+def _leaves_open(answers: list[Outbound]) -> bool:
+    """Return whether the bot's turn ended with a question of the complaint form."""
+    return any(a.expects for a in answers)

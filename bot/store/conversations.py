@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
-    "mark_answered", "mark_delivered", "open_question", "peek_outbox", "pending_senders", "queue_outbox",
-    "record_message",
+    "defer", "deferred", "mark_answered", "mark_delivered", "open_question", "peek_outbox", "pending_senders",
+    "queue_outbox", "record_message", "settle_deferred",
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
 ]  # fmt: skip
@@ -125,6 +125,36 @@ def open_question(session: Session, *, channel: str, sender: str) -> dict[str, A
                 return None
             return {"expects": str(data["expects"]), "text": text, "buttons": data.get("buttons") or []}
     return None
+
+
+def defer(session: Session, *, message_id: int, text: str) -> None:
+    """Keep TEXT, a second request of the citizen's message MESSAGE_ID, for when the first is done."""
+    message = session.get(Message, message_id)
+    if message is not None:
+        message.data = json.dumps(json.loads(message.data or "{}") | {"later": text}, ensure_ascii=False)
+
+
+def deferred(session: Session, *, channel: str, sender: str, since: dt.datetime) -> tuple[int, str] | None:
+    """Return (message id, text) of the conversation's second request still waiting (said after SINCE)."""
+    query = (
+        select(Message.__table__.c.id, Message.__table__.c.data)
+        .where(Message.channel == channel, Message.sender == sender, Message.direction == "in")
+        .where(Message.created_at >= since)
+        .order_by(Message.id.desc())
+        .limit(_QUESTION_LOOKBACK)
+    )
+    for message_id, raw in session.execute(query):
+        data = json.loads(raw or "{}")
+        if data.get("later") and not data.get("later_done"):
+            return int(message_id), str(data["later"])
+    return None
+
+
+def settle_deferred(session: Session, *, message_id: int) -> None:
+    """Record that the second request of MESSAGE_ID has gone to the bot."""
+    message = session.get(Message, message_id)
+    if message is not None:
+        message.data = json.dumps(json.loads(message.data or "{}") | {"later_done": True}, ensure_ascii=False)
 
 
 def transcript(session: Session, *, channel: str, sender: str, limit: int = 200) -> list[Message]:

@@ -31,6 +31,10 @@ class FakeRasa:
     answers: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda body: [
         {"text": f"받았어요: {body['message']}"}
     ]
+    # What /model/parse says of a text (the NLU alone): by default it understands nothing.
+    parses: Callable[[str], dict[str, Any]] = lambda text: {
+        "text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3}, "intent_ranking": [],
+    }  # fmt: skip
     delay: float = 0.0
     down: bool = False
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -48,6 +52,8 @@ class FakeRasa:
             raise httpx.ConnectError("connection refused", request=request)
         if request.url.path == "/status":
             return httpx.Response(200, json={"model_file": "minwon.tar.gz"})
+        if request.url.path == "/model/parse":
+            return httpx.Response(200, json=self.parses(json.loads(request.content)["text"]))
         if request.url.path.startswith("/conversations/"):
             conversation = request.url.path.split("/")[2]
             if request.method == "POST":
