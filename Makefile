@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-crisis lint lock clean
+.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-knowledge bench-crisis lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ evaluate: install train ## Intent and category accuracy, and entities, on the he
 
 bench-nlu: install ## Compare the pipeline with alternatives on the held-out and development sets (ARGS=--all: older ones too); writes docs/benchmarks/nlu.md
 	$(PY) -m bench.nlu --data $(HOLDOUT) --dev $(DEV) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md $(ARGS)
+	$(MAKE) bench-knowledge
+
+bench-knowledge: install train ## Knowledge-base retrieval on questions written apart; writes docs/benchmarks/knowledge.md
+	$(PY) -m bench.knowledge --questions tests/data/knowledge_questions_*.jsonl --model $(MODEL) \
+		--out docs/benchmarks/knowledge.md
 
 bench-gateway: install train ## Simulated citizens through the gateway and straight to Rasa; writes docs/benchmarks/gateway.md
 	$(PY) -m bench.gateway --out docs/benchmarks/gateway.md

@@ -2,8 +2,8 @@
 
 data/knowledge/<city profile>/*.yml holds the entries (each with the ways people ask it, the answer, quick
 links, its public source and the date it was checked). A question is matched only against the entries of the
-category the NLU chose: syllable n-grams of the question against each entry's phrasings (cosine similarity),
-the best entry if it is close enough, else None and the bot gives the category's general answer.
+category the NLU chose: syllable n-grams of the question against each entry's phrasings and its answer (cosine
+similarity), the best entry if it is close enough, else None and the bot gives the category's general answer.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ class KnowledgeBase:
                 "entry ids must be unique: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1}))
             )
         self.entries = entries
-        self._owners = [n for n, e in enumerate(entries) for _ in e.questions]
-        phrasings = [q for e in entries for q in e.questions]
+        # Each entry is found by its questions and by its answer (which names what it covers: 부양의무자…).
+        phrasings = [q for e in entries for q in (*e.questions, e.answer)]
+        self._owners = [n for n, e in enumerate(entries) for _ in (*e.questions, e.answer)]
         # Syllable n-grams with the spaces taken out: people space (and misspell) as they like.
         self._vectorizer = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=squash

@@ -6,6 +6,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.quick_links import ActionAnswerWithLinks
+from bot.knowledge import knowledge_base
 from bot.nlu.taxonomy import CATEGORIES
 from bot.profile import load_profile
 from tests.actions.helpers import domain, message, tracker
@@ -45,3 +46,25 @@ async def test_the_menu_button_asks_which_topic_with_every_topic_as_a_button(int
 async def test_an_unsure_topic_is_asked_not_guessed() -> None:
     [sent] = await answer("그거 어떻게 해요", "welfare", "welfare/senior", confidence=0.2)
     assert sent["response"] == "utter_which_welfare"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "category"),
+    [("기초연금 한 달에 얼마 받을 수 있어요?", "welfare", "senior"),
+     ("문화누리카드 얼마 들어와요", "welfare", "other")],
+)  # fmt: skip
+async def test_a_question_the_knowledge_base_answers_gets_that_answer(
+    text: str, intent: str, category: str
+) -> None:
+    hit = knowledge_base("cheonan").match(intent, category, text)
+    assert hit is not None and hit.entry.category == category
+    [sent] = await answer(text, intent, f"{intent}/{category}")
+    assert (sent["response"], sent["answer"]) == ("utter_knowledge", hit.entry.answer)
+    profile = load_profile("cheonan")
+    expected = [profile.links[k].button() for k in hit.entry.links]
+    assert sent["buttons"][: len(expected)] == expected and 1 <= len(sent["buttons"]) <= 4
+
+
+async def test_a_question_no_entry_answers_gets_the_topics_general_answer() -> None:
+    [sent] = await answer("그냥 복지 쪽 궁금한 게 있어서요", "welfare", "welfare/senior")
+    assert sent["response"] == "utter_welfare/senior"
