@@ -49,7 +49,7 @@ class ActionAnswerWithLinks(Action):
         if hit is not None:
             # The answer to the question asked; its links, and the page it is about.
             entry = hit.entry
-            buttons = [city.links[k].button() for k in entry.links if k in city.links]
+            buttons = city.link_buttons(entry.links)
             if entry.url:
                 buttons.append({"title": city.messages["knowledge_page"], "url": entry.url})
             dispatcher.utter_message(response="utter_knowledge", answer=entry.answer, buttons=buttons[:4])

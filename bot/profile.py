@@ -147,7 +147,14 @@ class CityProfile:
 
     def answer_buttons(self, intent: str, category: str) -> list[dict[str, str]]:
         """Return the quick-link buttons that go with the answer for CATEGORY of INTENT."""
-        return [self.links[key].button() for key in self.answer_links[intent][category]]
+        return self.link_buttons(self.answer_links[intent][category])
+
+    def link_buttons(self, keys: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+        """Return the buttons of the quick links KEYS that exist and whose address was checked.
+
+        A button titled "시 블로그" must open the blog, not the home page in its place.
+        """
+        return [self.links[k].button() for k in keys if k in self.links and self.links[k].verified]
 
     def local_time(self, moment: dt.datetime) -> str:
         """Return MOMENT (aware) as the city's people read a time."""

@@ -61,7 +61,7 @@ async def test_a_question_the_knowledge_base_answers_gets_that_answer(
     [sent] = await answer(text, intent, f"{intent}/{category}")
     assert (sent["response"], sent["answer"]) == ("utter_knowledge", hit.entry.answer)
     profile = load_profile("cheonan")
-    expected = [profile.links[k].button() for k in hit.entry.links]
+    expected = profile.link_buttons(hit.entry.links)
     assert sent["buttons"][: len(expected)] == expected and 1 <= len(sent["buttons"]) <= 4
 
 

@@ -25,6 +25,7 @@ def test_every_entry_has_its_source_a_checked_date_and_links_the_profile_has() -
     for entry in kb.entries:
         assert "http" in entry.source and entry.checked <= dt.date.today(), entry.id
         assert entry.links and all(key in profile.links for key in entry.links), entry.id
+        assert profile.link_buttons(entry.links), entry.id  # at least one link whose address was checked
         # 해요체, a messenger's length: "…신청하세요.", "…지원했어요(2025년)."
         assert len(entry.answer) <= 300 and re.search(r"(요|니다)[.!]?( ?\([^)]*\))?\.?$", entry.answer), (
             entry.id

@@ -81,3 +81,13 @@ def test_an_incomplete_profile_is_refused_with_what_is_missing(tmp_path: Path) -
     message = str(error.value)
     assert "routing.complaint.noise" in message and "answers.info.contact: 1 links" in message
     assert "quick_links.blog: url must start with https://" in message
+
+
+def test_a_link_whose_address_was_not_checked_is_never_a_button() -> None:
+    """A button titled "시 블로그" that opened the home page instead misled citizens."""
+    profile = load_profile("cheonan")
+    assert not profile.links["blog"].verified
+    assert profile.link_buttons(["home", "blog", "facebook", "youtube"]) == [profile.links["home"].button()]
+    for intent, categories in profile.answer_links.items():
+        for category in categories:
+            assert all(b["title"] != "시 블로그" for b in profile.answer_buttons(intent, category))
