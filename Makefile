@@ -64,6 +64,7 @@ evaluate: install train ## Intent and category accuracy, and entities, on the he
 bench-nlu: install ## Compare the pipeline with alternatives on the held-out and development sets (ARGS=--all: older ones too); writes docs/benchmarks/nlu.md
 	$(PY) -m bench.nlu --data $(HOLDOUT) --dev $(DEV) --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/nlu.md $(ARGS)
 	$(MAKE) bench-knowledge
+	$(PY) -m bench.places --entities $(ENTITY_HOLDOUT) --out docs/benchmarks/places.md
 
 bench-knowledge: install train ## Knowledge-base retrieval on questions written apart; writes docs/benchmarks/knowledge.md
 	$(PY) -m bench.knowledge --questions tests/data/knowledge_questions_*.jsonl --model $(MODEL) \

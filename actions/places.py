@@ -37,7 +37,7 @@ _LAST = tuple(
 # A particle that makes the word the subject or object: the problem, not the place ("신호등이", "차가").
 _SUBJECT = re.compile(r"(이|가|은|는|을|를|도|의)$")
 # A word that is already the predicate, or says when or how ("있어요", "패인거", "움푹", "매일").
-_PREDICATE = re.compile(r"(요|다|죠|음|함|고|서|데|니다|네|어|아|까|거|건|게|지|며|면|니)$")
+_PREDICATE = re.compile(r"(요|다|죠|음|함|고|서|데|니다|네|어|아|까|거|건|게|며|면|니)$")
 _NOT_PLACE = frozenset(
     """움푹 너무 계속 매일 자꾸 항상 지금 오늘 어제 며칠째 밤마다 아침마다 저녁마다 진짜 완전 좀 또 다 많이
     꽉 밤새 하루종일 언제 벌써 아직 엄청 정말 매번 가끔 요즘 방금 아까 한달째 일주일째 이틀째 사흘째
