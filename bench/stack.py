@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -97,6 +98,7 @@ def running_stack(
     database_url = f"sqlite:///{folder / 'minwon.db'}"
     upgrade(database_url)
     actions_port, gateway_port = free_port(), free_port()
+    actions_token = secrets.token_urlsafe(24)
     rasa_ports = [free_port() for _ in range(rasa_servers)]
     rasa_url = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
     endpoints = folder / "endpoints.yml"
@@ -104,7 +106,10 @@ def running_stack(
         # Conversations in the database, as with `make run` (endpoints.yml).
         yaml.safe_dump(
             {
-                "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+                "action_endpoint": {
+                    "url": f"http://127.0.0.1:{actions_port}/webhook",
+                    "headers": {"X-Actions-Token": actions_token},
+                },
                 "tracker_store": {
                     "type": "bot.rasa_server.tracker_store.CachedSQLTrackerStore",
                     "url": database_url,
@@ -116,9 +121,10 @@ def running_stack(
         **os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false",
         "RASA_URL": rasa_url, "HOST": "127.0.0.1", "PORT": str(gateway_port),
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
+        "ACTIONS_TOKEN": actions_token, "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(actions_port),
     }  # fmt: skip
     commands = {
-        "actions": [str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "actions": [sys.executable, "-m", "actions"],
         **{f"rasa-{port}": [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model),
                             "--port", str(port), "--interface", "127.0.0.1", "--enable-api",
                             "--endpoints", str(endpoints),

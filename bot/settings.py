@@ -36,6 +36,11 @@ class Settings:
     port: int = 8000
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
+    # The action server (python -m actions): its address, and the secret Rasa must send it (endpoints.yml's
+    # X-Actions-Token header); without the secret it does not start.
+    actions_host: str = "127.0.0.1"
+    actions_port: int = 5055
+    actions_token: str = ""
     # How long the gateway waits for Rasa (seconds); Kakao answers within its own budget.
     rasa_timeout: float = 30.0
     kakao_skill_secret: str = ""
@@ -92,6 +97,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             rasa_url=(_set_or_from_make_run(env, "RASA_URL", RASA_URL_FILE) or Settings.rasa_url).rstrip("/"),
             rasa_token=_set_or_from_make_run(env, "RASA_TOKEN", RASA_TOKEN_FILE),
             rasa_timeout=float(env.get("RASA_TIMEOUT") or Settings.rasa_timeout),
+            actions_host=env.get("ACTIONS_HOST") or Settings.actions_host,
+            actions_port=int(env.get("ACTIONS_PORT") or Settings.actions_port),
+            actions_token=env.get("ACTIONS_TOKEN", ""),
             kakao_skill_secret=env.get("KAKAO_SKILL_SECRET", ""),
             kakao_bot_ids=tuple(b.strip() for b in env.get("KAKAO_BOT_IDS", "").split(",") if b.strip()),
             kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),

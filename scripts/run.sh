@@ -12,6 +12,11 @@ if [ -z "${RASA_TOKEN:-}" ]; then
   (umask 077 && printf '%s\n' "$RASA_TOKEN" > .rasa-token)
 fi
 export RASA_TOKEN
+# The secret Rasa sends the action server with every call (endpoints.yml): a new one for each start.
+if [ -z "${ACTIONS_TOKEN:-}" ]; then
+  ACTIONS_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
+fi
+export ACTIONS_TOKEN
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/minwon.db}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}" RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 mkdir -p logs
@@ -24,7 +29,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/rasa run actions --port 5055 >logs/actions.log 2>&1 &
+# The action server on 127.0.0.1:5055 (ACTIONS_HOST, ACTIONS_PORT), answering only calls with ACTIONS_TOKEN.
+.venv/bin/python -m actions >logs/actions.log 2>&1 &
 pids+=($!)
 # RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 1.8 GB) on 5005, 5006, …
 # share the conversations (bot/rasa.py). bot.rasa_server is `rasa` with a faster check of the action
