@@ -149,3 +149,41 @@ def test_a_form_answer_is_no_alarm_and_a_false_alarm_is_undone_in_one_click(
     expect(bubbles.last).to_contain_text("쌍용동 주공2단지 정문 앞")
     citizen.locator("#chips button", has_text="접수해 주세요").last.click()
     expect(bubbles.last).to_contain_text(re.compile(r"\d{4}-\d{6}"))
+
+
+def test_in_the_web_chat_two_requests_a_landmark_and_the_answer_to_the_question_asked(
+    stack: Stack, browser: Browser
+) -> None:
+    """What a citizen sees on a phone: both requests taken in turn, the landmark kept, a real answer."""
+    url = stack.gateway_url or ""
+    citizen = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR").new_page()
+    bubbles = citizen.locator(".row.bot .bubble")
+
+    def say(text: str) -> None:
+        citizen.fill("#text", text)
+        citizen.keyboard.press("Enter")
+
+    def press(title: str) -> None:
+        citizen.locator("#chips button", has_text=title).last.click()
+
+    citizen.goto(f"{url}/")
+    expect(bubbles.first).to_contain_text("무엇을 도와드릴까요")
+    say("불당동 가로등 하나 나갔구요 그리고 기초연금도 얼마나 나오는지 궁금해요")
+    expect(citizen.locator(".row.bot .bubble", has_text="두 가지를 말씀하셨네요")).to_have_count(1)
+    expect(bubbles.last).to_contain_text(
+        "조금 더 자세히 알려 주시겠어요"
+    )  # 불당동 alone: one landmark question
+    say("갤러리아백화점 앞 사거리요")
+    expect(bubbles.last).to_contain_text("현장 사진이 있으면")
+    press("사진 없어요")
+    press("번호 안 남길게요")
+    expect(bubbles.last).to_contain_text("· 위치: 불당동 갤러리아백화점 앞 사거리")
+    press("접수해 주세요")
+    # The complaint is filed, then the second request is answered from the knowledge base.
+    expect(citizen.locator(".row.bot .bubble", has_text="민원이 접수됐어요")).to_have_count(1)
+    expect(bubbles.last).to_contain_text("기준연금액")
+    expect(citizen.locator(".row.bot .links a", has_text="복지로").last).to_be_visible()
+
+    say("Where is the city hall?")
+    expect(bubbles.last).to_contain_text("It answers in Korean only")
+    assert citizen.locator(".row.bot .links a", has_text="1345").last.get_attribute("href") == "tel:1345"
