@@ -38,7 +38,8 @@ pids+=($!)
 servers=()
 for ((i = 0; i < ${RASA_SERVERS:-2}; i++)); do
   port=$((5005 + i))
-  .venv/bin/python -m bot.rasa_server run --model models/minwon.tar.gz --enable-api --auth-token "$RASA_TOKEN" \
+  # The API token comes from RASA_TOKEN (exported above), not the command line, which `ps` shows anyone.
+  .venv/bin/python -m bot.rasa_server run --model models/minwon.tar.gz --enable-api \
     --interface 127.0.0.1 --port "$port" --endpoints endpoints.yml --credentials credentials.yml \
     >"logs/rasa-$port.log" 2>&1 &
   pids+=($!)
@@ -49,9 +50,14 @@ export RASA_URL
 # Kept where `python -m bot.retrain` finds them, so that a new model goes into every server.
 printf '%s\n' "$RASA_URL" > .rasa-url
 
+# curl reads the address from its standard input: an address with the token must not be on a command line.
+fetch() {  # url [curl options…]
+  local url=$1; shift
+  printf 'url = "%s"\n' "$url" | curl -fsS -K - "$@"
+}
 wait_for() {  # name url
   for _ in $(seq 1 180); do
-    if curl -fsS "$2" >/dev/null 2>&1; then echo "$1 is up"; return 0; fi
+    if fetch "$2" >/dev/null 2>&1; then echo "$1 is up"; return 0; fi
     for pid in "${pids[@]}"; do
       kill -0 "$pid" 2>/dev/null || { echo "$1 stopped; see logs/" >&2; exit 1; }
     done
@@ -64,7 +70,7 @@ wait_for "action server (:5055)" http://127.0.0.1:5055/health
 for server in "${servers[@]}"; do
   wait_for "Rasa (${server#http://})" "$server/status?token=$RASA_TOKEN"
   # The Korean tokenizer starts its JVM on the first message: start it now, not while a citizen waits.
-  curl -fsS -X POST "$server/model/parse?token=$RASA_TOKEN" -d '{"text": "안녕하세요"}' >/dev/null
+  fetch "$server/model/parse?token=$RASA_TOKEN" -X POST -d '{"text": "안녕하세요"}' >/dev/null
 done
 .venv/bin/python -m bot >logs/gateway.log 2>&1 &
 pids+=($!)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import rasa.server
@@ -27,7 +29,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 # only, with a mere warning. Importing it here makes such a failure stop Rasa's start instead.
 import bot.rasa_server.tracker_store  # noqa: F401
 
-__all__ = ["main", "patch"]
+__all__ = ["main", "patch", "with_token"]
 
 
 @functools.cache
@@ -64,12 +66,24 @@ def patch() -> None:
     rasa.server._load_agent = _load_agent_in_a_thread
 
 
+def with_token(argv: list[str], env: Mapping[str, str]) -> list[str]:
+    """Return ARGV with `--auth-token` from RASA_TOKEN for `run --enable-api` when ARGV gives none.
+
+    A token on the command line is there for anyone to read (`ps`, /proc/<pid>/cmdline); this process's
+    own argument list is not.
+    """
+    token = env.get("RASA_TOKEN", "")
+    if token and argv[1:2] == ["run"] and "--enable-api" in argv and "--auth-token" not in argv:
+        return [*argv, "--auth-token", token]
+    return argv
+
+
 def main() -> None:
-    """Run the `rasa` command line with the patch."""
+    """Run the `rasa` command line with the patch (and the API token from RASA_TOKEN)."""
     patch()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[0] = "rasa"
+    sys.argv = with_token(["rasa", *sys.argv[1:]], os.environ)
     rasa_main()
 
 

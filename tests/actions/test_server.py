@@ -96,3 +96,14 @@ def test_without_a_secret_it_does_not_start() -> None:
         [sys.executable, "-m", "actions"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2 and "ACTIONS_TOKEN" in done.stderr
+
+
+def test_rasa_sends_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """endpoints.yml as Rasa reads it (a quoted "${ACTIONS_TOKEN}" stayed a literal string)."""
+    from rasa.utils.endpoints import read_endpoint_config
+
+    monkeypatch.setenv("ACTIONS_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
+    assert endpoint is not None and endpoint.headers == {"X-Actions-Token": TOKEN}
+    assert endpoint.url == "http://127.0.0.1:5055/webhook"

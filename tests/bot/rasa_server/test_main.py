@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,3 +85,17 @@ async def test_a_model_loads_in_a_thread_while_the_loop_keeps_answering(
     assert ticks_while_loading[0] >= 5  # the loop ran during the half second of loading, not after it
     with pytest.raises(ValueError, match="no model"):
         await rasa.server._load_agent(model_path="broken.tar.gz")
+
+
+def test_the_api_token_comes_from_the_environment_not_the_command_line() -> None:
+    """`ps` showed the token of every Rasa server that make run started."""
+    run = ["rasa", "run", "--enable-api", "--port", "5005"]
+    assert rasa_server.with_token(run, {"RASA_TOKEN": "s3cret"}) == [*run, "--auth-token", "s3cret"]
+    assert rasa_server.with_token(run, {}) == run
+    given = [*run, "--auth-token", "other"]
+    assert rasa_server.with_token(given, {"RASA_TOKEN": "s3cret"}) == given
+    assert rasa_server.with_token(["rasa", "train"], {"RASA_TOKEN": "s3cret"}) == ["rasa", "train"]
+    script = (Path(__file__).resolve().parents[3] / "scripts" / "run.sh").read_text(encoding="utf-8")
+    commands = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("--auth-token" in line for line in commands)
+    assert not any("curl" in line and "token=" in line for line in commands)
