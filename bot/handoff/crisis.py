@@ -28,11 +28,9 @@ __all__ = [
     "FORM_THRESHOLD",
     "KINDS",
     "THRESHOLD",
-    "TRAINING_DATA",
     "TRAINING_DIR",
     "FALSE_ALARMS",
     "evaluate",
-    "is_crisis",
     "keep_current",
     "kind_of",
     "ordinary_examples",
@@ -48,7 +46,6 @@ logger = logging.getLogger(__name__)
 # (answers to the form's questions and everyday talk with 죽, 그만, 못, 굶…) and false_alarms.jsonl (what
 # agents marked as false alarms in the console, masked; written by python -m bot.retrain).
 TRAINING_DIR = PROJECT_ROOT / "data" / "crisis"
-TRAINING_DATA = TRAINING_DIR / "train.jsonl"
 FALSE_ALARMS = TRAINING_DIR / "false_alarms.jsonl"
 KINDS = ("suicide", "self_harm", "abuse", "violence", "hunger", "emergency")
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
@@ -205,11 +202,6 @@ def kind_of(text: str, *, expects: str | None = None, scorer: LinearTfidfModel |
     if probabilities["negative"] > 1 - (FORM_THRESHOLD if expects else THRESHOLD):
         return None
     return max(KINDS, key=lambda k: probabilities.get(k, 0.0))
-
-
-def is_crisis(text: str) -> bool:
-    """Return whether TEXT signals danger to life or a person in crisis."""
-    return kind_of(text) is not None
 
 
 def evaluate(path: Path, scorer: LinearTfidfModel | None = None, *, context: bool = True) -> dict[str, Any]:
