@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.bodies import TooLarge, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
@@ -258,10 +259,11 @@ class Kakao:
         """Answer one skill request."""
         if not self._authorised(request):
             return JSONResponse({"error": "unauthorised"}, status_code=HTTPStatus.UNAUTHORIZED)
-        raw = await request.body()
         try:
-            if len(raw) > MAX_BODY:
-                raise KakaoError("body too large")
+            try:
+                raw = await read_body(request, MAX_BODY)
+            except TooLarge as exc:
+                raise KakaoError("body too large") from exc
             body = json.loads(raw)
             message = parse(body)
         except (KakaoError, ValueError) as exc:

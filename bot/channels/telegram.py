@@ -25,6 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.bodies import TooLarge, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
@@ -76,8 +77,9 @@ class Telegram:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return JSONResponse({"error": "forbidden"}, status_code=HTTPStatus.FORBIDDEN)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        try:
+            raw = await read_body(request, MAX_BODY)
+        except TooLarge:
             return JSONResponse({"error": "too large"}, status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             data = json.loads(raw)

@@ -37,6 +37,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bot.bodies import TooLarge, read_body
 from bot.handoff.desk import Conflict, Desk, DeskError, Invalid, NotFound
 from bot.handoff.hub import Hub
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
@@ -276,10 +277,11 @@ class Console:
 
 async def _json(request: Request) -> dict[str, Any]:
     """Return the request's JSON object, or an empty one (the handlers say what is missing)."""
-    raw = await request.body()
-    if not raw or len(raw) > MAX_BODY:
-        if len(raw) > MAX_BODY:
-            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+    try:
+        raw = await read_body(request, MAX_BODY)
+    except TooLarge as exc:
+        raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large") from exc
+    if not raw:
         return {}
     try:
         data = json.loads(raw)
