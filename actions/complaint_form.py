@@ -365,7 +365,7 @@ class ValidateComplaintForm(FormValidationAction):
         if not self._asked(tracker, "complaint_location_detail"):
             return {}
         text = self._text(tracker)
-        if _NO_DETAIL.search(squash(text)) and len(squash(text)) < 15 or _intent(tracker)[0] == "deny":
+        if (_NO_DETAIL.search(squash(text)) and len(squash(text)) < 15) or _intent(tracker)[0] == "deny":
             return {"complaint_location_detail": "-"}
         return {"complaint_location_detail": text}
 

@@ -64,17 +64,19 @@ class Router:
         # In the event loop: 0.1 ms a message, 4 ms for the longest; a thread would hold the GIL anyway.
         expects = question["expects"] if question else None
         crisis = None if message.payload else kind_of(message.text, expects=expects)
+        # Typed, with no form question waiting for it: perhaps in another language, or two requests.
+        free = expects is None and not message.payload
         if crisis is not None:
             answers = await self.reception.crisis(message, crisis, handoff, question)
         elif handoff is not None:
             answers = await self.reception.message(message, handoff, question)
-        elif expects is None and not message.payload and is_foreign(message.text):
+        elif free and is_foreign(message.text):
             # The bot answers in Korean only: say so in English, with a line that helps in many languages.
             answers = [Outbound(text=self.texts["foreign_language"], buttons=self.foreign_help)]
         else:
             if pending:
                 await self.reception.resume(message.conversation_id, pending)
-            parts = await self._two_requests(message) if expects is None and not message.payload else None
+            parts = await self._two_requests(message) if free else None
             try:
                 answers, signals = await self._bot(
                     dataclasses.replace(message, text=parts[0]) if parts else message

@@ -102,9 +102,10 @@ def ordinary_examples() -> list[str]:
     return examples
 
 
-def training_rows() -> list[dict[str, Any]]:
-    """Return the labelled lines of every file in TRAINING_DIR."""
-    return [row for path in sorted(TRAINING_DIR.glob("*.jsonl")) for row in read_jsonl(path)]
+def training_rows(leave_out: str | None = None) -> list[dict[str, Any]]:
+    """Return the labelled lines of every file in TRAINING_DIR (but the one named LEAVE_OUT)."""
+    paths = [path for path in sorted(TRAINING_DIR.glob("*.jsonl")) if path.name != leave_out]
+    return [row for path in paths for row in read_jsonl(path)]
 
 
 def train(rows: list[dict[str, Any]]) -> Pipeline:
@@ -135,7 +136,8 @@ _serving: dict[str, Any] = {}
 
 
 def _signature() -> tuple[tuple[str, float, int], ...]:
-    return tuple((p.name, p.stat().st_mtime, p.stat().st_size) for p in sorted(TRAINING_DIR.glob("*.jsonl")))
+    stats = [(p.name, p.stat()) for p in sorted(TRAINING_DIR.glob("*.jsonl"))]
+    return tuple((name, stat.st_mtime, stat.st_size) for name, stat in stats)
 
 
 def _load() -> dict[str, Any]:

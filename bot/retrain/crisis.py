@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.handoff.crisis import FALSE_ALARMS, TRAINING_DIR, evaluate, read_jsonl, scorer_of, train
+from bot.handoff.crisis import FALSE_ALARMS, evaluate, read_jsonl, scorer_of, train, training_rows
 from bot.settings import PROJECT_ROOT
 from bot.store.labels import crisis_labels
 
@@ -78,8 +78,7 @@ def retrain_crisis(
     serving_rows = read_jsonl(target) if target.exists() else []
     if rows == serving_rows:
         return CrisisOutcome(labels=len(rows), promoted=False)
-    others = [path for path in sorted(TRAINING_DIR.glob("*.jsonl")) if path.name != target.name]
-    base = [row for path in others for row in read_jsonl(path)]
+    base = training_rows(leave_out=target.name)
     serving, candidate = scorer_of(train(base + serving_rows)), scorer_of(train(base + rows))
     outcome = CrisisOutcome(labels=len(rows), promoted=False)
     for path in sets:

@@ -127,11 +127,16 @@ def open_question(session: Session, *, channel: str, sender: str) -> dict[str, A
     return None
 
 
-def defer(session: Session, *, message_id: int, text: str) -> None:
-    """Keep TEXT, a second request of the citizen's message MESSAGE_ID, for when the first is done."""
+def _add_data(session: Session, message_id: int, fields: dict[str, Any]) -> None:
+    """Add FIELDS to the JSON data of message MESSAGE_ID (if it exists)."""
     message = session.get(Message, message_id)
     if message is not None:
-        message.data = json.dumps(json.loads(message.data or "{}") | {"later": text}, ensure_ascii=False)
+        message.data = json.dumps(json.loads(message.data or "{}") | fields, ensure_ascii=False)
+
+
+def defer(session: Session, *, message_id: int, text: str) -> None:
+    """Keep TEXT, a second request of the citizen's message MESSAGE_ID, for when the first is done."""
+    _add_data(session, message_id, {"later": text})
 
 
 def deferred(session: Session, *, channel: str, sender: str, since: dt.datetime) -> tuple[int, str] | None:
@@ -152,9 +157,7 @@ def deferred(session: Session, *, channel: str, sender: str, since: dt.datetime)
 
 def settle_deferred(session: Session, *, message_id: int) -> None:
     """Record that the second request of MESSAGE_ID has gone to the bot."""
-    message = session.get(Message, message_id)
-    if message is not None:
-        message.data = json.dumps(json.loads(message.data or "{}") | {"later_done": True}, ensure_ascii=False)
+    _add_data(session, message_id, {"later_done": True})
 
 
 def transcript(session: Session, *, channel: str, sender: str, limit: int = 200) -> list[Message]:
