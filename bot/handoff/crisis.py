@@ -49,19 +49,21 @@ TRAINING_DIR = PROJECT_ROOT / "data" / "crisis"
 FALSE_ALARMS = TRAINING_DIR / "false_alarms.jsonl"
 KINDS = ("suicide", "self_harm", "abuse", "violence", "hunger", "emergency")
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
-# Crisis when the classifier gives the "negative" class less than 1 - THRESHOLD. Chosen with
-# tests/data/crisis.jsonl (recall) and the ordinary messages of tests/data/nlu_holdout.jsonl (false alarms).
+# Crisis when the classifier gives the "negative" class less than 1 - THRESHOLD. Chosen with make
+# bench-crisis: recall on tests/data/crisis.jsonl and crisis_holdout.jsonl, false alarms on the ordinary
+# messages of those, of crisis_context.jsonl and of the NLU held-out and development sets.
 THRESHOLD = 0.3
-# The same for an answer to the form's question: strong evidence only. On tests/data/crisis_context.jsonl
-# (make bench-crisis) 0.6 keeps 93 % of the crises said inside the form and raises 1.3 % false alarms; 0.3
-# would keep 99 % but alarm on 4 %, 0.8 keep 85 % for 1.1 %. A false alarm no longer costs the complaint
-# (the form waits, and an agent ends it in one click); a missed crisis costs more.
+# The same for an answer to the form's question: strong evidence only. With C=30 and the context data
+# (data/crisis/context_more.jsonl), 0.6 keeps 96 % of the crises said inside the form for 0.4 % false alarms
+# on crisis_context.jsonl; 0.5 alarms on 0.6 %; C=10 alarmed on 0.8-1.3 % at any threshold keeping 96 %.
+# A false alarm no longer costs the complaint (the form waits, an agent ends it in one click).
 FORM_THRESHOLD = 0.6
 _NOT_ORDINARY = "welfare/emergency"
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 # Explicit cries for help, matched with the spaces taken out.
 _CRIES = {
-    "suicide": r"죽고싶|살기싫|살고싶지않|자살할|자살하고싶|자살하려|목숨을?끊|뛰어내릴|뛰어내리려",
+    "suicide": r"죽고싶|살기싫|살고싶지않|자살할|자살하고싶|자살하려|목숨을?끊|뛰어내릴|뛰어내리려|그만살(래|고싶|려고|까)"
+    r"|유서를?(써놨|써놓|썼|남기|남겼)",
     "self_harm": r"손목.{0,3}(그|긋)|자해(했|하고|를했)",
     "abuse": r"(아빠|엄마|남편|아내|새아빠|새엄마|오빠|형|아들|삼촌)(가|이|한테)?.{0,6}"
     r"(때려요|때렸어요|때린다|패요)",
@@ -79,7 +81,13 @@ _THING_FELL = re.compile(
 _PERSON = re.compile(
     r"사람|할머니|할아버지|아이|애가|엄마|아빠|남편|아내|어르신|노인|친구|학생|아저씨|아주머니|환자|분이|분께서"
 )
-_NOT_CRIES = {"emergency": lambda said: bool(_THING_FELL.search(said)) and not _PERSON.search(said)}
+# Laughter turns a threat or a cry for help into a joke ("살려줘 월요일이 또 와 ㅋㅋ", "팀원이 죽여버린다고…ㅋㅋ");
+# it does not excuse words about one's own life, which people in crisis do soften with ㅋㅋ.
+_LAUGHTER = re.compile(r"ㅋㅋ|ㅎㅎ|크크|키키|하하하")
+_NOT_CRIES = {
+    "emergency": lambda said: bool(_THING_FELL.search(said)) and not _PERSON.search(said),
+    "violence": lambda said: bool(_LAUGHTER.search(said)),
+}
 # The classifier judges statements, not the short answers people give to the bot's questions ("사진 없어요",
 # "아니요"), nor a key held down: below this much text, only the explicit cries count.
 MIN_CHARACTERS, MIN_DISTINCT = 8, 5
@@ -118,7 +126,7 @@ def train(rows: list[dict[str, Any]]) -> Pipeline:
             # …and within words as written.
             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
         ),
-        LogisticRegression(C=10, max_iter=3000, class_weight="balanced"),
+        LogisticRegression(C=30, max_iter=3000, class_weight="balanced"),
     )
     model.fit([r["text"] for r in rows] + ordinary, [r["kind"] for r in rows] + ["negative"] * len(ordinary))
     return model
@@ -203,7 +211,9 @@ def kind_of(text: str, *, expects: str | None = None, scorer: LinearTfidfModel |
     probabilities = dict(zip(scorer.classes, scorer.probabilities([text[:2000]] * 2), strict=True))
     if probabilities["negative"] > 1 - (FORM_THRESHOLD if expects else THRESHOLD):
         return None
-    return max(KINDS, key=lambda k: probabilities.get(k, 0.0))
+    kind = max(KINDS, key=lambda k: probabilities.get(k, 0.0))
+    # What excuses a cry excuses the classifier's reading of the same kind: a fallen tree is a complaint.
+    return None if kind in _NOT_CRIES and _NOT_CRIES[kind](squashed) else kind
 
 
 def evaluate(path: Path, scorer: LinearTfidfModel | None = None, *, context: bool = True) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bot.handoff.crisis import _classifier, _scorer, evaluate, kind_of
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-@pytest.mark.parametrize(("name", "recall"), [("crisis.jsonl", 0.97), ("crisis_holdout.jsonl", 0.95)])
+@pytest.mark.parametrize(("name", "recall"), [("crisis.jsonl", 0.97), ("crisis_holdout.jsonl", 0.97)])
 def test_recall_and_false_alarms_on_the_labelled_sets(name: str, recall: float) -> None:
     """crisis.jsonl chose the threshold; crisis_holdout.jsonl was written apart and chose nothing."""
     result = evaluate(DATA / name)
@@ -35,8 +35,9 @@ def test_answers_to_the_forms_questions_are_judged_in_their_context() -> None:
     result = evaluate(DATA / "crisis_context.jsonl")
     alone = evaluate(DATA / "crisis_context.jsonl", context=False)
     assert result["negatives"] >= 400 and result["positives"] >= 70
-    assert result["false_alarm_rate"] <= 0.015, result["false_alarms"]
-    assert result["recall"] >= 0.92, result["missed"]
+    # The issue's target: at most 0.5 % false alarms on ordinary turns in context.
+    assert result["false_alarm_rate"] <= 0.005, result["false_alarms"]
+    assert result["recall"] >= 0.95, result["missed"]
     # Knowing the question halves the false alarms or better.
     assert result["false_alarm_rate"] <= alone["false_alarm_rate"] / 2
 
@@ -51,6 +52,21 @@ def test_a_fallen_thing_is_not_the_cry_of_a_fallen_person() -> None:
     assert kind_of("간판이 바람에 넘어가서 쓰러졌어요", expects="complaint_description") is None
     assert kind_of("가로수가 쓰러졌어요", expects="complaint_description") is None
     assert kind_of("공원 벤치 옆 가로수가 쓰러졌어요 지나가던 할아버지가 깔렸어요") == "emergency"
+
+
+def test_the_classifier_is_excused_like_a_cry() -> None:
+    """What excuses a cry (a fallen thing, no person) excuses the classifier's reading of the same kind."""
+    assert kind_of("길에 나무가 쓰러졌어요", expects="complaint_category") is None
+
+
+@pytest.mark.parametrize("text", ["살려줘 월요일이 또 와 ㅋㅋ", "게임하다 친구가 죽여버린다고 하던데ㅋㅋ 웃겨요"])
+def test_laughter_makes_a_threat_a_joke(text: str) -> None:
+    assert kind_of(text) is None
+
+
+@pytest.mark.parametrize("text", ["죽고싶다ㅋㅋ", "그만 살래요 ㅎㅎ", "유서 써놨어요"])
+def test_laughter_does_not_excuse_words_about_ones_own_life(text: str) -> None:
+    assert kind_of(text) == "suicide"
 
 
 def test_changed_training_files_are_learnt_without_a_restart(
