@@ -502,7 +502,8 @@ class ValidateComplaintForm(FormValidationAction):
                 coordinates = None
         return {
             "complaint_location": place[:MAX_PLACE],
-            "complaint_district": profile().district_of(place),
+            # A place that names no 읍·면·동 keeps the one known ("위치 고칠게요 갤러리아 앞 사거리요").
+            "complaint_district": profile().district_of(place) or tracker.get_slot("complaint_district"),
             "complaint_coordinates": coordinates,
         }
 

@@ -626,5 +626,13 @@ async def test_a_correction_with_its_new_answer_changes_the_place_at_once() -> N
     assert slots["requested_slot"] == "complaint_confirm"  # the summary again, with the new place
 
 
+async def test_a_corrected_place_that_names_no_dong_keeps_the_dong_known() -> None:
+    before = SUMMARY | {"complaint_location": "불당동", "complaint_district": "불당동"}
+    text = "위치 좀 고칠게요 갤러리아백화점 앞 사거리요"
+    events, _ = await validate(message(text, "complaint", 0.6), before, "complaint_confirm")
+    slots = slots_of(events)
+    assert (slots["complaint_location"], slots["complaint_district"]) == ("갤러리아백화점 앞 사거리", "불당동")
+
+
 def test_giving_up_to_phone_the_city_cancels() -> None:
     assert wants_to_cancel("아 됐어요 그냥 제가 직접 전화할게요", "deny", 0.6)
