@@ -32,6 +32,7 @@ from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
 from bot.profile import load_profile
 from bot.rasa import RasaClient
+from bot.retention import keep_retention
 from bot.router import Router
 from bot.settings import Settings
 from bot.store.db import Database, session_factory
@@ -115,9 +116,11 @@ def create_app(
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         sweeps = asyncio.create_task(desk.run_sweeps())
         relearn = asyncio.create_task(crisis.keep_current())
+        retention = asyncio.create_task(keep_retention(db, days=settings.retention_days))
         yield
         sweeps.cancel()
         relearn.cancel()
+        retention.cancel()
         await transcript.settled()  # answers already sent are stored before the gateway stops
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:

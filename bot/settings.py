@@ -53,6 +53,11 @@ class Settings:
     handoff_callback_after: float = 600.0
     agent_grace: float = 30.0
     agent_cookie_secure: bool = False
+    # Personal data at rest: the key that seals citizens' raw words (bot/privacy.py; empty: a key file
+    # made on first use, PERSONAL_DATA_KEY_FILE), and how many days messages and conversations are kept.
+    personal_data_key: str = ""
+    personal_data_key_file: Path = PROJECT_ROOT / ".personal-data-key"
+    retention_days: int = 90
     # Retraining: how much lower than the serving model's a candidate's held-out accuracy may be.
     retrain_tolerance: float = 0.005
 
@@ -110,6 +115,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             ),
             agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
             agent_cookie_secure=env.get("AGENT_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            personal_data_key=env.get("PERSONAL_DATA_KEY", ""),
+            personal_data_key_file=Path(env.get("PERSONAL_DATA_KEY_FILE") or Settings.personal_data_key_file),
+            retention_days=int(env.get("RETENTION_DAYS") or Settings.retention_days),
             retrain_tolerance=float(env.get("RETRAIN_TOLERANCE") or Settings.retrain_tolerance),
         )
     except ValueError as exc:

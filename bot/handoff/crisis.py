@@ -62,8 +62,8 @@ _NOT_ORDINARY = "welfare/emergency"
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 # Explicit cries for help, matched with the spaces taken out.
 _CRIES = {
-    "suicide": r"죽고싶|살기싫|살고싶지않|자살할|자살하고싶|자살하려|목숨을?끊|뛰어내릴|뛰어내리려|그만살(래|고싶|려고|까)"
-    r"|유서를?(써놨|써놓|썼|남기|남겼)",
+    "suicide": r"죽고싶|살기싫|살고싶지않|자살할|자살하고싶|자살하려|목숨을?끊|뛰어내릴|뛰어내리려"
+    r"|그만살(래|고싶|려고|까)|유서를?(써놨|써놓|썼|남기|남겼)",
     "self_harm": r"손목.{0,3}(그|긋)|자해(했|하고|를했)",
     "abuse": r"(아빠|엄마|남편|아내|새아빠|새엄마|오빠|형|아들|삼촌)(가|이|한테)?.{0,6}"
     r"(때려요|때렸어요|때린다|패요)",
@@ -81,8 +81,9 @@ _THING_FELL = re.compile(
 _PERSON = re.compile(
     r"사람|할머니|할아버지|아이|애가|엄마|아빠|남편|아내|어르신|노인|친구|학생|아저씨|아주머니|환자|분이|분께서"
 )
-# Laughter turns a threat or a cry for help into a joke ("살려줘 월요일이 또 와 ㅋㅋ", "팀원이 죽여버린다고…ㅋㅋ");
-# it does not excuse words about one's own life, which people in crisis do soften with ㅋㅋ.
+# Laughter turns a threat or a cry for help into a joke ("살려줘 월요일이 또 와 ㅋㅋ",
+# "팀원이 죽여버린다고…ㅋㅋ"); it does not excuse words about one's own life, which people in crisis do
+# soften with ㅋㅋ.
 _LAUGHTER = re.compile(r"ㅋㅋ|ㅎㅎ|크크|키키|하하하")
 _NOT_CRIES = {
     "emergency": lambda said: bool(_THING_FELL.search(said)) and not _PERSON.search(said),

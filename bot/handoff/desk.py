@@ -131,7 +131,7 @@ class Desk:
             shown.append(
                 {
                     "id": m.id, "from": who, "at": _iso(m.created_at),
-                    "text": m.text if reveal is not None else mask_personal_data(m.text, plates=True)[0],
+                    "text": m.raw_text if reveal is not None else mask_personal_data(m.text, plates=True)[0],
                     "buttons": [b.get("title") for b in data.get("buttons") or []],
                     "understood": understood.get(m.id), "label": labels.get(m.id),
                 }

@@ -64,14 +64,17 @@ def matched_events(messages: Iterable[Message], events: list[dict[str, Any]]) ->
     """
     found: dict[int, dict[str, Any]] = {}
     at = 0
+    # Both are stored masked (bot/privacy.py); masking again changes nothing, and matches older rows.
+    texts = [mask_personal_data(str(event.get("text") or ""), plates=True)[0] for event in events]
     for message in messages:
         if message.direction != "in":
             continue
         sent = Inbound(
             channel="", user_id="", text=message.text, payload=json.loads(message.data or "{}").get("payload")
         ).message_text()
+        sent = mask_personal_data(sent, plates=True)[0]
         for i in range(at, len(events)):
-            if events[i].get("text") == sent:
+            if texts[i] == sent:
                 found[message.id] = events[i]
                 at = i + 1
                 break

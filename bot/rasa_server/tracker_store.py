@@ -5,6 +5,10 @@ before saving, a large share of Rasa's CPU. This one keeps recent sessions as th
 writes through; a kept session is used only while the database's last event id for the conversation is its
 own (else another Rasa server wrote, and the database is read as Rasa does). It uses the project's pooled
 engine (bot.store.db), where Rasa's opens an SQLite connection per query and syncs the disk at every commit.
+
+Personal data does not reach the events table in clear: what citizens and the bot said, and slot values,
+are stored masked (bot/privacy.py), and the phone number of a form in progress sealed, opened again when
+the conversation is read (the form files it with the ticket).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.privacy import is_sealed, mask_personal_data, seal, unseal
 from bot.store.db import get_engine
 
 __all__ = ["CachedSQLTrackerStore"]
@@ -89,22 +94,31 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         handed = self._handed_out.pop(sender_id, None)
         kept = self._sessions.pop(sender_id, None)
-        if kept is None or handed is None or not _same(handed[0], tracker):
-            await super().save(tracker)  # the next retrieve reads the database
-            return
         await self.stream_events(tracker)
+        if kept is None or handed is None or not _same(handed[0], tracker):
+            # As SQLTrackerStore.save: what the database lacks; the next retrieve reads the database.
+            with self.session_scope() as session:
+                self._insert(
+                    session,
+                    sender_id,
+                    [_stored(e.as_dict()) for e in self._additional_events(session, tracker)],
+                )
+                session.commit()
+            return
         new = [_stored(event.as_dict()) for event in itertools.islice(tracker.events, handed[1], None)]
         last_id = kept.last_id
         if new:
-            table = self.SQLEvent.__table__
             with self.session_scope() as session:
-                session.execute(
-                    insert(table), [{"sender_id": sender_id, **dataclasses.asdict(e)} for e in new]
-                )
+                self._insert(session, sender_id, new)
                 last_id = self._last_id(session, sender_id)
                 session.commit()
         self._keep(sender_id, _latest_session(kept.events + new), last_id)
         self._handed_out[sender_id] = (weakref.ref(tracker), len(tracker.events))
+
+    def _insert(self, session: Session, sender_id: str, events: list[_Event]) -> None:
+        if events:
+            rows = [{"sender_id": sender_id, **dataclasses.asdict(e)} for e in events]
+            session.execute(insert(self.SQLEvent.__table__), rows)
 
     def _unchanged(self, sender_id: str, kept: _Session) -> bool:
         """Return whether the database holds no event of the conversation that KEPT lacks."""
@@ -127,7 +141,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _tracker(self, sender_id: str, events: list[_Event]) -> DialogueStateTracker:
         return DialogueStateTracker.from_dict(
-            sender_id, [json.loads(event.data) for event in events], self.domain.slots
+            sender_id, [_opened(json.loads(event.data)) for event in events], self.domain.slots
         )
 
     def _last_id(self, session: Session, sender_id: str) -> int:
@@ -151,8 +165,49 @@ def _same(ref: weakref.ref[DialogueStateTracker], tracker: DialogueStateTracker)
     return ref() is tracker
 
 
+# Slots whose value a later turn needs in clear: sealed, not masked.
+SEALED_SLOTS = frozenset({"complaint_contact_phone"})
+
+
+def _private(data: dict[str, Any]) -> dict[str, Any]:
+    """Return an event's data (as_dict) with personal data masked, or sealed where it is still needed."""
+    kind = data.get("event")
+    if kind == "slot":
+        value = data.get("value")
+        if data.get("name") in SEALED_SLOTS and isinstance(value, str):
+            return {**data, "value": seal(value)}
+        return {**data, "value": _masked(value)}
+    if kind not in ("user", "bot"):
+        return data
+    data = {**data, "text": _masked(data.get("text"))}
+    if isinstance(data.get("parse_data"), dict):
+        parse = data["parse_data"]
+        entities = [
+            {**e, "value": _masked(e.get("value"))} if isinstance(e, dict) else e
+            for e in parse.get("entities") or []
+        ]
+        data["parse_data"] = {**parse, "text": _masked(parse.get("text")), "entities": entities}
+    return data
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_personal_data(value)[0]
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _opened(data: dict[str, Any]) -> dict[str, Any]:
+    """Return an event's data as stored, with a sealed slot value opened (None if the key changed)."""
+    if data.get("event") == "slot" and is_sealed(data.get("value")):
+        return {**data, "value": unseal(data["value"])}
+    return data
+
+
 def _stored(data: dict[str, Any]) -> _Event:
-    """The row SQLTrackerStore.save writes for an event (as_dict)."""
+    """The row SQLTrackerStore.save writes for an event (as_dict), personal data masked or sealed."""
+    data = _private(data)
     intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
     return _Event(str(data.get("event")), data.get("timestamp"), intent, data.get("name"), json.dumps(data))
 

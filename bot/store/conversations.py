@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, Text, bindparam, column, insert, inspect, select, table, update
 from sqlalchemy.orm import Session
 
+from bot.privacy import mask_personal_data, seal, unseal
 from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
@@ -36,11 +37,18 @@ def record_message(
     text: str,
     data: dict[str, Any] | None = None,
 ) -> int:
-    """Store one message (direction "in" from the citizen, "out" from the bot); return its id."""
+    """Store one message (direction "in" from the citizen, "out" from the bot); return its id.
+
+    A citizen's text is stored masked, and sealed as written if masking changed it (bot/privacy.py).
+    """
+    sealed = None
+    if direction == "in":
+        masked = mask_personal_data(text, plates=True)[0]
+        text, sealed = masked, (seal(text) if masked != text else None)
     result = session.execute(
         _INSERT_MESSAGE,
         {
-            "channel": channel, "sender": sender, "direction": direction, "text": text,
+            "channel": channel, "sender": sender, "direction": direction, "text": text, "sealed": sealed,
             "data": json.dumps(data or {}, ensure_ascii=False), "answered": direction == "out",
             "created_at": utcnow(),
         },
@@ -56,12 +64,12 @@ def mark_answered(session: Session, *, message_id: int) -> None:
 def unanswered_messages(session: Session, *, channel: str, sender: str) -> list[str]:
     """Return the texts of a sender's messages that the bot never answered, oldest first."""
     query = (
-        select(Message.text)
+        select(Message)
         .where(Message.channel == channel, Message.sender == sender)
         .where(Message.direction == "in", Message.answered.is_(False))
         .order_by(Message.id)
     )
-    return list(session.scalars(query))
+    return [message.raw_text for message in session.scalars(query)]
 
 
 def queue_outbox(session: Session, *, channel: str, sender: str, messages: list[dict[str, Any]]) -> None:
@@ -136,7 +144,7 @@ def _add_data(session: Session, message_id: int, fields: dict[str, Any]) -> None
 
 def defer(session: Session, *, message_id: int, text: str) -> None:
     """Keep TEXT, a second request of the citizen's message MESSAGE_ID, for when the first is done."""
-    _add_data(session, message_id, {"later": text})
+    _add_data(session, message_id, {"later": seal(text)})
 
 
 def deferred(session: Session, *, channel: str, sender: str, since: dt.datetime) -> tuple[int, str] | None:
@@ -151,7 +159,7 @@ def deferred(session: Session, *, channel: str, sender: str, since: dt.datetime)
     for message_id, raw in session.execute(query):
         data = json.loads(raw or "{}")
         if data.get("later") and not data.get("later_done"):
-            return int(message_id), str(data["later"])
+            return int(message_id), unseal(data["later"]) or mask_personal_data(str(data["later"]))[0]
     return None
 
 

@@ -10,6 +10,8 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
+from bot.privacy import unseal
+
 __all__ = [
     "AccessLog", "Agent", "AgentSession", "Base", "CrisisLabel", "HANDOFF_STATUSES", "Handoff",
     "ImportedLabel", "Label",
@@ -92,12 +94,20 @@ class Message(Base):
     channel = Column(String(16), nullable=False)
     sender = Column(String(128), nullable=False, index=True)
     direction = Column(String(3), nullable=False)
+    # A citizen's text is kept with personal data masked (bot/privacy.py), the raw text sealed beside it
+    # (only when masking changed it): to replay it to Rasa, or for an agent's logged "개인정보 보기".
     text = Column(Text, nullable=False, default="")
+    sealed = Column(Text)
     # JSON: a pressed button's payload, a photo or a place (in); buttons and images (out).
     data = Column(Text, nullable=False, default="{}")
     # For a citizen's message: whether the bot answered it (False while Rasa was down).
     answered = Column(Boolean, nullable=False, default=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    @property
+    def raw_text(self) -> str:
+        """The text as the citizen wrote it (the masked text if the seal cannot be opened)."""
+        return unseal(self.sealed) or self.text
 
 
 class OutboxItem(Base):
@@ -109,7 +119,7 @@ class OutboxItem(Base):
     channel = Column(String(16), nullable=False)
     sender = Column(String(128), nullable=False, index=True)
     data = Column(Text, nullable=False)  # JSON list of channel-neutral messages
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     delivered_at = Column(DateTime(timezone=True))
 
 

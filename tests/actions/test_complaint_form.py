@@ -631,7 +631,10 @@ async def test_a_corrected_place_that_names_no_dong_keeps_the_dong_known() -> No
     text = "위치 좀 고칠게요 갤러리아백화점 앞 사거리요"
     events, _ = await validate(message(text, "complaint", 0.6), before, "complaint_confirm")
     slots = slots_of(events)
-    assert (slots["complaint_location"], slots["complaint_district"]) == ("갤러리아백화점 앞 사거리", "불당동")
+    assert (slots["complaint_location"], slots["complaint_district"]) == (
+        "갤러리아백화점 앞 사거리",
+        "불당동",
+    )
 
 
 def test_giving_up_to_phone_the_city_cancels() -> None:

@@ -448,10 +448,10 @@ def test_an_agent_marks_a_false_alarm_and_the_citizen_goes_on_where_they_were(
     with client.websocket_connect("/web/ws") as citizen:
         citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
         say(citizen, "가로등 고장 신고할게요")
-        block = say(citizen, "살려주세요 월요일 또 출근이래요 ㅋㅋ 010-1234-5678")[0]
+        block = say(citizen, "다이어트 한다고 며칠째 굶었더니 살 빠졌어요 010-1234-5678")[0]
         assert block["buttons"][-1] == {"title": "신고 이어서 하기", "payload": "신고 이어서 하기"}
         row = handoff_row(sessions)
-        assert (row.priority, row.reason) == ("urgent", "crisis:violence")
+        assert (row.priority, row.reason) == ("urgent", "crisis:hunger")
 
         headers = login(client, "박상담", "another-password")  # any agent, without claiming it first
         marked = client.post(f"/agent/api/handoffs/{row.id}/false_alarm", headers=headers)
@@ -471,8 +471,8 @@ def test_an_agent_marks_a_false_alarm_and_the_citizen_goes_on_where_they_were(
         [label] = session.scalars(select(CrisisLabel)).all()
     # A labelled ordinary example for the detector's next training, without the phone number.
     assert (label.text, label.kind, label.crisis) == (
-        "살려주세요 월요일 또 출근이래요 ㅋㅋ ***-****-****",
-        "violence",
+        "다이어트 한다고 며칠째 굶었더니 살 빠졌어요 ***-****-****",
+        "hunger",
         False,
     )
     queue = client.get("/agent/api/queue").json()["handoffs"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,9 @@ intents: [complaint, greet]
 entities: [location]
 slots:
   complaint_location:
+    type: text
+    mappings: [{type: custom}]
+  complaint_contact_phone:
     type: text
     mappings: [{type: custom}]
 """
@@ -103,6 +107,31 @@ def test_it_stores_and_returns_what_rasas_store_does(
     assert run(ours.retrieve("ours")).get_slot("complaint_location") == "쌍용동 사거리"
     fresh = CachedSQLTrackerStore(domain=DOMAIN, host=database_url)  # after a restart: nothing in memory
     assert dicts(run(fresh.retrieve("ours"))) == dicts(run(rasas.retrieve("ours")))
+
+
+def test_personal_data_is_stored_masked_and_the_forms_phone_sealed(
+    stores: tuple[CachedSQLTrackerStore, SQLTrackerStore], database_url: str
+) -> None:
+    ours, _ = stores
+    secret = "010-2345-6789 주민 900101-1234567 카드 1234-5678-9012-3456 hong@example.com"
+    phone = [SlotSet("complaint_contact_phone", "010-2345-6789"), ActionExecuted("action_listen")]
+    converse(ours, "pii", said(secret, "불당동 사거리"), phone)
+    stored = " ".join(
+        json.dumps(json.loads(row[-1]), ensure_ascii=False) for row in rows(database_url, "pii")
+    )
+    for clear in ("2345-6789", "900101", "1234567", "5678-9012", "hong@example.com"):
+        assert clear not in stored
+    assert "불당동 사거리" in stored  # what is no personal data stays as it was
+    # The form still has the number, from memory and from the database after a restart.
+    assert run(ours.retrieve("pii")).get_slot("complaint_contact_phone") == "010-2345-6789"
+    fresh = CachedSQLTrackerStore(domain=DOMAIN, host=database_url)
+    tracker = run(fresh.retrieve("pii"))
+    assert tracker.get_slot("complaint_contact_phone") == "010-2345-6789"
+    assert "***-****-****" in tracker.latest_message.text
+    # A tracker it did not hand out is saved the same way.
+    other = DialogueStateTracker.from_events("pii-2", [*said(secret), *phone], DOMAIN.slots)
+    run(fresh.save(other))
+    assert "2345-6789" not in " ".join(str(row) for row in rows(database_url, "pii-2"))
 
 
 def test_a_kept_session_is_read_again_when_another_server_wrote_to_the_conversation(
