@@ -24,8 +24,6 @@ import asyncio
 import hmac
 import json
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -40,9 +38,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from bot.bodies import TooLarge, read_body
 from bot.handoff.desk import Conflict, Desk, DeskError, Invalid, NotFound
 from bot.handoff.hub import Hub
+from bot.handoff.throttle import LoginThrottle
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
 from bot.profile import CityProfile
-from bot.store.agents import LoggedIn, end_session, log_in, session_of
+from bot.store.agents import (
+    LoggedIn,
+    end_session,
+    open_session,
+    password_hash_of,
+    session_of,
+    verify_password,
+)
 from bot.store.db import Database, StoreUnavailable
 
 __all__ = ["Console", "COOKIE"]
@@ -55,7 +61,6 @@ MAX_BODY = 16 * 1024
 # How many review items a request gets: by default, and at most.
 REVIEW_LIMIT, MAX_REVIEW_LIMIT = 50, 200
 # Failed logins per name before a pause, and the window they count in (seconds).
-MAX_FAILURES, FAILURE_WINDOW = 5, 600.0
 
 Handler = Callable[[Request, LoggedIn], Awaitable[Response]]
 _STATUS = {NotFound: HTTPStatus.NOT_FOUND, Conflict: HTTPStatus.CONFLICT, Invalid: HTTPStatus.BAD_REQUEST}
@@ -80,7 +85,7 @@ class Console:
         self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool
     ) -> None:
         self.db, self.hub, self.desk, self.profile, self.secure = db, hub, desk, profile, secure_cookie
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.throttle = LoginThrottle()
         self.departures: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
@@ -143,18 +148,23 @@ class Console:
         name, password = body.get("name"), body.get("password")
         if not isinstance(name, str) or not isinstance(password, str) or not name or len(password) > 1024:
             return _error("name and password are needed", HTTPStatus.BAD_REQUEST)
-        recent = self.failures[name]
-        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
-            recent.popleft()
-        if len(recent) >= MAX_FAILURES:
-            return _error("too many failed logins; wait ten minutes", HTTPStatus.TOO_MANY_REQUESTS)
-        result = await self.db.run_or(lambda s: log_in(s, name, password), None)
+        address = request.client.host if request.client else "unknown"
+        refusal = self.throttle.admit(name, address)
+        if refusal is not None:
+            return _error(refusal, HTTPStatus.TOO_MANY_REQUESTS)
+        result = None
+        try:
+            stored = await self.db.run_or(lambda s: password_hash_of(s, name), None)
+            hashing = self.throttle.executor
+            loop = asyncio.get_running_loop()
+            if stored is not None and await loop.run_in_executor(hashing, verify_password, password, stored):
+                result = await self.db.run_or(lambda s: open_session(s, name), None)
+        finally:
+            self.throttle.done(name, succeeded=result is not None)
         if result is None:
-            recent.append(time.monotonic())
             logger.info("a console login failed")
             return _error("wrong name or password", HTTPStatus.UNAUTHORIZED)
         token, login = result
-        recent.clear()
         response = JSONResponse({"name": login.name, "csrf": login.csrf})
         response.set_cookie(
             COOKIE,

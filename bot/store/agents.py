@@ -16,7 +16,7 @@ from bot.store.models import AccessLog, Agent, AgentSession, utcnow
 
 __all__ = [
     "AgentError", "LoggedIn", "add_agent", "disable_agent", "end_session", "hash_password", "list_agents",
-    "log_in", "record_access", "session_of", "verify_password",
+    "log_in", "open_session", "password_hash_of", "record_access", "session_of", "verify_password",
 ]  # fmt: skip
 
 # scrypt (RFC 7914) with OWASP's parameters for it: N=2^17, r=8, p=1 (128 MiB of memory per hash).
@@ -68,6 +68,7 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
 def _dummy() -> str:
     # Checked against when the name is unknown, so that a wrong name takes as long as a wrong password.
     return hash_password(secrets.token_urlsafe(16))
@@ -94,8 +95,21 @@ def _token_hash(token: str) -> str:
 
 def log_in(session: Session, name: str, password: str) -> tuple[str, LoggedIn] | None:
     """Check NAME and PASSWORD; return a new session's cookie token and the login, or None."""
+    if not verify_password(password, password_hash_of(session, name)):
+        return None
+    return open_session(session, name)
+
+
+def password_hash_of(session: Session, name: str) -> str:
+    """Return the password hash of active agent NAME; a hash no password matches if there is none."""
     agent = session.scalars(select(Agent).where(Agent.name == name, Agent.active.is_(True))).first()
-    if not verify_password(password, agent.password_hash if agent else _dummy()) or agent is None:
+    return agent.password_hash if agent else _dummy()
+
+
+def open_session(session: Session, name: str) -> tuple[str, LoggedIn] | None:
+    """Start a session for active agent NAME (whose password was checked); return its token and login."""
+    agent = session.scalars(select(Agent).where(Agent.name == name, Agent.active.is_(True))).first()
+    if agent is None:
         return None
     token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), utcnow()
     row = AgentSession(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from bot.handoff import console as console_module
 from bot.handoff import reception as reception_module
 from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
@@ -351,6 +353,28 @@ def test_every_console_route_needs_a_login_and_every_change_a_csrf_token(
     if method == "POST":
         assert client.request(method, path, json={}).status_code == 403
         assert client.request(method, path, json={}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+
+
+def test_passwords_are_hashed_in_threads_of_their_own_and_refused_guesses_never_hashed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    real = console_module.verify_password
+
+    def spy(password: str, stored: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return real(password, stored)
+
+    monkeypatch.setattr(console_module, "verify_password", spy)
+    codes = [
+        client.post("/agent/api/login", json={"name": "김상담", "password": "wrong"}).status_code
+        for _ in range(8)
+    ]
+    assert codes == [401] * 5 + [429] * 3
+    assert len(threads) == 5 and all(name.startswith("login-hash") for name in threads)
+    # An unknown name is hashed against a hash no password matches, with no hash made on the way.
+    assert client.post("/agent/api/login", json={"name": "nobody", "password": "x"}).status_code == 401
+    assert len(threads) == 6
 
 
 def test_logins_are_json_only_and_slowed_after_failures(client: TestClient) -> None:
