@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from bot.channels.web import MAX_FRAME
 from bot.gateway import create_app
 from bot.settings import SettingsError, load_settings
 
@@ -27,7 +28,12 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # wsproto: Rasa pins websockets 10, which uvicorn's default WebSocket implementation no longer supports.
-    uvicorn.run(app, host=settings.host, port=settings.port, ws="wsproto", log_level="info", access_log=False)
+    # A web-socket message is at most MAX_FRAME bytes, and never compressed: a compressed 16 KB frame
+    # inflated to 16 MiB before any size was checked.
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, ws="wsproto", ws_max_size=MAX_FRAME,
+        ws_per_message_deflate=False, log_level="info", access_log=False,
+    )  # fmt: skip
     return 0
 
 

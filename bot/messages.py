@@ -10,11 +10,32 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MAX_TEXT", "Inbound", "Outbound", "fill", "from_rasa", "is_foreign", "split_text", "squash"]
+__all__ = [
+    "MAX_TEXT",
+    "Inbound",
+    "clean_text",
+    "Outbound",
+    "fill",
+    "from_rasa",
+    "is_foreign",
+    "split_text",
+    "squash",
+]
 
 # Longer messages are cut here before they reach Rasa (a Kakao utterance is at most 1,000 characters; a
 # Telegram message 4,096; the web chat the same).
 MAX_TEXT = 4096
+
+
+# Lone surrogates (U+D800-U+DFFF) become U+FFFD; NUL and other control characters but tab and newlines go.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Return TEXT as it can be stored anywhere: no lone surrogates (not UTF-8), no NUL (refused by
+    PostgreSQL) or other control characters."""
+    return _CONTROLS.sub("", _SURROGATES.sub("\ufffd", text))
 
 
 @dataclass(frozen=True)
@@ -27,6 +48,12 @@ class Inbound:
     payload: str | None = None
     image_url: str | None = None
     location: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # Whatever the channel sent, the text can be stored and sent on (bot/bodies.py).
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.payload is not None:
+            object.__setattr__(self, "payload", clean_text(self.payload))
 
     @property
     def conversation_id(self) -> str:

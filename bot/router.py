@@ -82,7 +82,10 @@ class Router:
                     dataclasses.replace(message, text=parts[0]) if parts else message
                 )
             except RasaUnavailable:
-                return [Outbound(text=self.texts["rasa_down"])]
+                # "보내신 메시지는 저장해 두었어요" only if it was.
+                return [
+                    Outbound(text=self.texts["rasa_down" if message_id is not None else "rasa_down_unsaved"])
+                ]
             request = next((s["handoff"] for s in signals if isinstance(s.get("handoff"), dict)), None)
             if request is not None:
                 guesses = request.get("guesses") if isinstance(request.get("guesses"), list) else []

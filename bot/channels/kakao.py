@@ -23,7 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.bodies import TooLarge, read_body
+from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
@@ -77,10 +77,11 @@ def parse(body: Any) -> Inbound:
 
 def _image(action: dict[str, Any]) -> str | None:
     """Return the first photo address in the action's parameters (the secureimage plugin), if any."""
-    for value in (action.get("params") or {}).values():
+    params = action.get("params")
+    for value in (params if isinstance(params, dict) else {}).values():
         if isinstance(value, str) and "secureUrls" in value:
             try:
-                urls = json.loads(value).get("secureUrls", "")
+                urls = parse_json(value).get("secureUrls", "")
             except (ValueError, AttributeError):
                 continue
             match = re.search(r"https://[^\s,)\]]+", str(urls))
@@ -91,7 +92,9 @@ def _image(action: dict[str, Any]) -> str | None:
 
 def _location(action: dict[str, Any]) -> dict[str, Any] | None:
     """Return a shared place ({latitude, longitude, address}) from the action's parameters, if any."""
-    params = action.get("params") or {}
+    params = action.get("params")
+    if not isinstance(params, dict):
+        return None
     try:
         return {
             "latitude": float(params["latitude"]),
@@ -264,7 +267,7 @@ class Kakao:
                 raw = await read_body(request, MAX_BODY)
             except TooLarge as exc:
                 raise KakaoError("body too large") from exc
-            body = json.loads(raw)
+            body = parse_json(raw)
             message = parse(body)
         except (KakaoError, ValueError) as exc:
             logger.warning("refused a Kakao request: %s", exc)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections import OrderedDict
 from http import HTTPStatus
@@ -25,7 +24,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.bodies import TooLarge, read_body
+from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
@@ -82,7 +81,7 @@ class Telegram:
         except TooLarge:
             return JSONResponse({"error": "too large"}, status_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)

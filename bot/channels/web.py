@@ -12,7 +12,6 @@ came while no page was open waits in the outbox and is sent on the next hello.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections import defaultdict
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bot.bodies import parse_json
 from bot.delivery import Delivery
 from bot.messages import MAX_TEXT, Inbound, Outbound
 from bot.profile import CityProfile
@@ -60,7 +60,13 @@ class WebChat:
         sender: str | None = None
         try:
             while True:
-                raw = await websocket.receive_text()
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                raw = received.get("text")
+                if not isinstance(raw, str):  # a binary frame: the page sends text only
+                    await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
+                    continue
                 hello = self._hello(raw)
                 if hello is not None:
                     if sender != hello:
@@ -106,7 +112,7 @@ class WebChat:
         if len(raw) > 200 or '"hello"' not in raw:
             return None
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
         except ValueError:
             return None
         sender = data.get("sender") if isinstance(data, dict) and data.get("type") == "hello" else None
@@ -123,7 +129,7 @@ class WebChat:
         if len(raw) > MAX_FRAME:
             return None
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
         except ValueError:
             return None
         if not isinstance(data, dict):

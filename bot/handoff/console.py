@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -35,7 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.bodies import TooLarge, read_body
+from bot.bodies import TooLarge, parse_json, read_body
 from bot.handoff.desk import Conflict, Desk, DeskError, Invalid, NotFound
 from bot.handoff.hub import Hub
 from bot.handoff.throttle import LoginThrottle
@@ -294,7 +293,7 @@ async def _json(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
     except ValueError as exc:
         raise Refused(HTTPStatus.BAD_REQUEST, "the body is not JSON") from exc
     return data if isinstance(data, dict) else {}
