@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-knowledge bench-crisis lint lock clean
+.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench-crisis: install ## Crisis detection: recall and false alarms, alone and in
 
 retrain: install migrate ## Train on what agents labelled; the candidate serves only if it is not worse (ARGS=--rollback…)
 	set -a; [ -f .env ] && . ./.env; set +a; $(PY) -m bot.retrain $(ARGS)
+
+fuzz: install migrate ## Generated bad input at every gateway endpoint (10,000 each): 5xx, drops, hangs, memory; writes docs/benchmarks/fuzz.md
+	$(PY) -m bench.fuzz --count $${FUZZ_COUNT:-10000} --markdown docs/benchmarks/fuzz.md
 
 bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 

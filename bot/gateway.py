@@ -99,6 +99,8 @@ def create_app(
     if settings.telegram_token:
         if telegram_app is None:
             builder = Application.builder().token(settings.telegram_token)
+            if settings.telegram_api_url:
+                builder = builder.base_url(settings.telegram_api_url)
             telegram_app = (builder.updater(None) if webhook else builder).build()
         telegram = Telegram(router, delivery, telegram_app, settings.telegram_webhook_secret)
         if webhook:

@@ -48,6 +48,8 @@ class Settings:
     kakao_budget: float = 3.5
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
+    # Another Bot API server (a local one, or a test double): its address up to the token, ".../bot".
+    telegram_api_url: str = ""
     # Handoff: offer a callback ticket after this long in the queue (seconds); an agent whose console is
     # gone this long (seconds) gives their chats back to the queue; console cookies only over HTTPS.
     handoff_callback_after: float = 600.0
@@ -110,6 +112,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),
             telegram_token=env.get("TELEGRAM_TOKEN", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            telegram_api_url=env.get("TELEGRAM_API_URL", ""),
             handoff_callback_after=float(
                 env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after
             ),

@@ -205,11 +205,11 @@ class Console:
 
     async def detail(self, request: Request, login: LoggedIn) -> Response:
         """Return one chat, personal data masked."""
-        return JSONResponse(await self.desk.detail(request.path_params["id"], agent_id=login.agent_id))
+        return JSONResponse(await self.desk.detail(_row_id(request), agent_id=login.agent_id))
 
     async def act(self, request: Request, login: LoggedIn) -> Response:
         """Claim, reply, file a ticket, reveal, close, or end a crisis alarm as a false one."""
-        handoff_id, action = request.path_params["id"], request.path_params["action"]
+        handoff_id, action = _row_id(request), request.path_params["action"]
         body = await _json(request)
         if action == "claim":
             await self.desk.claim(handoff_id, login.agent_id)
@@ -243,7 +243,7 @@ class Console:
         """Record an agent's label for a citizen's message."""
         body = await _json(request)
         await self.desk.label(
-            request.path_params["id"],
+            _row_id(request),
             login.agent_id,
             str(body.get("intent") or ""),
             body.get("category") or None,
@@ -282,6 +282,18 @@ class Console:
                 task = asyncio.create_task(self.desk.agent_left(login.agent_id))
                 self.departures.add(task)
                 task.add_done_callback(self.departures.discard)
+
+
+# Row ids are 32-bit integers in PostgreSQL (and 64-bit in SQLite): a larger one names nothing.
+_MAX_ID = 2**31 - 1
+
+
+def _row_id(request: Request) -> int:
+    """Return the path's id; Refused (404) if no row could have it."""
+    number = int(request.path_params["id"])
+    if not 0 < number <= _MAX_ID:
+        raise Refused(HTTPStatus.NOT_FOUND, "no such id")
+    return number
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -512,3 +512,12 @@ def test_only_a_crisis_alarm_can_be_marked_false(client: TestClient, sessions: s
     response = client.post(f"/agent/api/handoffs/{handoff_row(sessions).id}/false_alarm", headers=headers)
     assert response.status_code == 409 and "crisis" in response.json()["error"]
     assert handoff_row(sessions).status == "waiting"
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "2147483648", "0"])
+def test_an_id_no_row_could_have_is_a_404_not_a_server_error(client: TestClient, number: str) -> None:
+    """Found by make fuzz: ids past 64 bits overflowed SQLite (500), past 32 bits PostgreSQL (503)."""
+    headers = login(client)
+    assert client.get(f"/agent/api/handoffs/{number}").status_code == 404
+    assert client.post(f"/agent/api/handoffs/{number}/claim", headers=headers, json={}).status_code == 404
+    assert client.post(f"/agent/api/messages/{number}/label", headers=headers, json={}).status_code == 404
