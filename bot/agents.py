@@ -1,7 +1,7 @@
 """Console agents from the command line.
 
 Usage:
-    python -m bot.agents add NAME [--password-stdin]
+    python -m bot.agents add NAME [--role agent|supervisor|admin] [--password-stdin]
     python -m bot.agents list
     python -m bot.agents disable NAME
 """
@@ -15,7 +15,7 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import load_settings
-from bot.store.agents import AgentError, add_agent, disable_agent, list_agents
+from bot.store.agents import ROLES, AgentError, add_agent, disable_agent, list_agents
 from bot.store.db import session_factory
 
 __all__ = ["main"]
@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     add = sub.add_parser("add", help="create an agent who can log in to /agent")
     add.add_argument("name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument(
+        "--role", choices=ROLES, default="agent",
+        help="agent (default) opens personal data of the chat they hold only; supervisor, admin: of any",
+    )  # fmt: skip
     sub.add_parser("list", help="every agent, and whether they can log in")
     disable = sub.add_parser("disable", help="stop an agent from logging in, and log them out")
     disable.add_argument("name")
@@ -43,12 +47,12 @@ def main(argv: list[str] | None = None) -> int:
                     print("error: the passwords differ", file=sys.stderr)
                     return 1
             with sessions.begin() as session:
-                add_agent(session, args.name, password)
-            print(f"agent {args.name} added; they log in at /agent")
+                add_agent(session, args.name, password, args.role)
+            print(f"{args.role} {args.name} added; they log in at /agent")
         elif args.command == "list":
             with sessions() as session:
-                for name, active in list_agents(session):
-                    print(f"{name}\t{'active' if active else 'disabled'}")
+                for name, active, role in list_agents(session):
+                    print(f"{name}\t{role}\t{'active' if active else 'disabled'}")
         else:
             with sessions.begin() as session:
                 if not disable_agent(session, args.name):

@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.bodies import TooLarge, parse_json, read_body
-from bot.handoff.desk import Conflict, Desk, DeskError, Invalid, NotFound
+from bot.handoff.desk import Conflict, Desk, DeskError, Forbidden, Invalid, NotFound
 from bot.handoff.hub import Hub
 from bot.handoff.throttle import LoginThrottle
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
@@ -62,7 +62,10 @@ REVIEW_LIMIT, MAX_REVIEW_LIMIT = 50, 200
 # Failed logins per name before a pause, and the window they count in (seconds).
 
 Handler = Callable[[Request, LoggedIn], Awaitable[Response]]
-_STATUS = {NotFound: HTTPStatus.NOT_FOUND, Conflict: HTTPStatus.CONFLICT, Invalid: HTTPStatus.BAD_REQUEST}
+_STATUS = {
+    NotFound: HTTPStatus.NOT_FOUND, Conflict: HTTPStatus.CONFLICT, Invalid: HTTPStatus.BAD_REQUEST,
+    Forbidden: HTTPStatus.FORBIDDEN,
+}  # fmt: skip
 
 
 class Refused(Exception):
@@ -179,6 +182,7 @@ class Console:
     async def logout(self, request: Request, login: LoggedIn) -> Response:
         """End the session."""
         await self.db.run_or(lambda s: end_session(s, login.session_id), None)
+        await self.hub.close_session(login.session_id)  # its consoles stop hearing the queue at once
         response = JSONResponse({"ok": True})
         response.delete_cookie(COOKIE, path="/agent")
         return response
@@ -194,7 +198,8 @@ class Console:
         }
         return JSONResponse(
             {
-                "name": login.name, "csrf": login.csrf, "templates": list(profile.handoff.templates),
+                "name": login.name, "role": login.role, "csrf": login.csrf,
+                "templates": list(profile.handoff.templates),
                 "intents": intents, "categories": categories, "ticket_statuses": profile.status_labels,
             }
         )  # fmt: skip
@@ -229,7 +234,9 @@ class Console:
             if not reason:
                 raise Refused(HTTPStatus.BAD_REQUEST, "say why you open the personal data")
             return JSONResponse(
-                await self.desk.detail(handoff_id, agent_id=login.agent_id, reveal=reason[:500])
+                await self.desk.detail(
+                    handoff_id, agent_id=login.agent_id, reveal=reason[:500], oversees=login.oversees
+                )
             )
         elif action == "close":
             await self.desk.close(handoff_id, login.agent_id)
@@ -271,10 +278,18 @@ class Console:
             await websocket.close(code=4401)
             return
         await websocket.accept()
-        self.hub.join(login.agent_id, websocket)
+        self.hub.join(login.agent_id, websocket, session_id=login.session_id)
+        token = websocket.cookies.get(COOKIE, "")
         try:
             while True:
-                await websocket.receive_text()  # the console only listens; pings keep proxies from closing it
+                try:  # the console only listens; pings keep proxies from closing it
+                    await asyncio.wait_for(websocket.receive_text(), timeout=SESSION_CHECK)
+                except asyncio.TimeoutError:
+                    # Logged out elsewhere, or disabled (python -m bot.agents disable): the console goes,
+                    # and with it, after the grace period, the chats the agent held.
+                    if await self._who(token) is None:
+                        await websocket.close(code=4401)
+                        break
         except WebSocketDisconnect:
             pass
         finally:
@@ -284,6 +299,8 @@ class Console:
                 task.add_done_callback(self.departures.discard)
 
 
+# How often (seconds) an open console's session is checked again.
+SESSION_CHECK = 15.0
 # Row ids are 32-bit integers in PostgreSQL (and 64-bit in SQLite): a larger one names nothing.
 _MAX_ID = 2**31 - 1
 

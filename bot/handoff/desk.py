@@ -53,6 +53,10 @@ class Invalid(DeskError):
     """The request lacks something or names what does not exist."""
 
 
+class Forbidden(DeskError):
+    """The agent may not do this (open the personal data of a chat another agent holds)."""
+
+
 class Desk:
     """The agents' operations on the queue."""
 
@@ -100,12 +104,17 @@ class Desk:
         """Return the review queue: unlabelled citizen messages the bot was least sure about."""
         return [i.as_json() for i in await self.db.run(lambda s: review_queue(s, limit=limit))]
 
-    async def detail(self, handoff_id: int, *, agent_id: int, reveal: str | None = None) -> dict[str, Any]:
+    async def detail(
+        self, handoff_id: int, *, agent_id: int, reveal: str | None = None, oversees: bool = False
+    ) -> dict[str, Any]:
         """Return a chat: the handoff, its transcript with what the bot understood, labels and tickets.
 
-        Personal data is masked unless REVEAL gives the agent's reason, which is logged.
+        Personal data is masked unless REVEAL gives the agent's reason, which is logged; only the agent
+        holding the chat may open it, or one who OVERSEES (a supervisor or admin); else Forbidden.
         """
         handoff = await self._open(handoff_id)
+        if reveal is not None and not oversees and handoff.agent_id != agent_id:
+            raise Forbidden("only the agent holding this chat, or a supervisor, may open its personal data")
         await self.transcript.settled(
             f"{handoff.channel}:{handoff.sender}"
         )  # the bot's last answers included

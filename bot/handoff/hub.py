@@ -23,14 +23,27 @@ class Hub:
 
     def __init__(self) -> None:
         self.consoles: dict[int, set[WebSocket]] = defaultdict(set)
+        self.sessions: dict[WebSocket, int] = {}
 
-    def join(self, agent_id: int, websocket: WebSocket) -> None:
-        """Start sending events to WEBSOCKET."""
+    def join(self, agent_id: int, websocket: WebSocket, *, session_id: int | None = None) -> None:
+        """Start sending events to WEBSOCKET (the console of login SESSION_ID)."""
         self.consoles[agent_id].add(websocket)
+        if session_id is not None:
+            self.sessions[websocket] = session_id
+
+    async def close_session(self, session_id: int) -> None:
+        """Close the consoles of login SESSION_ID (a logout); their sockets then leave as any other."""
+        for websocket in [w for w, s in self.sessions.items() if s == session_id]:
+            self.sessions.pop(websocket, None)
+            try:
+                await websocket.close(code=4401)
+            except Exception:  # noqa: BLE001 - already closed in some state
+                logger.info("a console socket was already closed")
 
     def leave(self, agent_id: int, websocket: WebSocket) -> bool:
         """Stop sending to WEBSOCKET; return whether the agent has no console open any more."""
         self.consoles[agent_id].discard(websocket)
+        self.sessions.pop(websocket, None)
         if not self.consoles[agent_id]:
             del self.consoles[agent_id]
             return True

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from bot.store.models import AccessLog, Agent, AgentSession, utcnow
 
 __all__ = [
-    "AgentError", "LoggedIn", "add_agent", "disable_agent", "end_session", "hash_password", "list_agents",
+    "OVERSEEING", "ROLES", "AgentError", "LoggedIn", "add_agent", "disable_agent", "end_session",
+    "hash_password", "list_agents",
     "log_in", "open_session", "password_hash_of", "record_access", "session_of", "verify_password",
 ]  # fmt: skip
 
@@ -30,6 +31,11 @@ class AgentError(ValueError):
     """A name or password that cannot be used."""
 
 
+# agent: takes chats; supervisor: also opens any chat's personal data; admin: the same (and runs the system).
+ROLES = ("agent", "supervisor", "admin")
+OVERSEEING = frozenset({"supervisor", "admin"})
+
+
 @dataclass(frozen=True)
 class LoggedIn:
     """An agent with a valid console session."""
@@ -38,6 +44,12 @@ class LoggedIn:
     name: str
     csrf: str
     session_id: int
+    role: str = "agent"
+
+    @property
+    def oversees(self) -> bool:
+        """Whether the agent may open the personal data of any chat, not only the one they hold."""
+        return self.role in OVERSEEING
 
 
 def hash_password(password: str) -> str:
@@ -74,8 +86,10 @@ def _dummy() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def add_agent(session: Session, name: str, password: str) -> int:
-    """Create agent NAME with PASSWORD; return its id."""
+def add_agent(session: Session, name: str, password: str, role: str = "agent") -> int:
+    """Create agent NAME with PASSWORD and ROLE (one of ROLES); return its id."""
+    if role not in ROLES:
+        raise AgentError(f"the role must be one of {', '.join(ROLES)}")
     name = name.strip()
     if not name or len(name) > 64:
         raise AgentError("a name of 1 to 64 characters is needed")
@@ -83,7 +97,9 @@ def add_agent(session: Session, name: str, password: str) -> int:
         raise AgentError(f"the password needs at least {MIN_PASSWORD} characters")
     if session.scalar(select(Agent.id).where(Agent.name == name)) is not None:
         raise AgentError(f"agent {name!r} exists")
-    agent = Agent(name=name, password_hash=hash_password(password), active=True, created_at=utcnow())
+    agent = Agent(
+        name=name, password_hash=hash_password(password), active=True, role=role, created_at=utcnow()
+    )
     session.add(agent)
     session.flush()
     return int(agent.id)
@@ -119,7 +135,7 @@ def open_session(session: Session, name: str) -> tuple[str, LoggedIn] | None:
     session.add(row)
     session.execute(delete(AgentSession).where(AgentSession.expires_at < now))
     session.flush()
-    return token, LoggedIn(agent.id, agent.name, csrf, row.id)
+    return token, LoggedIn(agent.id, agent.name, csrf, row.id, agent.role)
 
 
 def session_of(session: Session, token: str) -> LoggedIn | None:
@@ -139,7 +155,7 @@ def session_of(session: Session, token: str) -> LoggedIn | None:
     )
     if expires < utcnow():
         return None
-    return LoggedIn(agent.id, agent.name, login.csrf, login.id)
+    return LoggedIn(agent.id, agent.name, login.csrf, login.id, agent.role)
 
 
 def end_session(session: Session, session_id: int) -> None:
@@ -157,9 +173,9 @@ def disable_agent(session: Session, name: str) -> bool:
     return True
 
 
-def list_agents(session: Session) -> list[tuple[str, bool]]:
-    """Return every agent's name and whether they are active."""
-    return [(a.name, a.active) for a in session.scalars(select(Agent).order_by(Agent.name))]
+def list_agents(session: Session) -> list[tuple[str, bool, str]]:
+    """Return every agent's name, whether they are active, and their role."""
+    return [(a.name, a.active, a.role) for a in session.scalars(select(Agent).order_by(Agent.name))]
 
 
 def record_access(session: Session, *, agent_id: int, handoff_id: int, reason: str) -> None:

@@ -138,6 +138,8 @@ class Agent(Base):
     name = Column(String(64), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
+    # agent: takes chats, opens personal data only of the chat they hold; supervisor and admin: of any chat.
+    role = Column(String(16), nullable=False, default="agent", server_default="agent")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 

@@ -42,5 +42,6 @@ def client(database_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]) -
     with sessions.begin() as session:
         add_agent(session, "김상담", "a-long-password")
         add_agent(session, "박상담", "another-password")
+        add_agent(session, "최팀장", "supervisor-password", role="supervisor")
     with gateway(database_url, rasa, agent_grace=0.05, handoff_callback_after=0.0) as client:
         yield client

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bot.handoff import console as console_module
 from bot.handoff import reception as reception_module
+from bot.store.agents import disable_agent
 from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa
@@ -256,19 +257,60 @@ def test_personal_data_is_opened_only_with_a_reason_and_that_is_logged(
         say(citizen, "상담원 연결")
         say(citizen, "제 차 12가3456 이고 번호는 010-9876-5432 예요")
     handoff_id = handoff_row(sessions).id
+    reveal = f"/agent/api/handoffs/{handoff_id}/reveal"
     headers = login(client)
     shown = client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
     assert "12가3456" not in json.dumps(shown, ensure_ascii=False) and "9876" not in json.dumps(shown)
-    assert (
-        client.post(f"/agent/api/handoffs/{handoff_id}/reveal", json={}, headers=headers).status_code == 400
-    )
-    opened = client.post(
-        f"/agent/api/handoffs/{handoff_id}/reveal", json={"reason": "콜백 요청"}, headers=headers
-    )
+    # Not the chat's holder: another agent may read it masked, not open it.
+    assert client.post(reveal, json={"reason": "궁금해서"}, headers=headers).status_code == 403
+    assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers).status_code == 200
+    assert client.post(reveal, json={}, headers=headers).status_code == 400
+    opened = client.post(reveal, json={"reason": "콜백 요청"}, headers=headers)
     assert "010-9876-5432" in json.dumps(opened.json()["messages"], ensure_ascii=False)
+    # A supervisor may open any chat, with a reason, logged as well.
+    boss = login(client, "최팀장", "supervisor-password")
+    assert client.get("/agent/api/me").json()["role"] == "supervisor"
+    assert client.post(reveal, json={"reason": "민원 감사"}, headers=boss).status_code == 200
     with sessions() as session:
-        log = session.scalars(select(AccessLog)).one()
-    assert (log.handoff_id, log.reason) == (handoff_id, "콜백 요청")
+        logs = [
+            (log.handoff_id, log.reason) for log in session.scalars(select(AccessLog).order_by(AccessLog.id))
+        ]
+    assert logs == [(handoff_id, "콜백 요청"), (handoff_id, "민원 감사")]
+
+
+def test_logging_out_closes_the_console_and_its_chats_go_back_to_the_queue(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        say(citizen, "상담원 연결")
+        handoff_id = handoff_row(sessions).id
+        headers = login(client)
+        with client.websocket_connect("/agent/ws") as console:
+            client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+            citizen.receive_json()  # connected
+            assert console.receive_json() == {"type": "queue"}
+            assert client.post("/agent/api/logout", headers=headers).status_code == 200
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    console.receive_json()
+            assert closed.value.code == 4401
+        assert citizen.receive_json()["messages"][0]["text"].startswith("상담원 연결이 끊겨서")
+    row = handoff_row(sessions)
+    assert (row.status, row.agent_id) == ("waiting", None)
+
+
+def test_a_disabled_agents_console_closes_at_its_next_check(
+    client: TestClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_module, "SESSION_CHECK", 0.2)
+    login(client)
+    with client.websocket_connect("/agent/ws") as console:
+        with sessions.begin() as session:
+            assert disable_agent(session, "김상담")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                console.receive_json()
+        assert closed.value.code == 4401
 
 
 def test_labels_and_a_ticket_filed_for_the_citizen(
