@@ -7,6 +7,7 @@ Usage:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import uvicorn
@@ -18,6 +19,7 @@ from bot.settings import SettingsError, load_settings
 
 def main() -> int:
     """Check the settings and serve until stopped."""
+    os.umask(0o077)  # the database, its WAL and the key file hold citizens' words: this user's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request's URL at INFO, and Rasa's API takes its auth token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -10,15 +10,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from telegram.ext import Application
 
 from bot.channels.kakao import Kakao
@@ -83,6 +86,8 @@ def create_app(
 
     routes = [
         Route("/", web.page),
+        Route("/web/chat.js", script("chat.js")),
+        Route("/agent/agent.js", script("agent.js")),
         WebSocketRoute("/web/ws", web.socket),
         Route("/healthz", healthz),
         *console.routes(),
@@ -91,6 +96,7 @@ def create_app(
         kakao = Kakao(
             router, delivery, http, profile.messages, secret=settings.kakao_skill_secret,
             bot_ids=settings.kakao_bot_ids, budget=settings.kakao_budget,
+            callback_hosts=settings.kakao_callback_hosts,
         )  # fmt: skip
         routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
 
@@ -132,10 +138,56 @@ def create_app(
         if client is None:
             await http.aclose()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.state.router = router
     app.state.transcript = transcript
     app.state.web = web
     app.state.desk = desk
     app.state.telegram = telegram
     return app
+
+
+WEB_FILES = Path(__file__).resolve().parent / "web"
+# Every answer: no page may frame ours, scripts only from files of this site (none inline), no referrer
+# with the chat's address, and no guessing of content types.
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+     b"form-action 'self'; object-src 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+]  # fmt: skip
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS to every HTTP answer (those it already has are kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def script(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """Return an endpoint serving the page script bot/web/NAME."""
+
+    async def endpoint(request: Request) -> Response:
+        text = (WEB_FILES / name).read_text(encoding="utf-8")
+        return Response(
+            text, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
+        )
+
+    return endpoint

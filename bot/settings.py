@@ -46,6 +46,7 @@ class Settings:
     kakao_skill_secret: str = ""
     kakao_bot_ids: tuple[str, ...] = ()
     kakao_budget: float = 3.5
+    kakao_callback_hosts: tuple[str, ...] = ("kakao.com",)
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     # Another Bot API server (a local one, or a test double): its address up to the token, ".../bot".
@@ -54,7 +55,8 @@ class Settings:
     # gone this long (seconds) gives their chats back to the queue; console cookies only over HTTPS.
     handoff_callback_after: float = 600.0
     agent_grace: float = 30.0
-    agent_cookie_secure: bool = False
+    # None: Secure unless the console is reached on this machine (localhost, 127.0.0.1, ::1).
+    agent_cookie_secure: bool | None = None
     # Personal data at rest: the key that seals citizens' raw words (bot/privacy.py; empty: a key file
     # made on first use, PERSONAL_DATA_KEY_FILE), and how many days messages and conversations are kept.
     personal_data_key: str = ""
@@ -76,6 +78,12 @@ class Settings:
             )
         if problems:
             raise SettingsError("; ".join(problems))
+
+
+def _yes_no(value: str) -> bool | None:
+    """Return True for 1/true/yes, False for 0/false/no, None for anything else (the default)."""
+    value = value.strip().lower()
+    return True if value in ("1", "true", "yes") else False if value in ("0", "false", "no") else None
 
 
 def _weak(secret: str) -> bool:
@@ -110,6 +118,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             kakao_skill_secret=env.get("KAKAO_SKILL_SECRET", ""),
             kakao_bot_ids=tuple(b.strip() for b in env.get("KAKAO_BOT_IDS", "").split(",") if b.strip()),
             kakao_budget=float(env.get("KAKAO_BUDGET") or Settings.kakao_budget),
+            kakao_callback_hosts=tuple(
+                h.strip().lower()
+                for h in (env.get("KAKAO_CALLBACK_HOSTS") or "kakao.com").split(",")
+                if h.strip()
+            ),
             telegram_token=env.get("TELEGRAM_TOKEN", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
             telegram_api_url=env.get("TELEGRAM_API_URL", ""),
@@ -117,7 +130,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after
             ),
             agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
-            agent_cookie_secure=env.get("AGENT_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            agent_cookie_secure=_yes_no(env.get("AGENT_COOKIE_SECURE", "")),
             personal_data_key=env.get("PERSONAL_DATA_KEY", ""),
             personal_data_key_file=Path(env.get("PERSONAL_DATA_KEY_FILE") or Settings.personal_data_key_file),
             retention_days=int(env.get("RETENTION_DAYS") or Settings.retention_days),

@@ -4,6 +4,9 @@
 # Usage: scripts/run.sh   (make run installs and trains first, then calls it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything the stack writes (the database and its WAL, logs, tokens, the personal-data key) is readable by
+# this user only: it holds citizens' words.
+umask 077
 
 [ -f .env ] && set -a && . ./.env && set +a
 if [ -z "${RASA_TOKEN:-}" ]; then

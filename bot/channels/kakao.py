@@ -17,6 +17,7 @@ import logging
 import re
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.background import BackgroundTask
@@ -42,6 +43,9 @@ MAX_CAROUSEL = 10
 MAX_CARD_TITLE = 50
 MAX_USER_ID = 70
 MAX_BODY = 64 * 1024
+# Where a request's callbackUrl may point (a host or its subdomains; KAKAO_CALLBACK_HOSTS): Kakao's, so that a
+# forged request cannot make the gateway post citizens' answers to any address (SSRF).
+CALLBACK_HOSTS = ("kakao.com",)
 
 
 class KakaoError(ValueError):
@@ -222,10 +226,12 @@ class Kakao:
         secret: str,
         bot_ids: tuple[str, ...],
         budget: float,
+        callback_hosts: tuple[str, ...] = CALLBACK_HOSTS,
     ) -> None:
         self.router, self.delivery, self.client = router, delivery, client
         self.secret, self.bot_ids, self.budget = secret, bot_ids, budget
-        self.texts = texts
+        self.texts, self.callback_hosts = texts, callback_hosts
+        self.warned_query_secret = False
 
     async def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
         response, overflow = render(
@@ -255,8 +261,25 @@ class Kakao:
         ]
 
     def _authorised(self, request: Request) -> bool:
-        given = request.headers.get("x-kakao-skill-secret") or request.query_params.get("secret") or ""
+        given = request.headers.get("x-kakao-skill-secret") or ""
+        if not given and request.query_params.get("secret"):
+            given = request.query_params["secret"]
+            if not self.warned_query_secret:  # once: the address with the secret is in every proxy's log
+                logger.warning(
+                    "the Kakao skill secret came as ?secret= in the address, which proxies log: "
+                    "set it as the X-Kakao-Skill-Secret header in the bot builder instead"
+                )
+                self.warned_query_secret = True
         return hmac.compare_digest(given.encode(), self.secret.encode())
+
+    def _callback_allowed(self, url: Any) -> bool:
+        """Whether URL is an https address on Kakao's callback hosts (the gateway posts answers to it)."""
+        if not isinstance(url, str):
+            return False
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        on_kakao = any(host == h or host.endswith("." + h) for h in self.callback_hosts)
+        return parts.scheme == "https" and on_kakao and parts.port in (None, 443) and not parts.username
 
     async def handle(self, request: Request) -> Response:
         """Answer one skill request."""
@@ -295,7 +318,7 @@ class Kakao:
     ) -> Response:
         """Answer at once; deliver the real answer through the callback URL or with the next message."""
         wait = Outbound(text=self.texts["kakao_wait"])
-        if isinstance(callback, str) and callback.startswith("https://"):
+        if self._callback_allowed(callback):
             return JSONResponse(
                 {"version": "2.0", "useCallback": True, "data": {"text": self.texts["kakao_wait"]}},
                 background=BackgroundTask(self._call_back, task, message, earlier, callback),

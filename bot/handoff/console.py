@@ -84,7 +84,7 @@ class Console:
     """The console's routes."""
 
     def __init__(
-        self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool
+        self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool | None
     ) -> None:
         self.db, self.hub, self.desk, self.profile, self.secure = db, hub, desk, profile, secure_cookie
         self.throttle = LoginThrottle()
@@ -175,7 +175,8 @@ class Console:
             path="/agent",
             httponly=True,
             samesite="strict",
-            secure=self.secure,
+            # Secure (HTTPS only) unless set otherwise or reached on this machine.
+            secure=self.secure if self.secure is not None else request.url.hostname not in _LOCAL_HOSTS,
         )
         return response
 
@@ -299,6 +300,7 @@ class Console:
                 task.add_done_callback(self.departures.discard)
 
 
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # How often (seconds) an open console's session is checked again.
 SESSION_CHECK = 15.0
 # Row ids are 32-bit integers in PostgreSQL (and 64-bit in SQLite): a larger one names nothing.

@@ -45,7 +45,7 @@ class FakeRasa:
     posted: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == "callback.kakao.test":
+        if request.url.host == "callback.kakao.com":
             self.callbacks.append(json.loads(request.content))
             return httpx.Response(200, json={"taskId": "1", "status": "SUCCESS"})
         if self.down:
@@ -78,7 +78,10 @@ class FakeRasa:
 def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
     """Return a test client of the gateway with Kakao on, talking to RASA."""
     settings = Settings(
-        database_url=database_url, rasa_url="http://rasa.test", kakao_skill_secret=SECRET, **overrides
+        database_url=database_url,
+        rasa_url="http://rasa.test",
+        kakao_skill_secret=SECRET,
+        **{"agent_cookie_secure": False, **overrides},
     )
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
     return TestClient(create_app(settings, client))

@@ -285,7 +285,7 @@ def test_a_late_answer_goes_through_the_callback_url(
 ) -> None:
     rasa.delay = 0.6
     with gateway(database_url, rasa, kakao_budget=0.2) as client:
-        body = skill_request("기초연금 신청 방법", callbackUrl="https://callback.kakao.test/cb/1")
+        body = skill_request("기초연금 신청 방법", callbackUrl="https://callback.kakao.com/cb/1")
         started = time.monotonic()
         response = client.post(f"/kakao/skill?secret={SECRET}", json=body)
         assert time.monotonic() - started < 5
@@ -298,6 +298,38 @@ def test_a_late_answer_goes_through_the_callback_url(
     [posted] = rasa.callbacks
     assert problems(posted) == []
     assert posted["template"]["outputs"][0]["simpleText"]["text"] == "받았어요: 기초연금 신청 방법"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://169.254.169.254/latest/meta-data", "http://callback.kakao.com/cb/1", "https://kakao.com.evil.example/cb",
+     "https://user@callback.kakao.com/cb", "https://callback.kakao.com:8443/cb"],
+)  # fmt: skip
+def test_a_callback_url_off_kakaos_hosts_is_never_posted_to(
+    database_url: str, rasa: FakeRasa, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forged request must not make the gateway post a citizen's answer anywhere (SSRF)."""
+    rasa.delay = 0.6
+    with gateway(database_url, rasa, kakao_budget=0.2) as client:
+        body = skill_request("기초연금 신청 방법", callbackUrl=url)
+        response = client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": SECRET})
+        assert "useCallback" not in response.json()
+        rasa.delay = 0
+        later = client.post(
+            "/kakao/skill", json=skill_request("네"), headers={"X-Kakao-Skill-Secret": SECRET}
+        )
+    assert rasa.callbacks == []
+    assert "받았어요: 기초연금 신청 방법" in later.json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert "?secret=" not in caplog.text  # the header form draws no warning
+
+
+def test_the_secret_in_the_address_still_works_but_is_warned_about_once(
+    database_url: str, rasa: FakeRasa, caplog: pytest.LogCaptureFixture
+) -> None:
+    with gateway(database_url, rasa) as client:
+        for _ in range(2):
+            assert client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("안녕")).status_code == 200
+    assert caplog.text.count("?secret=") == 1
 
 
 def test_a_late_answer_without_a_callback_comes_with_the_next_message(

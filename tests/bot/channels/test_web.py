@@ -131,3 +131,38 @@ def test_without_a_kakao_secret_there_is_no_kakao_route(database_url: str) -> No
 
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.post("/kakao/skill", json={}).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/agent", "/healthz", "/web/chat.js", "/agent/agent.js", "/nowhere"])
+def test_every_answer_carries_the_security_headers(database_url: str, path: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        response = client.get(path)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline' ;" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("page", "script"), [("/", "/web/chat.js"), ("/agent", "/agent/agent.js")])
+def test_pages_have_no_inline_script_and_their_scripts_are_served(
+    database_url: str, page: str, script: str
+) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        html, js = client.get(page).text, client.get(script)
+    assert f'<script src="{script}"></script>' in html and "<script>" not in html
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert js.text.startswith("(() => {")
+
+
+def test_the_console_cookie_is_secure_unless_reached_on_this_machine(database_url: str) -> None:
+    from bot.store.agents import add_agent
+    from bot.store.db import session_factory
+
+    with session_factory(database_url).begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+    body = {"name": "김상담", "password": "a-long-password"}
+    with gateway(database_url, FakeRasa(), agent_cookie_secure=None) as client:
+        remote = client.post("/agent/api/login", json=body).headers["set-cookie"]
+        local = client.post("http://127.0.0.1/agent/api/login", json=body).headers["set-cookie"]
+    assert "secure" in remote.lower() and "secure" not in local.lower()

@@ -1,0 +1,114 @@
+(() => {
+  "use strict";
+  const BOT = document.getElementById("title").textContent;
+  const log = document.getElementById("log"), chips = document.getElementById("chips");
+  const form = document.getElementById("form"), input = document.getElementById("text");
+  const send = document.getElementById("send"), state = document.getElementById("state");
+  const KEY = "minwon-chat";
+  const saved = JSON.parse(localStorage.getItem(KEY) || "null") || {};
+  // The sender id stays in this browser, so the conversation survives a reload.
+  const sender = saved.sender || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(36).slice(2));
+  const history = saved.history || [];
+  let socket = null, retry = 500, queue = [];
+
+  const persist = () => localStorage.setItem(KEY, JSON.stringify({sender, history: history.slice(-100)}));
+  const clock = (t) => new Date(t).toLocaleTimeString("ko-KR", {hour: "numeric", minute: "2-digit"});
+
+  function bubble(entry) {
+    const row = document.createElement("div");
+    row.className = "row " + (entry.me ? "me" : "bot");
+    const col = document.createElement("div");
+    col.className = "col";
+    const body = document.createElement("div");
+    body.className = "bubble";
+    body.textContent = entry.text || "";
+    if (entry.image) {
+      const img = document.createElement("img");
+      img.src = entry.image; img.alt = "";
+      body.appendChild(img);
+    }
+    const time = document.createElement("span");
+    time.className = "time";
+    time.textContent = clock(entry.at);
+    if (!entry.me) {
+      const who = entry.author || BOT;
+      const avatar = document.createElement("div");
+      avatar.className = "avatar" + (entry.author ? " person" : ""); avatar.textContent = who.slice(0, 1);
+      row.appendChild(avatar);
+      const name = document.createElement("div");
+      name.className = "name"; name.textContent = who;
+      col.appendChild(name);
+    }
+    col.appendChild(body);
+    const links = (entry.buttons || []).filter((b) => b.url || b.phone);
+    if (links.length) {
+      const box = document.createElement("div");
+      box.className = "links";
+      for (const b of links) {
+        const a = document.createElement("a");
+        a.textContent = b.title;
+        a.href = b.url || ("tel:" + b.phone);
+        if (b.url) { a.target = "_blank"; a.rel = "noopener noreferrer"; }
+        box.appendChild(a);
+      }
+      col.appendChild(box);
+    }
+    if (entry.me) { row.appendChild(time); row.appendChild(col); } else { row.appendChild(col); row.appendChild(time); }
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function showChips(buttons) {
+    chips.replaceChildren();
+    for (const b of (buttons || []).filter((b) => b.payload)) {
+      const chip = document.createElement("button");
+      chip.type = "button"; chip.textContent = b.title;
+      chip.addEventListener("click", () => say(b.title, b.payload));
+      chips.appendChild(chip);
+    }
+    log.scrollTop = log.scrollHeight;  // the row took room from the log: its newest line stays in sight
+  }
+
+  function add(entry) { history.push(entry); persist(); bubble(entry); }
+
+  function say(text, payload) {
+    if (!text.trim()) return;
+    add({me: true, text, at: Date.now()});
+    showChips([]);
+    const frame = JSON.stringify(payload ? {sender, text, payload} : {sender, text});
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(frame); else queue.push(frame);
+  }
+
+  function connect() {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/web/ws";
+    socket = new WebSocket(url);
+    socket.onopen = () => {
+      retry = 500; state.textContent = ""; send.disabled = false;
+      socket.send(JSON.stringify({type: "hello", sender}));
+      while (queue.length) socket.send(queue.shift());
+    };
+    socket.onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      const messages = data.type === "messages" ? data.messages : [{text: data.text, buttons: []}];
+      let last = [];
+      for (const m of messages) { add({me: false, text: m.text, buttons: m.buttons, image: m.image, author: m.author, at: Date.now()}); last = m.buttons || last; }
+      showChips(last);
+    };
+    socket.onclose = () => {
+      state.textContent = "연결 중…"; send.disabled = true;
+      setTimeout(connect, retry); retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value; input.value = "";
+    say(text);
+  });
+  for (const entry of history) bubble(entry);
+  const lastBot = [...history].reverse().find((e) => !e.me);
+  if (lastBot) showChips(lastBot.buttons);
+  persist();
+  connect();
+  if (!history.length) { queue.push(JSON.stringify({sender, text: "안녕하세요"})); }
+})();
