@@ -38,6 +38,7 @@ from bot.rasa import RasaClient
 from bot.retention import keep_retention
 from bot.router import Router
 from bot.settings import Settings
+from bot.store.conversations import has_conversation
 from bot.store.db import Database, session_factory
 from bot.transcript import Transcript
 
@@ -71,7 +72,9 @@ def create_app(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help,
     )  # fmt: skip
-    web = WebChat(router, delivery, profile)
+    web = WebChat(router, delivery, profile, known=lambda sender: db.run_or(
+        lambda session: has_conversation(session, channel="web", sender=sender), False
+    ))  # fmt: skip
     desk = Desk(
         db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,
         profile=profile, callback_after=dt.timedelta(seconds=settings.handoff_callback_after),

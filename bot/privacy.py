@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import os
 import re
 
@@ -23,7 +24,18 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from bot.settings import load_settings
 
-__all__ = ["PHONE", "PLATE", "is_sealed", "mask_personal_data", "normalise_phone", "seal", "unseal"]
+__all__ = [
+    "PHONE",
+    "PLATE",
+    "is_sealed",
+    "mask_personal_data",
+    "normalise_phone",
+    "seal",
+    "sign",
+    "short_id",
+    "signed",
+    "unseal",
+]
 
 # Mobile (010…), Seoul (02), regional (031-064) and internet (070, 080) numbers, with or without separators,
 # and with the country code (+82 10-…, 0082-2-…) instead of the first 0.
@@ -89,20 +101,41 @@ _SEALED = "sealed:v1:"
 
 
 @functools.lru_cache(maxsize=1)
-def _fernet() -> Fernet:
+def _key() -> bytes:
     """The key: PERSONAL_DATA_KEY (any string), else the key file, made now if missing (mode 600)."""
     settings = load_settings()
     if settings.personal_data_key:
         digest = hashlib.sha256(settings.personal_data_key.encode("utf-8")).digest()
-        return Fernet(base64.urlsafe_b64encode(digest))
+        return base64.urlsafe_b64encode(digest)
     path = settings.personal_data_key_file
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return Fernet(path.read_bytes().strip())
+        return path.read_bytes().strip()
     with os.fdopen(descriptor, "wb") as file:
         file.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
+    return path.read_bytes().strip()
+
+
+def _fernet() -> Fernet:
+    return Fernet(_key())
+
+
+def short_id(sender: str) -> str:
+    """Return what staff see of a conversation id: a short hash (the id itself admits no page, but it names
+    the conversation in Rasa and the database; it is not shown)."""
+    return "#" + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:10]
+
+
+def sign(value: str) -> str:
+    """Return a keyed signature of VALUE (a web-chat conversation's key: only this server can make it)."""
+    mac = hmac.new(hashlib.sha256(b"minwon signing " + _key()).digest(), value.encode("utf-8"), "sha256")
+    return mac.hexdigest()[:32]
+
+
+def signed(value: str, signature: object) -> bool:
+    """Return whether SIGNATURE is sign(VALUE)."""
+    return isinstance(signature, str) and hmac.compare_digest(signature.encode(), sign(value).encode())
 
 
 def seal(text: str) -> str:

@@ -1,10 +1,12 @@
 """The web chat: a KakaoTalk-like page (GET /) talking to the gateway over a WebSocket (/web/ws).
 
 Protocol (JSON text frames):
-    browser -> gateway   {"type": "hello", "sender": "<id kept in localStorage>"}   (on every connect)
+    browser -> gateway   {"type": "hello", "sender": "<id kept in localStorage>", "token": "<its key>"}
+                         (on every connect; the first page of a new id gets its key in a "session" frame)
                          {"sender": "…", "text": "…", "payload": "…"?}
     gateway -> browser   {"type": "messages", "messages": [{"text", "buttons", "image"?, "author"?}, …]}
-                         {"type": "error", "text": "…"}
+                         {"type": "session", "sender": "…", "token": "…"}
+                         {"type": "error", "text": "…", "code": "session"?}   (session: not this page's chat)
 The gateway keeps each sender's open sockets, so that it can push (agent replies, status changes); what
 came while no page was open waits in the outbox and is sent on the next hello.
 """
@@ -15,6 +17,7 @@ import html
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -24,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from bot.bodies import parse_json
 from bot.delivery import Delivery
 from bot.messages import MAX_TEXT, Inbound, Outbound
+from bot.privacy import sign, signed
 from bot.profile import CityProfile
 from bot.router import Router
 
@@ -38,11 +42,20 @@ _SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_FRAME = 4 * MAX_TEXT * 4
 
 
+async def _never_seen(sender: str) -> bool:
+    return False
+
+
 class WebChat:
     """Serve the page and the socket; remember open sockets per sender for pushes."""
 
-    def __init__(self, router: Router, delivery: Delivery, profile: CityProfile) -> None:
+    def __init__(
+        self, router: Router, delivery: Delivery, profile: CityProfile,
+        known: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> None:  # fmt: skip
+        """KNOWN says whether a conversation id has anything stored (then only its key admits a page)."""
         self.router, self.delivery, self.profile = router, delivery, profile
+        self.known = known or _never_seen
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
         delivery.register(CHANNEL, self.push)
 
@@ -55,7 +68,11 @@ class WebChat:
         return HTMLResponse(text)
 
     async def socket(self, websocket: WebSocket) -> None:
-        """Read the citizen's messages, answer each one, until the browser goes away."""
+        """Read the citizen's messages, answer each one, until the browser goes away.
+
+        A socket speaks for one conversation once admitted to it (_admit): with the conversation's key, or
+        as its first page. No other page can take over a conversation whose id it learnt.
+        """
         await websocket.accept()
         sender: str | None = None
         try:
@@ -65,21 +82,33 @@ class WebChat:
                     break
                 raw = received.get("text")
                 if not isinstance(raw, str):  # a binary frame: the page sends text only
-                    await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
+                    await self._refuse(websocket)
                     continue
                 hello = self._hello(raw)
                 if hello is not None:
-                    if sender != hello:
+                    wanted, token = hello
+                    if wanted != sender:
+                        admitted = await self._admit(wanted, token)
+                        if admitted is None:
+                            await self._refuse(websocket, lost=True)
+                            continue
                         self._forget(sender, websocket)
-                        sender = hello
+                        sender = wanted
                         self.sockets[sender].add(websocket)
+                        if admitted:
+                            await websocket.send_json(
+                                {"type": "session", "sender": sender, "token": admitted}
+                            )
                     await self._flush(sender)
                     continue
                 message = self._parse(raw)
                 if message is None:
-                    await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
+                    await self._refuse(websocket)
                     continue
                 if sender != message.user_id:
+                    if await self._admit(message.user_id, None) is None:
+                        await self._refuse(websocket, lost=True)
+                        continue
                     self._forget(sender, websocket)
                     sender = message.user_id
                     self.sockets[sender].add(websocket)
@@ -89,6 +118,22 @@ class WebChat:
             pass
         finally:
             self._forget(sender, websocket)
+
+    async def _admit(self, sender: str, token: object) -> str | None:
+        """Admit a socket to conversation SENDER: "" with its key, a new key for a conversation never seen,
+        None otherwise (someone else's conversation)."""
+        if signed(sender, token):
+            return ""
+        if await self.known(sender):
+            return None
+        return sign(sender)
+
+    async def _refuse(self, websocket: WebSocket, *, lost: bool = False) -> None:
+        if lost:
+            text = self.profile.messages["web_session_lost"]
+            await websocket.send_json({"type": "error", "code": "session", "text": text})
+        else:
+            await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
 
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
         """Send MESSAGES to every open page of SENDER; return whether one was open."""
@@ -108,15 +153,17 @@ class WebChat:
             await self.push(sender, waiting)
 
     @staticmethod
-    def _hello(raw: str) -> str | None:
+    def _hello(raw: str) -> tuple[str, object] | None:
         if len(raw) > 200 or '"hello"' not in raw:
             return None
         try:
             data = parse_json(raw)
         except ValueError:
             return None
-        sender = data.get("sender") if isinstance(data, dict) and data.get("type") == "hello" else None
-        return sender if isinstance(sender, str) and _SENDER.match(sender) else None
+        if not isinstance(data, dict) or data.get("type") != "hello":
+            return None
+        sender = data.get("sender")
+        return (sender, data.get("token")) if isinstance(sender, str) and _SENDER.match(sender) else None
 
     def _forget(self, sender: str | None, websocket: WebSocket) -> None:
         if sender is not None:

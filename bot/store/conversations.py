@@ -15,7 +15,7 @@ from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
     "defer", "deferred", "mark_answered", "mark_delivered", "open_question", "peek_outbox", "pending_senders",
-    "queue_outbox", "record_message", "settle_deferred",
+    "has_conversation", "queue_outbox", "record_message", "settle_deferred",
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
 ]  # fmt: skip
@@ -54,6 +54,13 @@ def record_message(
         },
     )  # fmt: skip
     return int(result.inserted_primary_key[0])
+
+
+def has_conversation(session: Session, *, channel: str, sender: str) -> bool:
+    """Return whether anything of the conversation is stored (a message, or something waiting for it)."""
+    said = select(Message.id).where(Message.channel == channel, Message.sender == sender).limit(1)
+    waiting = select(OutboxItem.id).where(OutboxItem.channel == channel, OutboxItem.sender == sender).limit(1)
+    return session.scalar(said) is not None or session.scalar(waiting) is not None
 
 
 def mark_answered(session: Session, *, message_id: int) -> None:

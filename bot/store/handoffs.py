@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.privacy import short_id
 from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
 
 __all__ = [
@@ -63,7 +64,7 @@ class HandoffView:
     def as_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the console's API and `list --json`)."""
         return {
-            "id": self.id, "channel": self.channel, "sender": self.sender, "status": self.status,
+            "id": self.id, "channel": self.channel, "sender": short_id(self.sender), "status": self.status,
             "priority": self.priority, "reason": self.reason, "guesses": list(self.guesses),
             "agent": self.agent, "created_at": self.created_at.isoformat(),
             "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.privacy import short_id
 from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
 
 __all__ = [
@@ -78,7 +79,7 @@ class TicketView:
             "coordinates": None if self.latitude is None else [self.latitude, self.longitude],
             "description": self.description, "photo_url": self.photo_url,
             "contact_phone": self.contact_phone if with_contact else bool(self.contact_phone),
-            "channel": self.channel, "sender": self.sender, "status": self.status,
+            "channel": self.channel, "sender": short_id(self.sender), "status": self.status,
             "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
             "events": [
                 {"status": e.status, "note": e.note, "actor": e.actor, "at": e.at.isoformat()}

@@ -6,12 +6,15 @@
   const send = document.getElementById("send"), state = document.getElementById("state");
   const KEY = "minwon-chat";
   const saved = JSON.parse(localStorage.getItem(KEY) || "null") || {};
-  // The sender id stays in this browser, so the conversation survives a reload.
-  const sender = saved.sender || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(36).slice(2));
+  // A new conversation id: 128 random bits from the browser's cryptographic generator (also on plain http).
+  const newId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  // The id and the key the gateway gave for it stay in this browser, so the conversation survives a reload;
+  // without the key no other page can take the conversation over.
+  let sender = saved.sender || newId(), token = saved.token || "";
   const history = saved.history || [];
   let socket = null, retry = 500, queue = [];
 
-  const persist = () => localStorage.setItem(KEY, JSON.stringify({sender, history: history.slice(-100)}));
+  const persist = () => localStorage.setItem(KEY, JSON.stringify({sender, token, history: history.slice(-100)}));
   const clock = (t) => new Date(t).toLocaleTimeString("ko-KR", {hour: "numeric", minute: "2-digit"});
 
   function bubble(entry) {
@@ -84,11 +87,17 @@
     socket = new WebSocket(url);
     socket.onopen = () => {
       retry = 500; state.textContent = ""; send.disabled = false;
-      socket.send(JSON.stringify({type: "hello", sender}));
+      socket.send(JSON.stringify({type: "hello", sender, token}));
       while (queue.length) socket.send(queue.shift());
     };
     socket.onmessage = (event) => {
       const data = JSON.parse(event.data);
+      if (data.type === "session") { token = data.token; persist(); return; }
+      if (data.type === "error" && data.code === "session") {
+        // This browser lost the conversation's key: start a new conversation (the old one stays with the city).
+        sender = newId(); token = ""; persist();
+        socket.send(JSON.stringify({type: "hello", sender, token}));
+      }
       const messages = data.type === "messages" ? data.messages : [{text: data.text, buttons: []}];
       let last = [];
       for (const m of messages) { add({me: false, text: m.text, buttons: m.buttons, image: m.image, author: m.author, at: Date.now()}); last = m.buttons || last; }

@@ -64,14 +64,14 @@ def test_phone_numbers_are_normalised() -> None:
 def test_sealed_text_opens_only_with_its_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PERSONAL_DATA_KEY_FILE", str(tmp_path / "key"))
     monkeypatch.delenv("PERSONAL_DATA_KEY", raising=False)
-    privacy._fernet.cache_clear()
+    privacy._key.cache_clear()
     try:
         sealed = seal("제 번호는 010-1234-5678이에요")
         assert "010" not in sealed and unseal(sealed) == "제 번호는 010-1234-5678이에요"
         assert (tmp_path / "key").stat().st_mode & 0o777 == 0o600
         assert unseal("010-1234-5678") is None and unseal(None) is None
         monkeypatch.setenv("PERSONAL_DATA_KEY", "another key altogether")
-        privacy._fernet.cache_clear()
+        privacy._key.cache_clear()
         assert unseal(sealed) is None  # another key cannot open it
     finally:
-        privacy._fernet.cache_clear()
+        privacy._key.cache_clear()

@@ -53,6 +53,8 @@ async def _converse(url: str) -> list[list[dict[str, Any]]]:
         for said in SAID:
             await socket.send(json.dumps({"sender": SENDER, "text": said}))
             reply = json.loads(await asyncio.wait_for(socket.recv(), timeout=60))
+            if reply["type"] == "session":  # the first hello's answer: the conversation's key
+                reply = json.loads(await asyncio.wait_for(socket.recv(), timeout=60))
             assert reply["type"] == "messages", reply
             answers.append(reply["messages"])
     return answers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -166,3 +167,37 @@ def test_the_console_cookie_is_secure_unless_reached_on_this_machine(database_ur
         remote = client.post("/agent/api/login", json=body).headers["set-cookie"]
         local = client.post("http://127.0.0.1/agent/api/login", json=body).headers["set-cookie"]
     assert "secure" in remote.lower() and "secure" not in local.lower()
+
+
+def test_a_conversation_is_taken_over_by_no_page_without_its_key(database_url: str) -> None:
+    """The id is no bearer secret: a page that learnt it gets neither replies nor tickets."""
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client:
+        with client.websocket_connect("/web/ws") as first:
+            first.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+            session = first.receive_json()
+            assert (
+                session["type"] == "session" and session["sender"] == SENDER and len(session["token"]) == 32
+            )
+            first.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+            assert first.receive_json()["type"] == "messages"
+        # Someone else with the id only: refused, by hello and by message, and Rasa hears nothing from them.
+        with client.websocket_connect("/web/ws") as thief:
+            thief.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+            refused = thief.receive_json()
+            assert (refused["type"], refused["code"]) == ("error", "session")
+            thief.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": "0" * 32}))
+            assert thief.receive_json()["code"] == "session"
+            thief.send_text(json.dumps({"sender": SENDER, "text": "내 민원 조회"}))
+            assert thief.receive_json()["code"] == "session"
+        assert [r["message"] for r in rasa.received] == ["안녕하세요"]
+        # The page with the key comes back to its conversation, with no new key.
+        with client.websocket_connect("/web/ws") as again:
+            again.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": session["token"]}))
+            again.send_text(json.dumps({"sender": SENDER, "text": "또 왔어요"}))
+            assert again.receive_json()["type"] == "messages"
+
+
+def test_the_page_makes_ids_from_the_cryptographic_generator_only() -> None:
+    script = (Path(__file__).resolve().parents[3] / "bot" / "web" / "chat.js").read_text(encoding="utf-8")
+    assert "crypto.getRandomValues" in script and "Math.random" not in script

@@ -74,8 +74,11 @@ def test_the_command_line_adds_lists_and_disables(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
     assert cli.main(["add", "이상담", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("boss-long-password\n"))
+    assert cli.main(["add", "최팀장", "--role", "supervisor", "--password-stdin"]) == 0
     assert cli.main(["list"]) == 0
-    assert "이상담\tactive" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "이상담\tagent\tactive" in listed and "최팀장\tsupervisor\tactive" in listed
     assert cli.main(["disable", "이상담"]) == 0 and cli.main(["disable", "nobody"]) == 1
     with sessions() as session:
-        assert session.scalars(select(Agent.active)).one() is False
+        assert session.scalars(select(Agent.active).where(Agent.name == "이상담")).one() is False

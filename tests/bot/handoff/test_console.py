@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bot.handoff import console as console_module
 from bot.handoff import reception as reception_module
+from bot.privacy import sign
 from bot.store.agents import disable_agent
 from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
@@ -40,7 +41,10 @@ def login(client: TestClient, name: str = "김상담", password: str = "a-long-p
 
 def say(socket: Any, text: str, payload: str | None = None) -> list[dict[str, Any]]:
     socket.send_text(json.dumps({"sender": SENDER, "text": text} | ({"payload": payload} if payload else {})))
-    return socket.receive_json()["messages"]
+    while True:
+        frame = socket.receive_json()
+        if frame["type"] == "messages":  # (a first hello got the conversation's key before)
+            return list(frame["messages"])
 
 
 def handoff_row(sessions: sessionmaker[Session]) -> Handoff:
@@ -52,7 +56,7 @@ def test_web_chat_to_an_agent_and_back_to_the_bot(
     client: TestClient, rasa: FakeRasa, sessions: sessionmaker[Session]
 ) -> None:
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         answers = say(citizen, "상담원 연결")
         assert answers[0]["text"] == "상담원에게 연결해 드릴게요."
         assert "대기 순서는 1번째" in answers[1]["text"]
@@ -217,7 +221,7 @@ def test_a_waiting_citizen_can_cancel(
 
 def test_a_long_wait_is_offered_a_callback_by_the_sweep(client: TestClient) -> None:
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         say(citizen, "상담원 연결")
         client.portal.call(client.app.state.desk.sweep)
         offer = citizen.receive_json()["messages"][0]
@@ -229,7 +233,7 @@ def test_a_long_wait_is_offered_a_callback_by_the_sweep(client: TestClient) -> N
 
 def test_an_agent_who_leaves_gives_the_chat_back(client: TestClient, sessions: sessionmaker[Session]) -> None:
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         say(citizen, "상담원 연결")
         handoff_id = handoff_row(sessions).id
         headers = login(client)
@@ -317,7 +321,7 @@ def test_labels_and_a_ticket_filed_for_the_citizen(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         say(citizen, "상담원 연결")
         say(citizen, "밤마다 윗집이 쿵쿵거려요")
         handoff_id = handoff_row(sessions).id
@@ -372,7 +376,7 @@ def test_a_staff_status_change_reaches_the_citizen(
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert tickets_cli.main(["update", number, "--status", "in_progress", "--note", "내일 수리해요"]) == 0
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         text = citizen.receive_json()["messages"][0]["text"]
     assert text == f"민원 {number}의 처리 상태가 '처리 중'으로 바뀌었어요. 내일 수리해요"
     with sessions.begin() as session:
@@ -512,7 +516,7 @@ def test_an_agent_marks_a_false_alarm_and_the_citizen_goes_on_where_they_were(
         {"custom": {"expects": "complaint_photo"}},
     ]
     with client.websocket_connect("/web/ws") as citizen:
-        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER}))
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
         say(citizen, "가로등 고장 신고할게요")
         block = say(citizen, "다이어트 한다고 며칠째 굶었더니 살 빠졌어요 010-1234-5678")[0]
         assert block["buttons"][-1] == {"title": "신고 이어서 하기", "payload": "신고 이어서 하기"}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff.__main__ import main
+from bot.privacy import short_id
 from bot.store import handoffs
 from bot.store.agents import add_agent
 from bot.store.models import Handoff
@@ -107,8 +108,9 @@ def test_the_command_line_lists_the_queue_as_json(
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert main(["list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
+    # Operators see a short hash of the conversation id, never the id itself.
     assert [(r["sender"], r["priority"], r["status"]) for r in rows] == [
-        ("b", "urgent", "waiting"),
-        ("a", "normal", "waiting"),
+        (short_id("b"), "urgent", "waiting"),
+        (short_id("a"), "normal", "waiting"),
     ]
     assert set(rows[0]) >= {"id", "channel", "sender", "status", "priority", "reason", "waiting_seconds"}
