@@ -26,10 +26,15 @@ MAX_DEPTH = 32
 def parse_json(raw: bytes | str) -> Any:
     """Return the JSON document RAW with clean strings; ValueError for bad JSON or nesting over MAX_DEPTH."""
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_no_constant)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
     return _cleaned(document, 0)
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and ±Infinity are not JSON (Python reads them; a date of -Infinity overflowed Telegram's parser).
+    raise ValueError(f"{name} is not JSON")
 
 
 def _cleaned(value: Any, depth: int) -> Any:

@@ -85,7 +85,7 @@ class Telegram:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             logger.warning("refused a Telegram update: %s", type(exc).__name__)
             return JSONResponse({"error": "not an update"}, status_code=HTTPStatus.BAD_REQUEST)
         if update is None:

@@ -94,6 +94,9 @@ def test_json_is_read_clean_and_bounded() -> None:
     with pytest.raises(ValueError):
         parse_json(nested(100_000))
     assert clean_text("줄\n바꿈\t탭") == "줄\n바꿈\t탭"
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError):
+            parse_json('{"date": ' + constant + "}")
 
 
 def test_a_citizen_is_not_told_a_message_was_kept_when_it_was_not(

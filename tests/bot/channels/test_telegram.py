@@ -234,3 +234,20 @@ def test_when_rasa_is_down_the_citizen_hears_so_with_the_phone_number(
     post(client, text_update(9, "쓰레기 신고요"))
     [sent] = api.sent()
     assert "1422-36" in sent["text"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"update_id": 3009, "message": {"message_id": 1, "date": -Infinity, "chat": {}}}',
+        b'{"update_id": 3010, "message": {"message_id": 1, "date": 1e400, '
+        b'"chat": {"id": 1, "type": "private"}}}',
+    ],
+)
+def test_an_update_with_an_impossible_date_is_a_400_not_a_500(client: TestClient, body: bytes) -> None:
+    """Found by make fuzz (3 of 10,000): a date of -Infinity overflowed the update's parser."""
+    response = client.post(
+        "/telegram/webhook", content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 400
