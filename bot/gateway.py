@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bot.channels.kakao import Kakao
 from bot.channels.telegram import Telegram
-from bot.channels.web import WebChat
+from bot.channels.web import WebChat, WebLimits
 from bot.delivery import Delivery
 from bot.handoff import crisis
 from bot.handoff.console import Console
@@ -72,9 +72,13 @@ def create_app(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help,
     )  # fmt: skip
-    web = WebChat(router, delivery, profile, known=lambda sender: db.run_or(
-        lambda session: has_conversation(session, channel="web", sender=sender), False
-    ))  # fmt: skip
+    web = WebChat(
+        router, delivery, profile,
+        known=lambda sender: db.run_or(
+            lambda session: has_conversation(session, channel="web", sender=sender), False
+        ),
+        origins=settings.web_origins, limits=WebLimits(*settings.web_limits),
+    )  # fmt: skip
     desk = Desk(
         db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,
         profile=profile, callback_after=dt.timedelta(seconds=settings.handoff_callback_after),

@@ -57,6 +57,10 @@ class Settings:
     agent_grace: float = 30.0
     # None: Secure unless the console is reached on this machine (localhost, 127.0.0.1, ::1).
     agent_cookie_secure: bool | None = None
+    # The web chat: sites whose pages may open its socket besides this one (WEB_ORIGINS, comma-separated),
+    # and its limits (WEB_LIMITS: socket_rate,socket_burst,address_rate,address_burst,new_chats_per_hour).
+    web_origins: tuple[str, ...] = ()
+    web_limits: tuple[float, ...] = ()
     # Personal data at rest: the key that seals citizens' raw words (bot/privacy.py; empty: a key file
     # made on first use, PERSONAL_DATA_KEY_FILE), and how many days messages and conversations are kept.
     personal_data_key: str = ""
@@ -76,6 +80,8 @@ class Settings:
             problems.append(
                 f"TELEGRAM_WEBHOOK_SECRET must be a real secret of {_MIN_SECRET} or more characters"
             )
+        if self.web_limits and len(self.web_limits) != 5:
+            problems.append("WEB_LIMITS needs five numbers (see .env.example)")
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -131,6 +137,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             ),
             agent_grace=float(env.get("AGENT_GRACE") or Settings.agent_grace),
             agent_cookie_secure=_yes_no(env.get("AGENT_COOKIE_SECURE", "")),
+            web_origins=tuple(
+                o.strip().rstrip("/") for o in env.get("WEB_ORIGINS", "").split(",") if o.strip()
+            ),
+            web_limits=tuple(float(x) for x in env.get("WEB_LIMITS", "").split(",") if x.strip()),
             personal_data_key=env.get("PERSONAL_DATA_KEY", ""),
             personal_data_key_file=Path(env.get("PERSONAL_DATA_KEY_FILE") or Settings.personal_data_key_file),
             retention_days=int(env.get("RETENTION_DAYS") or Settings.retention_days),

@@ -18,7 +18,9 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -26,12 +28,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.bodies import parse_json
 from bot.delivery import Delivery
+from bot.limits import Buckets
 from bot.messages import MAX_TEXT, Inbound, Outbound
 from bot.privacy import sign, signed
 from bot.profile import CityProfile
 from bot.router import Router
 
-__all__ = ["WebChat"]
+__all__ = ["WebChat", "WebLimits"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,19 @@ PAGE = Path(__file__).resolve().parent.parent / "web" / "chat.html"
 _SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A frame larger than this is refused (a message is cut at MAX_TEXT anyway).
 MAX_FRAME = 4 * MAX_TEXT * 4
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """Messages a second (sustained, and in a burst) per socket and per client address, and new
+    conversations an hour per address: a script or another site's page opening urgent handoffs from fresh
+    ids would bury real crises. Behind a proxy the address is X-Forwarded-For's (uvicorn's proxy headers)."""
+
+    socket_rate: float = 2.0
+    socket_burst: float = 20.0
+    address_rate: float = 10.0
+    address_burst: float = 100.0
+    new_chats_per_hour: float = 60.0
 
 
 async def _never_seen(sender: str) -> bool:
@@ -51,11 +67,18 @@ class WebChat:
 
     def __init__(
         self, router: Router, delivery: Delivery, profile: CityProfile,
-        known: Callable[[str], Awaitable[bool]] | None = None,
+        known: Callable[[str], Awaitable[bool]] | None = None, origins: tuple[str, ...] = (),
+        limits: WebLimits | None = None,
     ) -> None:  # fmt: skip
-        """KNOWN says whether a conversation id has anything stored (then only its key admits a page)."""
+        """KNOWN says whether a conversation id has anything stored (then only its key admits a page);
+        ORIGINS are the sites whose pages may open the socket (none: this site's only)."""
         self.router, self.delivery, self.profile = router, delivery, profile
-        self.known = known or _never_seen
+        self.known, self.origins = known or _never_seen, origins
+        # How fast one socket, one client address, and new conversations from one address may go.
+        limits = limits or WebLimits()
+        self.per_socket = Buckets(rate=limits.socket_rate, burst=limits.socket_burst)
+        self.per_address = Buckets(rate=limits.address_rate, burst=limits.address_burst)
+        self.new_chats = Buckets(rate=limits.new_chats_per_hour / 3600, burst=limits.new_chats_per_hour)
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
         delivery.register(CHANNEL, self.push)
 
@@ -73,8 +96,13 @@ class WebChat:
         A socket speaks for one conversation once admitted to it (_admit): with the conversation's key, or
         as its first page. No other page can take over a conversation whose id it learnt.
         """
+        if not self._origin_allowed(websocket):
+            await websocket.close(code=4403)  # another site's page: its visitors' browsers are not citizens
+            return
         await websocket.accept()
         sender: str | None = None
+        address = websocket.client.host if websocket.client else "unknown"
+        socket_key = f"{id(websocket)}"
         try:
             while True:
                 received = await websocket.receive()
@@ -82,36 +110,33 @@ class WebChat:
                     break
                 raw = received.get("text")
                 if not isinstance(raw, str):  # a binary frame: the page sends text only
-                    await self._refuse(websocket)
+                    await self._refuse(websocket, "bad_request")
+                    continue
+                if not (self.per_socket.take(socket_key) and self.per_address.take(address)):
+                    await self._refuse(websocket, "web_too_fast")
                     continue
                 hello = self._hello(raw)
+                message = None if hello is not None else self._parse(raw)
                 if hello is not None:
                     wanted, token = hello
-                    if wanted != sender:
-                        admitted = await self._admit(wanted, token)
-                        if admitted is None:
-                            await self._refuse(websocket, lost=True)
-                            continue
-                        self._forget(sender, websocket)
-                        sender = wanted
-                        self.sockets[sender].add(websocket)
-                        if admitted:
-                            await websocket.send_json(
-                                {"type": "session", "sender": sender, "token": admitted}
-                            )
-                    await self._flush(sender)
+                elif message is not None:
+                    wanted, token = message.user_id, None
+                else:
+                    await self._refuse(websocket, "bad_request")
                     continue
-                message = self._parse(raw)
-                if message is None:
-                    await self._refuse(websocket)
-                    continue
-                if sender != message.user_id:
-                    if await self._admit(message.user_id, None) is None:
-                        await self._refuse(websocket, lost=True)
+                if wanted != sender:
+                    admitted, refusal = await self._admit(wanted, token, address)
+                    if admitted is None:
+                        await self._refuse(websocket, refusal)
                         continue
                     self._forget(sender, websocket)
-                    sender = message.user_id
+                    sender = wanted
                     self.sockets[sender].add(websocket)
+                    if admitted and hello is not None:
+                        await websocket.send_json({"type": "session", "sender": sender, "token": admitted})
+                if message is None:
+                    await self._flush(sender)
+                    continue
                 answers = await self.router.route(message)
                 await websocket.send_json({"type": "messages", "messages": [a.as_json() for a in answers]})
         except WebSocketDisconnect:
@@ -119,21 +144,32 @@ class WebChat:
         finally:
             self._forget(sender, websocket)
 
-    async def _admit(self, sender: str, token: object) -> str | None:
-        """Admit a socket to conversation SENDER: "" with its key, a new key for a conversation never seen,
-        None otherwise (someone else's conversation)."""
+    async def _admit(self, sender: str, token: object, address: str) -> tuple[str | None, str]:
+        """Admit a socket to conversation SENDER: ("", "") with its key; (a new key, "") for a conversation
+        never seen, at most new_chats_per_hour from one address; else (None, the refusal's text)."""
         if signed(sender, token):
-            return ""
+            return "", ""
         if await self.known(sender):
-            return None
-        return sign(sender)
+            return None, "web_session_lost"  # someone else's conversation
+        if not self.new_chats.take(address):
+            return None, "web_too_many_chats"
+        return sign(sender), ""
 
-    async def _refuse(self, websocket: WebSocket, *, lost: bool = False) -> None:
-        if lost:
-            text = self.profile.messages["web_session_lost"]
-            await websocket.send_json({"type": "error", "code": "session", "text": text})
-        else:
-            await websocket.send_json({"type": "error", "text": self.profile.messages["bad_request"]})
+    def _origin_allowed(self, websocket: WebSocket) -> bool:
+        origin = websocket.headers.get("origin")
+        if not origin:  # not a browser: no page of another site is using a visitor's browser
+            return True
+        if origin.rstrip("/") in self.origins:
+            return True
+        return urlsplit(origin).netloc == websocket.headers.get("host")
+
+    async def _refuse(self, websocket: WebSocket, text: str) -> None:
+        """Answer a frame that is not taken with the profile's TEXT (its code tells the page what to do)."""
+        codes = {"web_session_lost": "session", "web_too_fast": "limit", "web_too_many_chats": "limit"}
+        frame = {"type": "error", "text": self.profile.messages[text]}
+        if text in codes:
+            frame["code"] = codes[text]
+        await websocket.send_json(frame)
 
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
         """Send MESSAGES to every open page of SENDER; return whether one was open."""

@@ -60,13 +60,23 @@
     loadReview();
   }
 
+  const pending = {queue: false, chat: false, timer: null};
+  function refresh() {
+    const {queue, chat} = pending;
+    pending.queue = false; pending.chat = false; pending.timer = null;
+    if (queue) loadQueue();
+    if (chat && selected) loadChat(selected);
+  }
+
   function connect() {
     socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/agent/ws");
     socket.onopen = () => { retry = 1000; $("live").textContent = "● 실시간 연결됨"; loadQueue(); };
     socket.onmessage = (event) => {
       const data = JSON.parse(event.data);
-      loadQueue();
-      if (selected && (data.type === "queue" || data.handoff === selected)) loadChat(selected);
+      pending.queue = true;
+      if (selected && (data.type === "queue" || data.handoff === selected)) pending.chat = true;
+      // A burst of events (a flood of new chats) makes one refresh, not one each.
+      if (!pending.timer) pending.timer = setTimeout(refresh, 300);
     };
     socket.onclose = (event) => {
       $("live").textContent = "○ 다시 연결 중…";

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.websockets import WebSocketDisconnect
 
 from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.models import Message
-from tests.bot.channels.helpers import FakeRasa, gateway
+from tests.bot.channels.helpers import FakeRasa, gateway, stored
+
+PROFILE = load_profile("cheonan")
 
 SENDER = "3f2a9c1e-77aa-4c1b-9a51-0c8e2d1f4b6a"
 
@@ -201,3 +204,48 @@ def test_a_conversation_is_taken_over_by_no_page_without_its_key(database_url: s
 def test_the_page_makes_ids_from_the_cryptographic_generator_only() -> None:
     script = (Path(__file__).resolve().parents[3] / "bot" / "web" / "chat.js").read_text(encoding="utf-8")
     assert "crypto.getRandomValues" in script and "Math.random" not in script
+
+
+def test_another_sites_page_cannot_open_the_socket(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect("/web/ws", headers={"Origin": "https://evil.example"}) as socket:
+                socket.receive_json()
+        assert refused.value.code == 4403
+        with client.websocket_connect("/web/ws", headers={"Origin": "http://testserver"}) as socket:
+            socket.send_text(json.dumps({"sender": SENDER, "text": "안녕하세요"}))
+            assert socket.receive_json()["type"] == "messages"
+    allowed = ("https://www.cheonan.go.kr",)
+    with gateway(database_url, FakeRasa(), web_origins=allowed) as client:
+        with client.websocket_connect("/web/ws", headers={"Origin": "https://www.cheonan.go.kr"}) as socket:
+            socket.send_text(json.dumps({"sender": "another-page-0001", "text": "안녕하세요"}))
+            assert socket.receive_json()["type"] == "messages"
+
+
+def test_a_flood_is_slowed_and_fresh_ids_are_capped(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa, web_limits=(1, 3, 100, 100, 2)) as client:
+        with client.websocket_connect("/web/ws") as socket:
+            answers = []
+            for i in range(6):
+                socket.send_text(json.dumps({"sender": SENDER, "text": f"메시지 {i}"}))
+                answers.append(socket.receive_json())
+        assert [a["type"] for a in answers[:3]] == ["messages"] * 3
+        assert answers[3] == {"type": "error", "code": "limit", "text": PROFILE.messages["web_too_fast"]}
+        assert len(rasa.received) == 3 and len(stored(sessions)) == 6  # (3 answers)
+        # Fresh conversation ids from one address: two an hour here.
+        frames = []
+        for i in range(3):
+            with client.websocket_connect("/web/ws") as socket:
+                socket.send_text(json.dumps({"type": "hello", "sender": f"fresh-id-{i:04d}"}))
+                frames.append(socket.receive_json())
+        # (The first socket's id was the first of the two.)
+        assert [f["type"] for f in frames] == ["session", "error", "error"]
+        assert frames[1]["text"] == PROFILE.messages["web_too_many_chats"]
+
+
+def test_limits_that_are_not_five_numbers_stop_the_start() -> None:
+    with pytest.raises(SettingsError, match="WEB_LIMITS"):
+        load_settings({"WEB_LIMITS": "1,2"}).check_channels()
