@@ -134,6 +134,17 @@ def test_personal_data_is_stored_masked_and_the_forms_phone_sealed(
     assert "2345-6789" not in " ".join(str(row) for row in rows(database_url, "pii-2"))
 
 
+def test_a_photo_address_in_a_slot_is_kept_whole(
+    stores: tuple[CachedSQLTrackerStore, SQLTrackerStore], database_url: str
+) -> None:
+    """Its digits (an id, an expiry time) looked like an account number and were starred out."""
+    url = "https://talk.kakaocdn.net/dna/abc/img.jpg?credential=xyz&expires=1796533903"
+    ours, _ = stores
+    converse(ours, "photo", [SlotSet("complaint_location", url), ActionExecuted("action_listen")])
+    fresh = CachedSQLTrackerStore(domain=DOMAIN, host=database_url)
+    assert run(fresh.retrieve("photo")).get_slot("complaint_location") == url
+
+
 def test_a_kept_session_is_read_again_when_another_server_wrote_to_the_conversation(
     stores: tuple[CachedSQLTrackerStore, SQLTrackerStore],
 ) -> None:
