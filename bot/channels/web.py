@@ -14,6 +14,7 @@ came while no page was open waits in the outbox and is sent on the next hello.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 from collections import defaultdict
@@ -80,6 +81,7 @@ class WebChat:
         self.per_address = Buckets(rate=limits.address_rate, burst=limits.address_burst)
         self.new_chats = Buckets(rate=limits.new_chats_per_hour / 3600, burst=limits.new_chats_per_hour)
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
+        self.opened = itertools.count()
         delivery.register(CHANNEL, self.push)
 
     async def page(self, request: Request) -> HTMLResponse:
@@ -102,7 +104,7 @@ class WebChat:
         await websocket.accept()
         sender: str | None = None
         address = websocket.client.host if websocket.client else "unknown"
-        socket_key = f"{id(websocket)}"
+        socket_key = f"{address} {next(self.opened)}"  # this socket's own bucket, forgotten when it closes
         try:
             while True:
                 received = await websocket.receive()
@@ -143,6 +145,7 @@ class WebChat:
             pass
         finally:
             self._forget(sender, websocket)
+            self.per_socket.buckets.pop(socket_key, None)
 
     async def _admit(self, sender: str, token: object, address: str) -> tuple[str | None, str]:
         """Admit a socket to conversation SENDER: ("", "") with its key; (a new key, "") for a conversation

@@ -235,6 +235,7 @@ def test_a_flood_is_slowed_and_fresh_ids_are_capped(
         assert [a["type"] for a in answers[:3]] == ["messages"] * 3
         assert answers[3] == {"type": "error", "code": "limit", "text": PROFILE.messages["web_too_fast"]}
         assert len(rasa.received) == 3 and len(stored(sessions)) == 6  # (3 answers)
+        assert client.app.state.web.per_socket.buckets == {}  # type: ignore[attr-defined]  # closed: forgotten
         # Fresh conversation ids from one address: two an hour here.
         frames = []
         for i in range(3):
