@@ -46,7 +46,6 @@ from bot.store.agents import (
     open_session,
     password_hash_of,
     session_of,
-    verify_password,
 )
 from bot.store.db import Database, StoreUnavailable
 
@@ -59,8 +58,6 @@ PAGE = Path(__file__).resolve().parent.parent / "web" / "agent.html"
 MAX_BODY = 16 * 1024
 # How many review items a request gets: by default, and at most.
 REVIEW_LIMIT, MAX_REVIEW_LIMIT = 50, 200
-# Failed logins per name before a pause, and the window they count in (seconds).
-
 Handler = Callable[[Request, LoggedIn], Awaitable[Response]]
 _STATUS = {
     NotFound: HTTPStatus.NOT_FOUND, Conflict: HTTPStatus.CONFLICT, Invalid: HTTPStatus.BAD_REQUEST,
@@ -157,9 +154,7 @@ class Console:
         result = None
         try:
             stored = await self.db.run_or(lambda s: password_hash_of(s, name), None)
-            hashing = self.throttle.executor
-            loop = asyncio.get_running_loop()
-            if stored is not None and await loop.run_in_executor(hashing, verify_password, password, stored):
+            if stored is not None and await self.throttle.verify(password, stored):
                 result = await self.db.run_or(lambda s: open_session(s, name), None)
         finally:
             self.throttle.done(name, succeeded=result is not None)

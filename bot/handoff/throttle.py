@@ -10,10 +10,13 @@ most MAX_KEYS names or addresses, the oldest forgotten first.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+
+from bot.store.agents import verify_password
 
 __all__ = ["HASHERS", "LoginThrottle"]
 
@@ -75,6 +78,12 @@ class LoginThrottle:
         self.names.add(name, now)  # a failure until it succeeds
         self.hashing += 1
         return None
+
+    async def verify(self, password: str, stored: str) -> bool:
+        """Check PASSWORD against the STORED hash in the login threads (not the database's)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, verify_password, password, stored
+        )
 
     def done(self, name: str, *, succeeded: bool) -> None:
         """End an admitted attempt: a success takes back its count against the name."""

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bot.handoff import console as console_module
 from bot.handoff import reception as reception_module
+from bot.handoff import throttle as throttle_module
 from bot.privacy import sign
 from bot.store.agents import disable_agent
 from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
@@ -405,13 +406,13 @@ def test_passwords_are_hashed_in_threads_of_their_own_and_refused_guesses_never_
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-    real = console_module.verify_password
+    real = throttle_module.verify_password
 
     def spy(password: str, stored: str) -> bool:
         threads.append(threading.current_thread().name)
         return real(password, stored)
 
-    monkeypatch.setattr(console_module, "verify_password", spy)
+    monkeypatch.setattr(throttle_module, "verify_password", spy)
     codes = [
         client.post("/agent/api/login", json={"name": "김상담", "password": "wrong"}).status_code
         for _ in range(8)
