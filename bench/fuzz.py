@@ -344,7 +344,8 @@ def _gateway(database_url: str, folder: Path) -> Iterator[tuple[str, int]]:
             "HOST": "127.0.0.1", "PORT": str(port), "KAKAO_SKILL_SECRET": KAKAO_SECRET,
             "TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
             "TELEGRAM_API_URL": f"{stand_ins}/telegram/bot", "KAKAO_BUDGET": "3.5",
-            "PERSONAL_DATA_KEY_FILE": str(folder / "key"), "WEB_LIMITS": "1000,10000,1000,100000,100000",
+            "PERSONAL_DATA_KEY_FILE": str(folder / "key"),
+            "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",
         }  # fmt: skip
         log = open(folder / "gateway.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(

@@ -121,7 +121,7 @@ def running_stack(
         **os.environ, "DATABASE_URL": database_url, "RASA_TELEMETRY_ENABLED": "false",
         "RASA_URL": rasa_url, "HOST": "127.0.0.1", "PORT": str(gateway_port),
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
-        "WEB_LIMITS": "1000,10000,1000,100000,100000",  # simulated citizens all come from 127.0.0.1
+        "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",  # simulated citizens all come from 127.0.0.1
         "ACTIONS_TOKEN": actions_token, "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(actions_port),
     }  # fmt: skip
     commands = {

@@ -67,7 +67,11 @@ def create_app(
     hub = Hub()
     transcript = Transcript(db)
     delivery = Delivery(db, transcript)
-    reception = Reception(db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile)
+    web_limits = WebLimits(*settings.web_limits)
+    reception = Reception(
+        db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile,
+        handoffs_per_hour=web_limits.handoffs_per_hour,
+    )  # fmt: skip
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help,
@@ -77,7 +81,7 @@ def create_app(
         known=lambda sender: db.run_or(
             lambda session: has_conversation(session, channel="web", sender=sender), False
         ),
-        origins=settings.web_origins, limits=WebLimits(*settings.web_limits),
+        origins=settings.web_origins, limits=web_limits,
     )  # fmt: skip
     desk = Desk(
         db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,

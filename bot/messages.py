@@ -48,6 +48,8 @@ class Inbound:
     payload: str | None = None
     image_url: str | None = None
     location: dict[str, Any] | None = None
+    # The client address the web chat saw (limits only: never stored or sent on).
+    origin: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Whatever the channel sent, the text can be stored and sent on (bot/bodies.py).

@@ -58,7 +58,8 @@ class Settings:
     # None: Secure unless the console is reached on this machine (localhost, 127.0.0.1, ::1).
     agent_cookie_secure: bool | None = None
     # The web chat: sites whose pages may open its socket besides this one (WEB_ORIGINS, comma-separated),
-    # and its limits (WEB_LIMITS: socket_rate,socket_burst,address_rate,address_burst,new_chats_per_hour).
+    # and its limits (WEB_LIMITS: socket_rate,socket_burst,address_rate,address_burst,new_chats_per_hour,
+    # handoffs_per_hour).
     web_origins: tuple[str, ...] = ()
     web_limits: tuple[float, ...] = ()
     # Personal data at rest: the key that seals citizens' raw words (bot/privacy.py; empty: a key file
@@ -80,8 +81,8 @@ class Settings:
             problems.append(
                 f"TELEGRAM_WEBHOOK_SECRET must be a real secret of {_MIN_SECRET} or more characters"
             )
-        if self.web_limits and len(self.web_limits) != 5:
-            problems.append("WEB_LIMITS needs five numbers (see .env.example)")
+        if self.web_limits and len(self.web_limits) != 6:
+            problems.append("WEB_LIMITS needs six numbers (see .env.example)")
         if problems:
             raise SettingsError("; ".join(problems))
 

@@ -49,14 +49,16 @@ MAX_FRAME = 4 * MAX_TEXT * 4
 @dataclass(frozen=True)
 class WebLimits:
     """Messages a second (sustained, and in a burst) per socket and per client address, and new
-    conversations an hour per address: a script or another site's page opening urgent handoffs from fresh
-    ids would bury real crises. Behind a proxy the address is X-Forwarded-For's (uvicorn's proxy headers)."""
+    conversations and handoffs (urgent ones included) an hour per address: a script or another site's page
+    opening urgent handoffs from fresh ids would bury real crises. Behind a proxy the address is
+    X-Forwarded-For's (uvicorn's proxy headers)."""
 
     socket_rate: float = 2.0
     socket_burst: float = 20.0
     address_rate: float = 10.0
     address_burst: float = 100.0
     new_chats_per_hour: float = 60.0
+    handoffs_per_hour: float = 10.0
 
 
 async def _never_seen(sender: str) -> bool:
@@ -118,7 +120,7 @@ class WebChat:
                     await self._refuse(websocket, "web_too_fast")
                     continue
                 hello = self._hello(raw)
-                message = None if hello is not None else self._parse(raw)
+                message = None if hello is not None else self._parse(raw, address)
                 if hello is not None:
                     wanted, token = hello
                 elif message is not None:
@@ -211,7 +213,7 @@ class WebChat:
                 del self.sockets[sender]
 
     @staticmethod
-    def _parse(raw: str) -> Inbound | None:
+    def _parse(raw: str, address: str) -> Inbound | None:
         if len(raw) > MAX_FRAME:
             return None
         try:
@@ -227,5 +229,5 @@ class WebChat:
             return None
         return Inbound(
             channel=CHANNEL, user_id=sender, text=text[:MAX_TEXT],
-            payload=payload[:MAX_TEXT] if isinstance(payload, str) and payload else None,
+            payload=payload[:MAX_TEXT] if isinstance(payload, str) and payload else None, origin=address,
         )  # fmt: skip

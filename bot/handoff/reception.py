@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
+from bot.limits import Buckets
 from bot.messages import Inbound, Outbound, fill, squash
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
@@ -34,11 +35,15 @@ class Reception:
     """Put citizens in the agents' queue and answer them while they wait."""
 
     def __init__(
-        self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile
-    ) -> None:
+        self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile,
+        handoffs_per_hour: float = 10.0,
+    ) -> None:  # fmt: skip
+        """HANDOFFS_PER_HOUR: handoffs one client address may open (web chat; a page of another site or a
+        script opening urgent handoffs from fresh ids would bury real crises)."""
         self.db, self.rasa, self.hub, self.delivery = db, rasa, hub, delivery
         self.profile = profile
         self.texts = profile.messages
+        self.per_origin = Buckets(rate=handoffs_per_hour / 3600, burst=handoffs_per_hour)
 
     async def crisis(
         self,
@@ -75,7 +80,15 @@ class Reception:
     async def request(
         self, message: Inbound, reason: str, priority: str, guesses: list[dict[str, Any]]
     ) -> list[Outbound]:
-        """Open (or escalate) the conversation's handoff; return what the citizen is told."""
+        """Open (or escalate) the conversation's handoff; return what the citizen is told.
+
+        Past its address's limit the chat is not queued: the citizen is told to call (a crisis message has
+        had the emergency numbers already), and the bot goes on.
+        """
+        if message.origin is not None and not self.per_origin.take(message.origin):
+            logger.warning("a handoff from a web-chat address over its hourly limit was not queued")
+            await self.resume(message.conversation_id, [])
+            return [Outbound(text=self.texts["handoff_limit"])]
 
         def open_(session: Session) -> tuple[handoffs.HandoffView, int]:
             handoff, _ = handoffs.open_handoff(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
+from bot.handoff import reception
 from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store.models import Message
+from bot.store.models import Handoff, Message
 from tests.bot.channels.helpers import FakeRasa, gateway, stored
 
 PROFILE = load_profile("cheonan")
@@ -226,7 +228,7 @@ def test_a_flood_is_slowed_and_fresh_ids_are_capped(
     database_url: str, sessions: sessionmaker[Session]
 ) -> None:
     rasa = FakeRasa()
-    with gateway(database_url, rasa, web_limits=(1, 3, 100, 100, 2)) as client:
+    with gateway(database_url, rasa, web_limits=(1, 3, 100, 100, 2, 10)) as client:
         with client.websocket_connect("/web/ws") as socket:
             answers = []
             for i in range(6):
@@ -234,7 +236,7 @@ def test_a_flood_is_slowed_and_fresh_ids_are_capped(
                 answers.append(socket.receive_json())
         assert [a["type"] for a in answers[:3]] == ["messages"] * 3
         assert answers[3] == {"type": "error", "code": "limit", "text": PROFILE.messages["web_too_fast"]}
-        assert len(rasa.received) == 3 and len(stored(sessions)) == 6  # (3 answers)
+        assert len(rasa.received) == 3
         assert client.app.state.web.per_socket.buckets == {}  # type: ignore[attr-defined]  # closed: forgotten
         # Fresh conversation ids from one address: two an hour here.
         frames = []
@@ -245,8 +247,30 @@ def test_a_flood_is_slowed_and_fresh_ids_are_capped(
         # (The first socket's id was the first of the two.)
         assert [f["type"] for f in frames] == ["session", "error", "error"]
         assert frames[1]["text"] == PROFILE.messages["web_too_many_chats"]
+    assert len(stored(sessions)) == 6  # 3 messages taken, 3 answers (stored once the gateway has settled)
 
 
-def test_limits_that_are_not_five_numbers_stop_the_start() -> None:
+def test_one_address_opens_at_most_its_handoffs_an_hour(
+    database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script (or another site's page) crying from fresh ids buries no real crisis: past the address's
+    limit the chat gets the emergency numbers and the call-us text, and no place in the agents' queue."""
+    weekday_noon = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.timezone.utc)  # 12:00 KST: agents at work
+    monkeypatch.setattr(reception, "utcnow", lambda: weekday_noon)
+    with gateway(database_url, FakeRasa(), web_limits=(100, 100, 100, 100, 100, 2)) as client:
+        answers = []
+        for i in range(3):
+            with client.websocket_connect("/web/ws") as socket:
+                socket.send_text(json.dumps({"sender": f"crying-id-{i:04d}", "text": "죽고 싶어요"}))
+                answers.append([m["text"] for m in socket.receive_json()["messages"]])
+    with sessions() as session:
+        queued = session.scalars(select(Handoff.sender).order_by(Handoff.id)).all()
+    assert queued == ["crying-id-0000", "crying-id-0001"]
+    assert all(a[0] == PROFILE.messages["crisis"] for a in answers)
+    assert PROFILE.messages["handoff_limit"] not in answers[1]
+    assert answers[2][1:] == [PROFILE.messages["handoff_limit"]]
+
+
+def test_limits_that_are_not_six_numbers_stop_the_start() -> None:
     with pytest.raises(SettingsError, match="WEB_LIMITS"):
-        load_settings({"WEB_LIMITS": "1,2"}).check_channels()
+        load_settings({"WEB_LIMITS": "2,20,10,100,60"}).check_channels()
