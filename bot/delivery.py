@@ -24,14 +24,18 @@ class Delivery:
         self.db = db
         self.transcript = transcript
         self.pushers: dict[str, Pusher] = {}
+        self.sometimes: set[str] = set()
 
-    def register(self, channel: str, pusher: Pusher) -> None:
-        """Let CHANNEL's PUSHER send messages that are not replies."""
+    def register(self, channel: str, pusher: Pusher, *, always: bool = True) -> None:
+        """Let CHANNEL's PUSHER send messages that are not replies; ALWAYS False: only at some moments
+        (Kakao: through a callback that is still open), so citizens are told to expect the outbox."""
         self.pushers[channel] = pusher
+        if not always:
+            self.sometimes.add(channel)
 
     def can_push(self, channel: str) -> bool:
-        """Return whether CHANNEL can reach a citizen outside a reply."""
-        return channel in self.pushers
+        """Return whether CHANNEL can reach a citizen outside a reply at any time."""
+        return channel in self.pushers and channel not in self.sometimes
 
     async def deliver(self, channel: str, sender: str, messages: list[Outbound]) -> bool:
         """Send MESSAGES to a citizen now if the channel can push; else keep them for their next message.

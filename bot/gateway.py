@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from telegram.ext import Application
 
 from bot.channels.kakao import Kakao
-from bot.channels.telegram import Telegram
+from bot.channels.telegram import ALLOWED_UPDATES, Telegram
 from bot.channels.web import WebChat, WebLimits
 from bot.delivery import Delivery
 from bot.handoff import crisis
@@ -70,7 +70,7 @@ def create_app(
     web_limits = WebLimits(*settings.web_limits)
     reception = Reception(
         db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile,
-        handoffs_per_hour=web_limits.handoffs_per_hour,
+        handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator,
     )  # fmt: skip
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
@@ -107,9 +107,11 @@ def create_app(
         kakao = Kakao(
             router, delivery, http, profile.messages, secret=settings.kakao_skill_secret,
             bot_ids=settings.kakao_bot_ids, budget=settings.kakao_budget,
-            callback_hosts=settings.kakao_callback_hosts,
+            callback_hosts=settings.kakao_callback_hosts, photo_block=settings.kakao_photo_block,
         )  # fmt: skip
         routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
+    else:
+        kakao = None
 
     telegram: Telegram | None = None
     webhook = bool(settings.telegram_webhook_secret)
@@ -119,7 +121,10 @@ def create_app(
             if settings.telegram_api_url:
                 builder = builder.base_url(settings.telegram_api_url)
             telegram_app = (builder.updater(None) if webhook else builder).build()
-        telegram = Telegram(router, delivery, telegram_app, settings.telegram_webhook_secret)
+        telegram = Telegram(
+            router, delivery, telegram_app, settings.telegram_webhook_secret, profile=profile,
+            webhook_url=settings.telegram_webhook_url,
+        )  # fmt: skip
         if webhook:
             routes.append(Route("/telegram/webhook", telegram.webhook, methods=["POST"]))
 
@@ -129,8 +134,9 @@ def create_app(
         if telegram is not None:
             await telegram.application.initialize()
             await telegram.application.start()
+            await telegram.setup()
             if not webhook and telegram.application.updater is not None:
-                await telegram.application.updater.start_polling()
+                await telegram.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         sweeps = asyncio.create_task(desk.run_sweeps())
@@ -155,6 +161,7 @@ def create_app(
     app.state.web = web
     app.state.desk = desk
     app.state.telegram = telegram
+    app.state.kakao = kakao
     return app
 
 

@@ -1,7 +1,8 @@
 """The gateway's own message shapes: every channel turns its payload into an Inbound and renders Outbounds.
 
 A button is channel-neutral: {"title", "payload"} (a quick reply that sends PAYLOAD as the citizen's
-message), {"title", "url"} (a link) or {"title", "phone"} (a call).
+message), {"title", "url"} (a link), {"title", "phone"} (a call) or {"title", "operator"} (Kakao's own
+상담직원 연결; other channels show nothing for it).
 """
 
 from __future__ import annotations
@@ -63,8 +64,13 @@ class Inbound:
         return f"{self.channel}:{self.user_id}"
 
     def message_text(self) -> str:
-        """Return what goes to Rasa as the message: a pressed button's payload, else the text (cut)."""
-        return (self.payload or self.text)[:MAX_TEXT]
+        """Return what goes to Rasa as the message: a pressed button's payload, else the text (cut).
+
+        Rasa reads a message that starts with "/" as an intent with entities ("/affirm",
+        '/complaint{"location": …}'), skipping the NLU. No button of this bot carries an intent, and a
+        payload can be forged (the web chat's comes from the page), so neither may: the slashes go.
+        """
+        return (self.payload or self.text)[:MAX_TEXT].lstrip().lstrip("/").lstrip()
 
     def metadata(self) -> dict[str, Any]:
         """Return the Rasa metadata the actions read (actions/common.py)."""
@@ -106,7 +112,7 @@ class Outbound:
     def from_json(cls, data: dict[str, Any]) -> Outbound:
         """Return the message that as_json (or Rasa's REST channel) described."""
         buttons = tuple(
-            {k: str(v) for k, v in b.items() if k in ("title", "payload", "url", "phone")}
+            {k: str(v) for k, v in b.items() if k in ("title", "payload", "url", "phone", "operator")}
             for b in data.get("buttons") or []
             if isinstance(b, dict) and b.get("title")
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,6 +123,10 @@ class CityProfile:
     weekday_names: tuple[str, ...]
     cancel_stems: tuple[str, ...]
     cancel_phrases: tuple[str, ...]
+    # Telegram: the bot's menu (command -> (its description, what it says; "" for the help text)) and the
+    # deep links t.me/<bot>?start=KEY (key -> what the start says).
+    telegram_commands: dict[str, tuple[str, str]] = field(default_factory=dict)
+    telegram_start: dict[str, str] = field(default_factory=dict)
 
     def label(self, intent: str, category: str | None = None) -> str:
         """Return the short name of INTENT, or of its CATEGORY when one is given and known."""
@@ -232,6 +236,11 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         weekday_names=tuple(str(d) for d in raw["weekday_names"]),
         cancel_stems=tuple(squash(str(w)) for w in raw["cancel"]["stems"]),
         cancel_phrases=tuple(squash(str(w)) for w in raw["cancel"]["phrases"]),
+        telegram_commands={
+            str(c["command"]): (str(c["description"]), str(c.get("says") or ""))
+            for c in raw.get("telegram", {}).get("commands", [])
+        },
+        telegram_start={str(k): str(v) for k, v in raw.get("telegram", {}).get("start", {}).items()},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,14 @@ class Settings:
     kakao_bot_ids: tuple[str, ...] = ()
     kakao_budget: float = 3.5
     kakao_callback_hosts: tuple[str, ...] = ("kakao.com",)
+    # The builder's block with the 이미지 보안전송 plugin (its id), and whether the channel uses 상담톡 or
+    # 1:1 채팅 (then a handed-off Kakao citizen may go to Kakao's own 상담직원 연결); docs/channels.md.
+    kakao_photo_block: str = ""
+    kakao_operator: bool = False
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
+    # Where Telegram sends updates (https://…/telegram/webhook): set at start; empty: set it yourself.
+    telegram_webhook_url: str = ""
     # Another Bot API server (a local one, or a test double): its address up to the token, ".../bot".
     telegram_api_url: str = ""
     # Handoff: offer a callback ticket after this long in the queue (seconds); an agent whose console is
@@ -81,10 +88,16 @@ class Settings:
             problems.append(
                 f"TELEGRAM_WEBHOOK_SECRET must be a real secret of {_MIN_SECRET} or more characters"
             )
+        if self.telegram_webhook_secret and not re.fullmatch(_TELEGRAM_SECRET, self.telegram_webhook_secret):
+            problems.append("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256)")
         if self.web_limits and len(self.web_limits) != 6:
             problems.append("WEB_LIMITS needs six numbers (see .env.example)")
         if problems:
             raise SettingsError("; ".join(problems))
+
+
+# Telegram's setWebhook takes a secret of 1-256 of these characters only (PTB's Bot.set_webhook).
+_TELEGRAM_SECRET = r"[A-Za-z0-9_-]{1,256}"
 
 
 def _yes_no(value: str) -> bool | None:
@@ -130,8 +143,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 for h in (env.get("KAKAO_CALLBACK_HOSTS") or "kakao.com").split(",")
                 if h.strip()
             ),
+            kakao_photo_block=env.get("KAKAO_PHOTO_BLOCK_ID", "").strip(),
+            kakao_operator=_yes_no(env.get("KAKAO_OPERATOR", "")) is True,
             telegram_token=env.get("TELEGRAM_TOKEN", ""),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
             telegram_api_url=env.get("TELEGRAM_API_URL", ""),
             handoff_callback_after=float(
                 env.get("HANDOFF_CALLBACK_AFTER") or Settings.handoff_callback_after

@@ -43,9 +43,13 @@ MAX_CAROUSEL = 10
 MAX_CARD_TITLE = 50
 MAX_USER_ID = 70
 MAX_BODY = 64 * 1024
+# A callbackUrl works once, within a minute of the request: an agent's answer may use it for this long.
+AGENT_WAIT = 50.0
 # Where a request's callbackUrl may point (a host or its subdomains; KAKAO_CALLBACK_HOSTS): Kakao's, so that a
 # forged request cannot make the gateway post citizens' answers to any address (SSRF).
 CALLBACK_HOSTS = ("kakao.com",)
+# The form's photo question (actions/complaint_form.py): on Kakao it leads to the photo block.
+PHOTO_SLOT = "complaint_photo"
 
 
 class KakaoError(ValueError):
@@ -75,12 +79,15 @@ def parse(body: Any) -> Inbound:
         text=utterance,
         payload=payload,
         image_url=_image(action),
-        location=_location(action),
     )
 
 
 def _image(action: dict[str, Any]) -> str | None:
-    """Return the first photo address in the action's parameters (the secureimage plugin), if any."""
+    """Return the first photo address that the 이미지 보안전송 plugin put in the action's parameters.
+
+    A block parameter of entity sys.plugin.secureimage holds a JSON string whose secureUrls is a string
+    "List(url1, url2)" (http or https addresses that expire; ../shared/CHANNELS.md).
+    """
     params = action.get("params")
     for value in (params if isinstance(params, dict) else {}).values():
         if isinstance(value, str) and "secureUrls" in value:
@@ -88,25 +95,10 @@ def _image(action: dict[str, Any]) -> str | None:
                 urls = parse_json(value).get("secureUrls", "")
             except (ValueError, AttributeError):
                 continue
-            match = re.search(r"https://[^\s,)\]]+", str(urls))
+            match = re.search(r"https?://[^\s,)\]]+", str(urls))
             if match:
                 return match.group(0)
     return None
-
-
-def _location(action: dict[str, Any]) -> dict[str, Any] | None:
-    """Return a shared place ({latitude, longitude, address}) from the action's parameters, if any."""
-    params = action.get("params")
-    if not isinstance(params, dict):
-        return None
-    try:
-        return {
-            "latitude": float(params["latitude"]),
-            "longitude": float(params["longitude"]),
-            "address": str(params.get("address") or ""),
-        }
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def _label(title: str, limit: int = MAX_LABEL) -> str:
@@ -116,18 +108,30 @@ def _label(title: str, limit: int = MAX_LABEL) -> str:
 def _card_button(button: dict[str, str]) -> dict[str, str]:
     if "url" in button:
         return {"label": _label(button["title"]), "action": "webLink", "webLinkUrl": button["url"]}
+    if "operator" in button:  # Kakao's own 상담직원 연결 (상담톡 or 1:1 채팅)
+        return {"label": _label(button["title"]), "action": "operator"}
     return {"label": _label(button["title"]), "action": "phone", "phoneNumber": button["phone"]}
 
 
+def _quick_reply(button: dict[str, str]) -> dict[str, Any]:
+    """A quick reply: the citizen's side of the chat shows its title; its payload comes back as
+    action.clientExtra (a press, not typed text)."""
+    title = button["title"]
+    extra = {"payload": button["payload"]}
+    return {"label": _label(title), "action": "message", "messageText": title, "extra": extra}
+
+
 def render(
-    messages: list[Outbound], *, links_title: str, more: str, photo: str = "photo"
-) -> tuple[dict[str, Any], list[Outbound]]:
+    messages: list[Outbound], *, links_title: str, more: str, photo: str = "photo", photo_block: str = "",
+    photo_button: str = "사진 보내기",
+) -> tuple[dict[str, Any], list[Outbound]]:  # fmt: skip
     """Return a skill response within Kakao's limits, and what did not fit (for the outbox).
 
-    Texts become simpleText outputs split at 1,000 characters; link and phone buttons become text cards
-    (three buttons each: one under the other when they fit, else a carousel); quick replies go last, at
-    most ten. At most three outputs: text that does not fit is kept for the next message and the citizen
-    is told.
+    Texts become simpleText outputs split at 1,000 characters; link, phone and operator buttons become
+    text cards (three buttons each: one under the other when they fit, else a carousel); quick replies go
+    last, at most ten. At most three outputs: text that does not fit is kept for the next message and the
+    citizen is told. When the form asks for a photo and PHOTO_BLOCK (the builder's block with the 이미지
+    보안전송 plugin) is set, a first quick reply PHOTO_BUTTON leads there: Kakao takes photos only so.
     """
     text = "\n\n".join(m.signed() for m in messages if m.text)
     images = [m.image for m in messages if m.image]
@@ -136,7 +140,7 @@ def render(
             json.dumps(b, sort_keys=True): b
             for m in messages
             for b in m.buttons
-            if "url" in b or "phone" in b
+            if "url" in b or "phone" in b or "operator" in b
         }.values()
     )
     replies = [b for m in messages for b in m.buttons if "payload" in b]
@@ -171,13 +175,13 @@ def render(
         outputs = [{"simpleText": {"text": more}}]
     template: dict[str, Any] = {"outputs": outputs}
     seen: set[str] = set()
-    quick: list[dict[str, str]] = []
+    quick: list[dict[str, Any]] = []
+    if photo_block and any(m.expects == PHOTO_SLOT for m in messages):
+        quick.append({"label": _label(photo_button), "action": "block", "blockId": photo_block})
     for button in replies:
         if button["payload"] not in seen and len(quick) < MAX_QUICK_REPLIES:
             seen.add(button["payload"])
-            quick.append(
-                {"label": _label(button["title"]), "action": "message", "messageText": button["payload"]}
-            )
+            quick.append(_quick_reply(button))
     if quick:
         template["quickReplies"] = quick
     return {"version": "2.0", "template": template}, overflow
@@ -227,11 +231,20 @@ class Kakao:
         bot_ids: tuple[str, ...],
         budget: float,
         callback_hosts: tuple[str, ...] = CALLBACK_HOSTS,
-    ) -> None:
+        photo_block: str = "",
+        agent_wait: float = AGENT_WAIT,
+    ) -> None:  # fmt: skip
+        """PHOTO_BLOCK: the builder's block with the photo plugin; AGENT_WAIT: how long (seconds) a message
+        to an agent keeps its callback open for the agent's answer (Kakao's callbackUrl lasts a minute)."""
         self.router, self.delivery, self.client = router, delivery, client
         self.secret, self.bot_ids, self.budget = secret, bot_ids, budget
-        self.texts, self.callback_hosts = texts, callback_hosts
+        self.texts, self.callback_hosts, self.photo_block = texts, callback_hosts, photo_block
+        self.agent_wait = agent_wait
         self.warned_query_secret = False
+        # Citizens whose message to an agent was answered with useCallback: their callback URL, while open.
+        self.open_callbacks: dict[str, str] = {}
+        self.closing: set[asyncio.Task[None]] = set()
+        delivery.register(CHANNEL, self.push, always=False)
 
     async def _render(self, messages: list[Outbound], user_id: str) -> dict[str, Any]:
         response, overflow = render(
@@ -239,6 +252,8 @@ class Kakao:
             links_title=self.texts["kakao_links"],
             more=self.texts["kakao_more"],
             photo=self.texts["photo"],
+            photo_block=self.photo_block,
+            photo_button=self.texts["kakao_photo_button"],
         )
         if overflow:
             await self._keep(user_id, overflow)
@@ -310,8 +325,43 @@ class Kakao:
             logger.exception("routing a Kakao message failed: %s", type(exc).__name__)
             answers = [Outbound(text=self.texts["rasa_down"])]
         if not earlier + answers:  # a message to an agent, who has not answered yet
+            callback = body["userRequest"].get("callbackUrl")
+            if self._callback_allowed(callback) and message.user_id not in self.open_callbacks:
+                return self._await_agent(message.user_id, callback)
             answers = [Outbound(text=self.texts["handoff_sent"])]
         return JSONResponse(await self._render(earlier + answers, message.user_id))
+
+    def _await_agent(self, user_id: str, url: str) -> Response:
+        """Answer a message to an agent with useCallback: an answer within AGENT_WAIT goes to the citizen at
+        once (push); else the callback is closed with a word that the answer comes with the next message."""
+        self.open_callbacks[user_id] = url
+        closing = asyncio.create_task(self._close_callback(user_id, url))
+        self.closing.add(closing)
+        closing.add_done_callback(self.closing.discard)
+        return JSONResponse(
+            {"version": "2.0", "useCallback": True, "data": {"text": self.texts["kakao_agent_wait"]}}
+        )
+
+    async def _close_callback(self, user_id: str, url: str) -> None:
+        await asyncio.sleep(self.agent_wait)
+        if self.open_callbacks.get(user_id) == url:
+            del self.open_callbacks[user_id]
+            await self._post(url, [Outbound(text=self.texts["kakao_agent_late"])], user_id)
+
+    async def push(self, sender: str, messages: list[Outbound]) -> bool:
+        """Send MESSAGES (an agent's answer) through SENDER's open callback, if one is open."""
+        url = self.open_callbacks.pop(sender, None)
+        return url is not None and await self._post(url, messages, sender)
+
+    async def _post(self, url: str, messages: list[Outbound], user_id: str) -> bool:
+        """POST MESSAGES to a callback URL (it works once); return whether Kakao took them."""
+        try:
+            response = await self.client.post(url, json=await self._render(messages, user_id), timeout=10)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            logger.warning("a Kakao callback failed (%s)", type(exc).__name__)
+            return False
+        return True
 
     async def _late(
         self, task: asyncio.Task[list[Outbound]], message: Inbound, earlier: list[Outbound], callback: Any
@@ -332,15 +382,10 @@ class Kakao:
         self, task: asyncio.Task[list[Outbound]], message: Inbound, earlier: list[Outbound], url: str
     ) -> None:
         answers = await task
-        try:
-            response = await self.client.post(
-                url, json=await self._render(earlier + answers, message.user_id), timeout=10
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            logger.warning(
-                "the Kakao callback failed (%s); the answer waits for the next message", type(exc).__name__
-            )
+        if not earlier + answers:  # the chat went to an agent meanwhile: no answer, and no "more" text
+            answers = [Outbound(text=self.texts["handoff_sent"])]
+        if not await self._post(url, earlier + answers, message.user_id):
+            logger.warning("the late answer waits for the citizen's next message")
             await self._keep(message.user_id, earlier + answers)
 
     async def _keep_when_done(self, task: asyncio.Task[list[Outbound]], message: Inbound) -> None:

@@ -14,19 +14,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
+from bot.profile import CityProfile
 from bot.router import Router
 
 __all__ = ["MAX_CALLBACK", "Telegram"]
@@ -38,6 +41,12 @@ MAX_MESSAGE = 4096
 MAX_CALLBACK = 64
 _REMEMBERED = 10_000  # update ids and long payloads kept in memory
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes; a larger body is refused
+# The only updates that are conversation turns: a new message and a pressed button. Edited messages
+# (a live location moving, a corrected text), channel posts and business messages are not asked for, and
+# filtered out if they come: they would answer a form's question again.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# "/command", "/command@this_bot", with what follows ("/start complaint").
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
 
 class _Bounded(OrderedDict[str, str]):
@@ -59,15 +68,39 @@ class Telegram:
         delivery: Delivery,
         application: Application[Any, Any, Any, Any, Any, Any],
         secret: str = "",
-    ) -> None:
+        profile: CityProfile | None = None,
+        webhook_url: str = "",
+    ) -> None:  # fmt: skip
+        """PROFILE gives the menu's commands, the deep links and the texts; WEBHOOK_URL, when set, is where
+        Telegram is told to send updates at start (else the operator calls setWebhook once)."""
         self.router, self.application, self.secret = router, application, secret
+        self.commands = profile.telegram_commands if profile else {}
+        self.starts = profile.telegram_start if profile else {}
+        self.texts = profile.messages if profile else {}
+        self.webhook_url = webhook_url
         delivery.register(CHANNEL, self.push)
         self.payloads = _Bounded()
         self.seen = _Bounded()
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(
-            MessageHandler(filters.TEXT | filters.LOCATION | filters.PHOTO, self.on_message)
+            MessageHandler(
+                filters.UpdateType.MESSAGE & (filters.TEXT | filters.LOCATION | filters.PHOTO),
+                self.on_message,
+            )
         )
+
+    async def setup(self) -> None:
+        """Show the commands in the bot's menu and, with a webhook address, point Telegram at it (only the
+        updates that are turns). A failure is logged: the bot answers without a menu."""
+        bot = self.application.bot
+        try:
+            await bot.set_my_commands([BotCommand(c, d) for c, (d, _) in self.commands.items()])
+            if self.webhook_url:
+                await bot.set_webhook(
+                    self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+                )
+        except TelegramError as exc:
+            logger.warning("setting Telegram's menu or webhook failed: %s", type(exc).__name__)
 
     # Webhook mode: the route only checks, parses and enqueues; the application's handlers do the work.
 
@@ -102,42 +135,58 @@ class Telegram:
         return True
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Route a text, a shared place or a photo, and answer."""
-        message = update.effective_message
-        if message is None or update.effective_chat is None or not self._first_time(update):
+        """Route a text, a shared place or a photo, and answer; a command is a press (or the help text).
+
+        Only private chats are conversations: in a group the bot answers a command with a pointer to a 1:1
+        chat and ignores the rest (a citizen's complaint is not for a group to read).
+        """
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or not self._first_time(update):
             return
+        text = message.text or message.caption or ""
+        if chat.type != ChatType.PRIVATE:
+            if text.startswith("/"):
+                await self.reply(chat.id, [Outbound(text=self.texts["telegram_private_only"])])
+            return
+        payload = None
+        command = _COMMAND.match(text) if message.text else None
+        if command is not None:
+            payload = self._command(*command.groups())
+            if payload is None:
+                await self.reply(chat.id, [Outbound(text=self.texts["telegram_help"])])
+                return
+            text = payload
         location = None
-        if message.location:
+        if message.location:  # a live location's first message; its moves come as edits, not asked for
             location = {"latitude": message.location.latitude, "longitude": message.location.longitude}
         image = f"telegram:{message.photo[-1].file_id}" if message.photo else None
-        text = message.text or message.caption or ""
-        if text.startswith("/start"):
-            text = "안녕하세요"
-        inbound = Inbound(
-            channel=CHANNEL,
-            user_id=str(update.effective_chat.id),
-            text=text,
-            image_url=image,
-            location=location,
-        )
         if not (text or image or location):
             return
-        await self.reply(update.effective_chat.id, await self.router.route(inbound))
+        inbound = Inbound(
+            channel=CHANNEL, user_id=str(chat.id), text=text, payload=payload, image_url=image,
+            location=location,
+        )  # fmt: skip
+        await self.reply(chat.id, await self.router.route(inbound))
+
+    def _command(self, name: str, argument: str | None) -> str | None:
+        """Return what command NAME (with ARGUMENT) says as a press, or None for the help text."""
+        if name == "start":  # /start, or a deep link t.me/<bot>?start=KEY
+            return self.starts.get((argument or "").strip(), self.texts["telegram_start"])
+        return self.commands.get(name, ("", ""))[1] or None
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Route a pressed inline button as its payload, and answer."""
         query = update.callback_query
-        if query is None or update.effective_chat is None or not self._first_time(update):
+        chat = update.effective_chat
+        if query is None or chat is None or chat.type != ChatType.PRIVATE or not self._first_time(update):
             return
         payload = self.payloads.get(query.data or "", query.data or "")
         try:
             await query.answer()
         except TelegramError as exc:
             logger.info("answering a button press failed: %s", type(exc).__name__)
-        inbound = Inbound(
-            channel=CHANNEL, user_id=str(update.effective_chat.id), text=payload, payload=payload
-        )
-        await self.reply(update.effective_chat.id, await self.router.route(inbound))
+        inbound = Inbound(channel=CHANNEL, user_id=str(chat.id), text=payload, payload=payload)
+        await self.reply(chat.id, await self.router.route(inbound))
 
     def callback_data(self, payload: str) -> str:
         """Return PAYLOAD itself if it fits 64 bytes, else a short key remembered for it."""

@@ -36,10 +36,12 @@ class Reception:
 
     def __init__(
         self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile,
-        handoffs_per_hour: float = 10.0,
+        handoffs_per_hour: float = 10.0, kakao_operator: bool = False,
     ) -> None:  # fmt: skip
         """HANDOFFS_PER_HOUR: handoffs one client address may open (web chat; a page of another site or a
-        script opening urgent handoffs from fresh ids would bury real crises)."""
+        script opening urgent handoffs from fresh ids would bury real crises). KAKAO_OPERATOR: the Kakao
+        channel uses 상담톡 or 1:1 채팅, and a waiting Kakao citizen is offered Kakao's own button to it."""
+        self.kakao_operator = kakao_operator
         self.db, self.rasa, self.hub, self.delivery = db, rasa, hub, delivery
         self.profile = profile
         self.texts = profile.messages
@@ -127,8 +129,16 @@ class Reception:
             )
             answers = [Outbound(text=text, buttons=(callback, cancel))]
         if not self.delivery.can_push(channel):
-            answers.append(Outbound(text=self.texts["handoff_kakao"]))
+            answers.append(self._kakao_wait(channel))
         return answers
+
+    def _kakao_wait(self, channel: str) -> Outbound:
+        """How a citizen who cannot be pushed to gets an agent's answer (Kakao: with the next message, or
+        at once through Kakao's own 상담직원 연결 where the channel uses it)."""
+        if channel == "kakao" and self.kakao_operator:
+            button = {"title": self.texts["kakao_operator_button"], "operator": "kakao"}
+            return Outbound(text=self.texts["handoff_kakao_operator"], buttons=(button,))
+        return Outbound(text=self.texts["handoff_kakao"])
 
     async def message(
         self, message: Inbound, handoff: handoffs.HandoffView, question: dict[str, Any] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages import fill, is_foreign
+from bot.messages import Inbound, fill, is_foreign
 from bot.profile import load_profile
 
 TEXTS = load_profile("cheonan").messages
@@ -50,3 +50,18 @@ def test_a_message_in_another_language_is_told_from_korean_and_from_short_latin_
     text: str, foreign: bool
 ) -> None:
     assert is_foreign(text) is foreign
+
+
+@pytest.mark.parametrize(
+    ("typed", "payload", "sent"),
+    [
+        ("/affirm", None, "affirm"),
+        ('/complaint{"location": "시청"}', None, 'complaint{"location": "시청"}'),
+        ("  //request_human", None, "request_human"),
+        ("가로등이 꺼졌어요 / 신부동", None, "가로등이 꺼졌어요 / 신부동"),
+        ("민원 신고", "/request_human", "request_human"),  # a forged payload is no intent either
+        ("민원 신고", "민원 신고", "민원 신고"),
+    ],
+)
+def test_nothing_reaches_rasa_as_an_intent_literal(typed: str, payload: str | None, sent: str) -> None:
+    assert Inbound(channel="web", user_id="u", text=typed, payload=payload).message_text() == sent

@@ -63,22 +63,83 @@ def test_a_real_shaped_request_becomes_the_citizens_message() -> None:
     assert message.conversation_id == "kakao:a1b2c3d4e5"
 
 
-def test_a_pressed_quick_reply_sends_its_payload_and_a_photo_and_a_place_come_as_metadata() -> None:
-    action = {
-        "id": "act", "name": "skill", "clientExtra": {"payload": "사진 없어요"}, "detailParams": {},
-        "params": {
-            "secureimage": json.dumps({"privacyAgreement": "Y", "imageQuantity": "1",
-                                       "secureUrls": "List(https://talk.kakaocdn.net/p/1.jpg)"}),
-            "latitude": "36.8151", "longitude": "127.1139", "address": "천안시 서북구 쌍용동",
-        },
-    }  # fmt: skip
-    message = parse(skill_request("사진 없어요", action=action))
-    assert message.message_text() == "사진 없어요"
-    assert message.metadata() == {
-        "channel": "kakao",
-        "image_url": "https://talk.kakaocdn.net/p/1.jpg",
-        "location": {"latitude": 36.8151, "longitude": 127.1139, "address": "천안시 서북구 쌍용동"},
+def test_a_pressed_quick_reply_is_a_press_whatever_its_text() -> None:
+    """Kakao returns a quick reply's extra as action.clientExtra: the payload, never retyped text."""
+    response, _ = render(
+        [Outbound(text="골라 주세요", buttons=({"title": "없어요", "payload": "사진 없어요"},))], **TEXTS
+    )
+    [reply] = response["template"]["quickReplies"]
+    assert reply == {
+        "label": "없어요",
+        "action": "message",
+        "messageText": "없어요",
+        "extra": {"payload": "사진 없어요"},
     }
+    action = {"id": "act", "name": "skill", "params": {}, "detailParams": {}, "clientExtra": reply["extra"]}
+    pressed = parse(
+        skill_request(
+            reply["messageText"], action=action, flow={"trigger": {"type": "QUICKREPLY_BUTTON_MESSAGE"}}
+        )
+    )
+    typed = parse(skill_request("없어요"))
+    assert (pressed.payload, pressed.message_text()) == ("사진 없어요", "사진 없어요")
+    assert (typed.payload, typed.message_text()) == (None, "없어요")
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_photo_comes_through_the_secure_image_plugin(scheme: str) -> None:
+    """The plugin's block parameter holds JSON whose secureUrls is "List(url, …)" (../shared/CHANNELS.md)."""
+    urls = f"List({scheme}://talk.kakaocdn.net/dn/a/1.jpg, {scheme}://talk.kakaocdn.net/dn/a/2.jpg)"
+    value = json.dumps(
+        {"privacyAgreement": "Y", "imageQuantity": "2", "secureUrls": urls, "expire": "2026-12-06T18:10:00"}
+    )
+    action = {
+        "id": "act", "name": "skill", "clientExtra": {},
+        "params": {"photo": value}, "detailParams": {"photo": {"origin": value, "value": value, "groupName": ""}},
+    }  # fmt: skip
+    message = parse(skill_request("사진 보내기", action=action))
+    assert message.metadata() == {"channel": "kakao", "image_url": f"{scheme}://talk.kakaocdn.net/dn/a/1.jpg"}
+
+
+def test_place_fields_that_kakao_does_not_send_are_not_read() -> None:
+    """No action.params.latitude/longitude exist in Kakao's protocol: a place is typed (docs/channels.md)."""
+    action = {"id": "act", "name": "skill", "clientExtra": {}, "detailParams": {},
+              "params": {"latitude": "36.8151", "longitude": "127.1139", "address": "천안시 서북구 쌍용동"}}  # fmt: skip
+    assert parse(skill_request("쌍용동 사거리요", action=action)).metadata() == {"channel": "kakao"}
+
+
+def test_the_photo_question_leads_to_the_photo_block() -> None:
+    question = Outbound(
+        text=PROFILE.messages["photo"],
+        buttons=({"title": "사진 없어요", "payload": "사진 없어요"},),
+        expects="complaint_photo",
+    )
+    response, _ = render([question], **TEXTS, photo_block="block-photo-1", photo_button="사진 보내기")
+    assert problems(response) == []
+    assert response["template"]["quickReplies"][0] == {
+        "label": "사진 보내기",
+        "action": "block",
+        "blockId": "block-photo-1",
+    }
+    assert response["template"]["quickReplies"][1]["extra"] == {"payload": "사진 없어요"}
+    # Without the block set up, or at another question, no button leads anywhere Kakao cannot go.
+    unset, _ = render([question], **TEXTS)
+    other, _ = render(
+        [Outbound(text="어디인가요?", expects="complaint_location")], **TEXTS, photo_block="block-photo-1"
+    )
+    assert all(r["action"] == "message" for r in unset["template"]["quickReplies"])
+    assert "quickReplies" not in other["template"]
+
+
+def test_kakaos_own_operator_button_is_a_card_button() -> None:
+    response, _ = render(
+        [Outbound(text="상담직원과 대화하세요", buttons=({"title": "상담직원 연결", "operator": "kakao"},))],
+        **TEXTS,
+    )
+    assert problems(response) == []
+    assert response["template"]["outputs"][1]["textCard"]["buttons"] == [
+        {"label": "상담직원 연결", "action": "operator"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -137,8 +198,9 @@ def test_the_crisis_block_shows_every_number_without_swiping() -> None:
     numbers = [b["phoneNumber"] for o in outputs[1:] for b in o["textCard"]["buttons"]]
     assert numbers == ["112", "119", "109", "129", "1577-0199"]
     assert response["template"]["quickReplies"] == [
-        {"label": "신고 이어서 하기", "action": "message", "messageText": "신고 이어서 하기"}
-    ]
+        {"label": "신고 이어서 하기", "action": "message", "messageText": "신고 이어서 하기",
+         "extra": {"payload": "신고 이어서 하기"}}
+    ]  # fmt: skip
 
 
 def test_quick_replies_are_at_most_ten_with_short_labels() -> None:
@@ -146,7 +208,7 @@ def test_quick_replies_are_at_most_ten_with_short_labels() -> None:
     response, _ = render([Outbound(text="골라 주세요", buttons=buttons)], **TEXTS)
     assert problems(response) == []
     replies = response["template"]["quickReplies"]
-    assert len(replies) == 10 and replies[0]["messageText"] == "p0" and len(replies[0]["label"]) == 14
+    assert len(replies) == 10 and replies[0]["extra"] == {"payload": "p0"} and len(replies[0]["label"]) == 14
 
 
 def _every_response_the_bot_can_send() -> list[tuple[str, list[Outbound]]]:
@@ -237,8 +299,9 @@ def test_a_message_goes_to_rasa_and_both_sides_are_stored(
             "text": "사진이 있으면 보내 주세요.",
             "buttons": [{"title": "사진 없어요", "payload": "사진 없어요"}],
         },
+        {"custom": {"expects": "complaint_photo"}},
     ]
-    with gateway(database_url, rasa) as client:
+    with gateway(database_url, rasa, kakao_photo_block="photo-block") as client:
         response = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("가로등이 꺼졌어요"))
     assert response.status_code == 200
     answer = response.json()
@@ -247,7 +310,13 @@ def test_a_message_goes_to_rasa_and_both_sides_are_stored(
         {"simpleText": {"text": "가로등·신호등 고장 신고를 도와드릴게요.\n\n사진이 있으면 보내 주세요."}}
     ]
     assert answer["template"]["quickReplies"] == [
-        {"label": "사진 없어요", "action": "message", "messageText": "사진 없어요"}
+        {"label": "사진 보내기", "action": "block", "blockId": "photo-block"},
+        {
+            "label": "사진 없어요",
+            "action": "message",
+            "messageText": "사진 없어요",
+            "extra": {"payload": "사진 없어요"},
+        },
     ]
     assert rasa.received[0]["sender"] == "kakao:a1b2c3d4e5"
     assert rasa.received[0]["metadata"] == {"channel": "kakao"}
@@ -354,4 +423,19 @@ def test_a_late_answer_without_a_callback_comes_with_the_next_message(
     assert template["outputs"][0]["simpleText"]["text"] == "받았어요: 기초연금 신청 방법\n\n받았어요: 네"
     # The links stay (once each); only the newest answer's quick replies are offered.
     assert [b["label"] for b in template["outputs"][1]["textCard"]["buttons"]] == ["복지로"]
-    assert template["quickReplies"] == [{"label": "네", "action": "message", "messageText": "네"}]
+    assert template["quickReplies"] == [
+        {"label": "네", "action": "message", "messageText": "네", "extra": {"payload": "네"}}
+    ]
+
+
+def test_a_late_answer_that_turned_into_a_handoff_posts_no_more_text(
+    database_url: str, rasa: FakeRasa
+) -> None:
+    """The chat went to an agent while the callback waited: "상담원에게 전달했어요", not "내용이 길어서…"."""
+    rasa.delay = 0.6
+    rasa.answers = lambda body: []
+    with gateway(database_url, rasa, kakao_budget=0.2) as client:
+        body = skill_request("여보세요", callbackUrl="https://callback.kakao.com/cb/2")
+        assert client.post(f"/kakao/skill?secret={SECRET}", json=body).json()["useCallback"] is True
+    [posted] = rasa.callbacks
+    assert posted["template"]["outputs"] == [{"simpleText": {"text": PROFILE.messages["handoff_sent"]}}]

@@ -13,9 +13,11 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.channels.telegram import MAX_CALLBACK
 from bot.gateway import create_app
-from bot.settings import Settings
+from bot.profile import load_profile
+from bot.settings import Settings, SettingsError, load_settings
 from tests.bot.channels.helpers import FakeRasa
 
+PROFILE = load_profile("cheonan")
 TOKEN = "123456:TEST-token-not-real"
 SECRET = "telegram-webhook-secret-42"
 CHAT = {"id": 777, "type": "private", "first_name": "민수"}
@@ -209,7 +211,9 @@ def test_polling_mode_answers_what_get_updates_returns(database_url: str, rasa: 
 
         async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **kw: Any):
             if url.endswith("/getUpdates"):
-                self.calls.append(("getUpdates", {}))
+                self.calls.append(
+                    ("getUpdates", json.loads(request_data.json_payload) if request_data else {})
+                )
                 updates, self.pending = self.pending, []
                 return 200, json.dumps({"ok": True, "result": updates}).encode()
             return await super().do_request(url, method, request_data, **kw)
@@ -225,6 +229,8 @@ def test_polling_mode_answers_what_get_updates_returns(database_url: str, rasa: 
             time.sleep(0.05)
     assert api.sent() == [{"chat_id": "777", "text": "받았어요: 기초연금 문의요"}]
     assert any(name == "deleteWebhook" for name, _ in api.calls)  # polling first clears any webhook
+    polls = [params for name, params in api.calls if name == "getUpdates"]
+    assert polls and all(json.loads(p["allowed_updates"]) == ["message", "callback_query"] for p in polls)
 
 
 def test_when_rasa_is_down_the_citizen_hears_so_with_the_phone_number(
@@ -251,3 +257,103 @@ def test_an_update_with_an_impossible_date_is_a_400_not_a_500(client: TestClient
         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
     )  # fmt: skip
     assert response.status_code == 400
+
+
+def _message(update_id: int, chat: dict[str, Any] = CHAT, **fields: Any) -> dict[str, Any]:
+    return {"message_id": update_id, "date": 1764050000, "chat": chat, "from": USER, **fields}
+
+
+def test_edits_channel_posts_and_business_messages_are_not_turns(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    """A corrected text or a moving live location must not answer a form's question again."""
+    post(
+        client,
+        {
+            "update_id": 50,
+            "message": _message(50, location={"latitude": 36.81, "longitude": 127.11, "live_period": 900}),
+        },
+    )
+    assert rasa.received[-1]["metadata"]["location"] == {"latitude": 36.81, "longitude": 127.11}
+    moved = _message(
+        50, location={"latitude": 36.82, "longitude": 127.12, "live_period": 900}, edit_date=1764050060
+    )
+    channel = {"id": -100123, "type": "channel", "title": "천안시 소식"}
+    for update in (
+        {"update_id": 51, "edited_message": moved},
+        {
+            "update_id": 52,
+            "edited_message": _message(49, text="쌍용동 아니고 불당동이요", edit_date=1764050070),
+        },
+        {
+            "update_id": 53,
+            "channel_post": {"message_id": 1, "date": 1764050000, "chat": channel, "text": "공지"},
+        },
+        {"update_id": 54, "business_message": _message(54, text="가로등이요", business_connection_id="bc1")},
+    ):
+        assert post(client, update) == 200
+    assert len(rasa.received) == 1 and len(api.sent()) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [("/start", "안녕하세요"), ("/start complaint", "민원 신고"), ("/start@minwon_bot status", "내 민원 조회"),
+     ("/start no-such-link", "안녕하세요"), ("/status", "내 민원 조회"), ("/complaint", "민원 신고"), ("/cancel", "취소")],
+)  # fmt: skip
+def test_a_command_or_a_deep_link_is_a_press(
+    client: TestClient, rasa: FakeRasa, typed: str, sent: str
+) -> None:
+    post(client, text_update(60, typed))
+    assert [r["message"] for r in rasa.received] == [sent]
+
+
+@pytest.mark.parametrize("typed", ["/help", "/settings", "/affirm"])
+def test_help_and_unknown_commands_get_the_help_text_and_reach_no_one(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa, typed: str
+) -> None:
+    post(client, text_update(61, typed))
+    assert rasa.received == []
+    assert [m["text"] for m in api.sent()] == [PROFILE.messages["telegram_help"]]
+
+
+def test_the_menu_is_set_at_start(client: TestClient, api: FakeBotApi) -> None:
+    [params] = [params for name, params in api.calls if name == "setMyCommands"]
+    commands = json.loads(params["commands"])  # (PTB sends nested values as JSON)
+    assert [c["command"] for c in commands] == ["complaint", "status", "cancel", "help"]
+    assert all(1 <= len(c["description"]) <= 256 for c in commands)
+
+
+def test_in_a_group_only_a_command_is_answered_with_a_pointer_to_a_private_chat(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    group = {"id": -4001, "type": "group", "title": "우리 동네 모임"}
+    post(client, {"update_id": 70, "message": _message(70, group, text="가로등이 꺼졌어요 010-1234-5678")})
+    post(client, {"update_id": 71, "message": _message(71, group, text="/start@minwon_bot")})
+    assert rasa.received == []
+    assert api.sent() == [{"chat_id": "-4001", "text": PROFILE.messages["telegram_private_only"]}]
+
+
+def test_a_webhook_address_is_set_with_the_updates_that_are_turns(database_url: str, api: FakeBotApi) -> None:
+    import httpx
+
+    application = Application.builder().token(TOKEN).request(api).updater(None).build()
+    settings = Settings(
+        database_url=database_url, rasa_url="http://rasa.test", telegram_token=TOKEN, telegram_webhook_secret=SECRET,
+        telegram_webhook_url="https://minwon.example.kr/telegram/webhook",
+    )  # fmt: skip
+    app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(FakeRasa())), application)
+    with TestClient(app):
+        pass
+    [webhook] = [params for name, params in api.calls if name == "setWebhook"]
+    assert webhook == {
+        "url": "https://minwon.example.kr/telegram/webhook", "secret_token": SECRET,
+        "allowed_updates": json.dumps(["message", "callback_query"]),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "secret", ["a-long-secret-with a space", "a-long-secret/with+slash", "ㅅ" * 30, "x" * 257]
+)
+def test_a_webhook_secret_telegram_would_refuse_stops_the_start(secret: str) -> None:
+    with pytest.raises(SettingsError, match="A-Z, a-z, 0-9"):
+        load_settings({"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret}).check_channels()

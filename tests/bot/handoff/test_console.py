@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -16,12 +17,14 @@ from bot.handoff import console as console_module
 from bot.handoff import reception as reception_module
 from bot.handoff import throttle as throttle_module
 from bot.privacy import sign
-from bot.store.agents import disable_agent
+from bot.profile import load_profile
+from bot.store.agents import add_agent, disable_agent
 from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
 from bot.store.tickets import update_status
-from tests.bot.channels.helpers import SECRET, FakeRasa
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
 from tests.bot.channels.test_kakao import skill_request
 
+PROFILE = load_profile("cheonan")
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
 WEEKDAY_NOON = reception_module.utcnow().replace(year=2026, month=11, day=25, hour=3, minute=0)  # 12:00 KST
 SUNDAY_NIGHT = WEEKDAY_NOON.replace(day=29, hour=13)  # 22:00 KST, Sunday
@@ -138,7 +141,7 @@ def test_kakao_replies_wait_for_the_next_utterance(
         return response.json()["template"]
 
     asked = " ".join(o["simpleText"]["text"] for o in skill("상담원 연결")["outputs"] if "simpleText" in o)
-    assert "대기 순서는 1번째" in asked and "카카오톡에서는 상담원의 답이 다음에" in asked
+    assert "대기 순서는 1번째" in asked and "카카오톡에서는 상담원의 답이 늦으면 다음에" in asked
     handoff_id = handoff_row(sessions).id
     headers = login(client)
     client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
@@ -150,6 +153,56 @@ def test_kakao_replies_wait_for_the_next_utterance(
     assert shown == ["[상담원] 상담원이 연결되었어요. 편하게 말씀해 주세요.\n\n[상담원] 무엇을 도와드릴까요?"]
     assert [o["simpleText"]["text"] for o in skill("가로등이요")["outputs"]] == ["상담원에게 전달했어요."]
     assert [b["message"] for b in rasa.received] == ["상담원 연결"]
+
+
+def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
+    database_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    """A message to an agent is answered with useCallback; the agent's answer within the minute goes to
+    Kakao's callback URL at once, and without one the callback is closed with a plain word."""
+    with sessions.begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+    with gateway(database_url, rasa, kakao_operator=True) as client:
+        kakao = client.app.state.kakao  # type: ignore[attr-defined]
+
+        def skill(text: str, callback: str | None = None) -> dict[str, Any]:
+            body = skill_request(text, **({"callbackUrl": callback} if callback else {}))
+            return client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": SECRET}).json()
+
+        queued = skill("상담원 연결", "https://callback.kakao.com/cb/1")["template"]
+        assert PROFILE.messages["handoff_kakao_operator"] in queued["outputs"][0]["simpleText"]["text"]
+        assert queued["outputs"][1]["textCard"]["buttons"] == [
+            {"label": "상담직원 연결", "action": "operator"}
+        ]
+        handoff_id = handoff_row(sessions).id
+        headers = login(client)
+        client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
+        greeted = skill("여보세요", "https://callback.kakao.com/cb/2")["template"][
+            "outputs"
+        ]  # the claim's word
+        assert greeted == [{"simpleText": {"text": "[상담원] " + PROFILE.messages["handoff_claimed"]}}]
+        assert skill("가로등이 또 꺼졌어요", "https://callback.kakao.com/cb/3") == {
+            "version": "2.0", "useCallback": True, "data": {"text": PROFILE.messages["kakao_agent_wait"]},
+        }  # fmt: skip
+        reply = client.post(
+            f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "어느 동인가요?"}, headers=headers
+        )
+        assert reply.json()["delivered"] == "now"
+        assert [o["simpleText"]["text"] for o in rasa.callbacks[-1]["template"]["outputs"]] == [
+            "[상담원] 어느 동인가요?"
+        ]
+        # No answer within the callback's time: the callback is closed with a word, the reply waits.
+        kakao.agent_wait = 0.05
+        skill("쌍용동이요", "https://callback.kakao.com/cb/4")
+        time.sleep(0.5)
+        assert rasa.callbacks[-1]["template"]["outputs"] == [
+            {"simpleText": {"text": PROFILE.messages["kakao_agent_late"]}}
+        ]
+        later = client.post(
+            f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "확인할게요"}, headers=headers
+        )
+        assert later.json()["delivered"] == "with the citizen's next message"
+        assert len(rasa.callbacks) == 2
 
 
 def test_a_crisis_message_gets_the_emergency_numbers_and_an_urgent_handoff_even_with_rasa_down(
