@@ -95,7 +95,8 @@ def test_a_photo_comes_through_the_secure_image_plugin(scheme: str) -> None:
     )
     action = {
         "id": "act", "name": "skill", "clientExtra": {},
-        "params": {"photo": value}, "detailParams": {"photo": {"origin": value, "value": value, "groupName": ""}},
+        "params": {"photo": value},
+        "detailParams": {"photo": {"origin": value, "value": value, "groupName": ""}},
     }  # fmt: skip
     message = parse(skill_request("사진 보내기", action=action))
     assert message.metadata() == {"channel": "kakao", "image_url": f"{scheme}://talk.kakaocdn.net/dn/a/1.jpg"}
@@ -103,8 +104,8 @@ def test_a_photo_comes_through_the_secure_image_plugin(scheme: str) -> None:
 
 def test_place_fields_that_kakao_does_not_send_are_not_read() -> None:
     """No action.params.latitude/longitude exist in Kakao's protocol: a place is typed (docs/channels.md)."""
-    action = {"id": "act", "name": "skill", "clientExtra": {}, "detailParams": {},
-              "params": {"latitude": "36.8151", "longitude": "127.1139", "address": "천안시 서북구 쌍용동"}}  # fmt: skip
+    params = {"latitude": "36.8151", "longitude": "127.1139", "address": "천안시 서북구 쌍용동"}
+    action = {"id": "act", "name": "skill", "clientExtra": {}, "detailParams": {}, "params": params}
     assert parse(skill_request("쌍용동 사거리요", action=action)).metadata() == {"channel": "kakao"}
 
 

@@ -297,8 +297,9 @@ def test_edits_channel_posts_and_business_messages_are_not_turns(
 
 @pytest.mark.parametrize(
     ("typed", "sent"),
-    [("/start", "안녕하세요"), ("/start complaint", "민원 신고"), ("/start@minwon_bot status", "내 민원 조회"),
-     ("/start no-such-link", "안녕하세요"), ("/status", "내 민원 조회"), ("/complaint", "민원 신고"), ("/cancel", "취소")],
+    [("/start", "안녕하세요"), ("/start complaint", "민원 신고"),
+     ("/start@minwon_bot status", "내 민원 조회"), ("/start no-such-link", "안녕하세요"),
+     ("/status", "내 민원 조회"), ("/complaint", "민원 신고"), ("/cancel", "취소")],
 )  # fmt: skip
 def test_a_command_or_a_deep_link_is_a_press(
     client: TestClient, rasa: FakeRasa, typed: str, sent: str
@@ -338,8 +339,8 @@ def test_a_webhook_address_is_set_with_the_updates_that_are_turns(database_url: 
 
     application = Application.builder().token(TOKEN).request(api).updater(None).build()
     settings = Settings(
-        database_url=database_url, rasa_url="http://rasa.test", telegram_token=TOKEN, telegram_webhook_secret=SECRET,
-        telegram_webhook_url="https://minwon.example.kr/telegram/webhook",
+        database_url=database_url, rasa_url="http://rasa.test", telegram_token=TOKEN,
+        telegram_webhook_secret=SECRET, telegram_webhook_url="https://minwon.example.kr/telegram/webhook",
     )  # fmt: skip
     app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(FakeRasa())), application)
     with TestClient(app):
