@@ -33,6 +33,7 @@ from bot.handoff.console import Console
 from bot.handoff.desk import Desk
 from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
+from bot.photos import Photos
 from bot.profile import load_profile
 from bot.rasa import RasaClient
 from bot.retention import keep_retention
@@ -76,8 +77,11 @@ def create_app(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help,
     )  # fmt: skip
+    photos = Photos(
+        settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
+    )
     web = WebChat(
-        router, delivery, profile,
+        router, delivery, profile, photos=photos,
         known=lambda sender: db.run_or(
             lambda session: has_conversation(session, channel="web", sender=sender), False
         ),
@@ -88,7 +92,9 @@ def create_app(
         profile=profile, callback_after=dt.timedelta(seconds=settings.handoff_callback_after),
         grace=settings.agent_grace,
     )  # fmt: skip
-    console = Console(db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure)
+    console = Console(
+        db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure, photos=photos
+    )
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -100,6 +106,7 @@ def create_app(
         Route("/web/chat.js", script("chat.js")),
         Route("/agent/agent.js", script("agent.js")),
         WebSocketRoute("/web/ws", web.socket),
+        Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
         *console.routes(),
     ]
@@ -127,6 +134,7 @@ def create_app(
         )  # fmt: skip
         if webhook:
             routes.append(Route("/telegram/webhook", telegram.webhook, methods=["POST"]))
+        photos.telegram_file = telegram.photo
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -141,7 +149,7 @@ def create_app(
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         sweeps = asyncio.create_task(desk.run_sweeps())
         relearn = asyncio.create_task(crisis.keep_current())
-        retention = asyncio.create_task(keep_retention(db, days=settings.retention_days))
+        retention = asyncio.create_task(keep_retention(db, days=settings.retention_days, photos=photos))
         yield
         sweeps.cancel()
         relearn.cancel()

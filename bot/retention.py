@@ -4,7 +4,8 @@ Usage:
     python -m bot.retention [--days 90] [--dry-run]      (the gateway also runs it once a day)
 
 Deleted when older than RETENTION_DAYS (default 90): the gateway's messages (a message an agent labelled
-stays as training data, masked, its sealed raw text removed), Rasa's conversation events and the outbox.
+stays as training data, masked, its sealed raw text removed), Rasa's conversation events, the outbox, and
+web-chat photos that no ticket keeps (PHOTOS_DIR).
 Tickets keep their own rule: their phone numbers are forgotten a year after closing
 (python -m bot.tickets purge-contacts), which this runs too. Prints what it removed as JSON.
 """
@@ -18,9 +19,11 @@ import logging
 import sys
 from typing import Any
 
+from bot.photos import Photos
 from bot.settings import load_settings
 from bot.store.db import Database, session_factory
 from bot.store.retention import apply_retention
+from bot.store.tickets import photo_refs
 
 __all__ = ["apply_retention", "keep_retention", "main"]
 
@@ -28,11 +31,13 @@ logger = logging.getLogger(__name__)
 DAY = 24 * 3600.0
 
 
-async def keep_retention(db: Database, *, days: int, every: float = DAY) -> None:
+async def keep_retention(db: Database, *, days: int, photos: Photos, every: float = DAY) -> None:
     """Apply the retention rule now and then every EVERY seconds (a task of the gateway's lifespan)."""
     while True:
         try:
             counts = await db.run(lambda session: apply_retention(session, days=days))
+            kept = await db.run(photo_refs)
+            counts["photos_deleted"] = photos.forget(older_than_days=days, keep=kept)
             logger.info("retention (%d days): %s", days, counts)
         except Exception:  # noqa: BLE001 - the next round tries again; the gateway serves on
             logger.exception("the retention job failed; it runs again in %.0f s", every)
@@ -48,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
+    photos = Photos(settings.photos_dir, max_bytes=settings.photo_max_bytes)
     with session_factory(settings.database_url)() as session:
         counts: dict[str, Any] = apply_retention(session, days=args.days)
+        kept = photo_refs(session)
+        counts["photos_deleted"] = photos.forget(older_than_days=args.days, keep=kept, dry_run=args.dry_run)
         if args.dry_run:
             session.rollback()
         else:

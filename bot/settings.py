@@ -74,6 +74,11 @@ class Settings:
     personal_data_key: str = ""
     personal_data_key_file: Path = PROJECT_ROOT / ".personal-data-key"
     retention_days: int = 90
+    # Photos: where web-chat uploads are kept (outside any web root; agents see them through the console),
+    # the largest upload taken, and the hosts whose photo addresses the console may fetch (Kakao's).
+    photos_dir: Path = PROJECT_ROOT / "photos"
+    photo_max_bytes: int = 10 * 1024 * 1024
+    image_hosts: tuple[str, ...] = ("kakaocdn.net",)
     # Retraining: how much lower than the serving model's a candidate's held-out accuracy may be.
     retrain_tolerance: float = 0.005
 
@@ -161,6 +166,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             personal_data_key=env.get("PERSONAL_DATA_KEY", ""),
             personal_data_key_file=Path(env.get("PERSONAL_DATA_KEY_FILE") or Settings.personal_data_key_file),
             retention_days=int(env.get("RETENTION_DAYS") or Settings.retention_days),
+            photos_dir=Path(env.get("PHOTOS_DIR") or Settings.photos_dir),
+            photo_max_bytes=int(env.get("PHOTO_MAX_BYTES") or Settings.photo_max_bytes),
+            image_hosts=tuple(
+                h.strip().lower() for h in (env.get("IMAGE_HOSTS") or "kakaocdn.net").split(",") if h.strip()
+            ),
             retrain_tolerance=float(env.get("RETRAIN_TOLERANCE") or Settings.retrain_tolerance),
         )
     except ValueError as exc:

@@ -188,6 +188,11 @@ class Telegram:
         inbound = Inbound(channel=CHANNEL, user_id=str(chat.id), text=payload, payload=payload)
         await self.reply(chat.id, await self.router.route(inbound))
 
+    async def photo(self, file_id: str) -> bytes:
+        """Return the bytes of photo FILE_ID (getFile, then its download; the token stays here)."""
+        file = await self.application.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
     def callback_data(self, payload: str) -> str:
         """Return PAYLOAD itself if it fits 64 bytes, else a short key remembered for it."""
         if len(payload.encode()) <= MAX_CALLBACK:

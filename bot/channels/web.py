@@ -3,10 +3,14 @@
 Protocol (JSON text frames):
     browser -> gateway   {"type": "hello", "sender": "<id kept in localStorage>", "token": "<its key>"}
                          (on every connect; the first page of a new id gets its key in a "session" frame)
-                         {"sender": "…", "text": "…", "payload": "…"?}
+                         {"sender": "…", "text": "…", "payload": "…"?, "image": "upload:…"?,
+                          "location": {"latitude", "longitude"}?}   (a photo uploaded first, a place)
     gateway -> browser   {"type": "messages", "messages": [{"text", "buttons", "image"?, "author"?}, …]}
                          {"type": "session", "sender": "…", "token": "…"}
                          {"type": "error", "text": "…", "code": "session"?}   (session: not this page's chat)
+A photo is uploaded first (POST /web/upload, the image as the body, X-Chat-Sender and X-Chat-Token
+headers, ?location=1 when the citizen agreed that the place it was taken be read); the answer names it
+({"image": "upload:…", "location": … or null}) for the message that sends it.
 The gateway keeps each sender's open sockets, so that it can push (agent replies, status changes); what
 came while no page was open waits in the outbox and is sent on the next hello.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import html
 import itertools
 import logging
+import math
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -24,13 +29,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.bodies import parse_json
+from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
 from bot.limits import Buckets
 from bot.messages import MAX_TEXT, Inbound, Outbound
+from bot.photos import PhotoError, Photos
 from bot.privacy import sign, signed
 from bot.profile import CityProfile
 from bot.router import Router
@@ -71,11 +77,12 @@ class WebChat:
     def __init__(
         self, router: Router, delivery: Delivery, profile: CityProfile,
         known: Callable[[str], Awaitable[bool]] | None = None, origins: tuple[str, ...] = (),
-        limits: WebLimits | None = None,
+        limits: WebLimits | None = None, photos: Photos | None = None,
     ) -> None:  # fmt: skip
         """KNOWN says whether a conversation id has anything stored (then only its key admits a page);
-        ORIGINS are the sites whose pages may open the socket (none: this site's only)."""
-        self.router, self.delivery, self.profile = router, delivery, profile
+        ORIGINS are the sites whose pages may open the socket (none: this site's only); PHOTOS keeps
+        uploads (none: the page offers no upload)."""
+        self.router, self.delivery, self.profile, self.photos = router, delivery, profile, photos
         self.known, self.origins = known or _never_seen, origins
         # How fast one socket, one client address, and new conversations from one address may go.
         limits = limits or WebLimits()
@@ -90,9 +97,45 @@ class WebChat:
         """Return the chat page with the city's bot name."""
         profile = self.profile
         text = PAGE.read_text(encoding="utf-8")
-        for key, value in {"bot_name": profile.bot_name, "city": profile.city}.items():
-            text = text.replace("{{" + key + "}}", html.escape(value))
+        values = {"bot_name": profile.bot_name, "city": profile.city, **profile.messages}
+        values["photo_max"] = str(self.photos.max_bytes if self.photos else 0)
+        values["web_photo_too_big"] = self._text("web_photo_too_big")
+        text = re.sub(r"\{\{(\w+)\}\}", lambda m: html.escape(values.get(m.group(1), m.group(0))), text)
         return HTMLResponse(text)
+
+    async def upload(self, request: Request) -> JSONResponse:
+        """Keep a photo for an admitted page of conversation X-Chat-Sender; answer its reference.
+
+        Refusals are 4xx with the profile's text for the citizen: no key (403), too fast (429), too large
+        (413), not a JPEG, PNG or WebP picture (415), uploads switched off (404).
+        """
+        sender = request.headers.get("x-chat-sender", "")
+        address = request.client.host if request.client else "unknown"
+        if self.photos is None:
+            return self._upload_refused("web_photo_off", 404)
+        if not (_SENDER.match(sender) and signed(sender, request.headers.get("x-chat-token"))):
+            return self._upload_refused("web_session_lost", 403)
+        if not self.per_address.take(address, cost=5):
+            return self._upload_refused("web_too_fast", 429)
+        try:
+            data = await read_body(request, self.photos.max_bytes)
+            consented = request.query_params.get("location") == "1"  # the page asked the citizen
+            saved = await self.photos.save(sender, data, read_location=consented)
+        except TooLarge:
+            return self._upload_refused("web_photo_too_big", 413)
+        except PhotoError as exc:
+            if exc.kind == "too_big":
+                return self._upload_refused("web_photo_too_big", 413)
+            return self._upload_refused("web_photo_kind", 415)
+        return JSONResponse({"image": saved.ref, "location": saved.location})
+
+    def _upload_refused(self, text: str, status: int) -> JSONResponse:
+        return JSONResponse({"error": self._text(text)}, status_code=status)
+
+    def _text(self, key: str) -> str:
+        """The profile's text KEY, with the upload limit filled in."""
+        limit = f"{(self.photos.max_bytes if self.photos else 0) / 2**20:g}MB"
+        return self.profile.messages[key].replace("{limit}", limit)
 
     async def socket(self, websocket: WebSocket) -> None:
         """Read the citizen's messages, answer each one, until the browser goes away.
@@ -212,8 +255,7 @@ class WebChat:
             if not self.sockets[sender]:
                 del self.sockets[sender]
 
-    @staticmethod
-    def _parse(raw: str, address: str) -> Inbound | None:
+    def _parse(self, raw: str, address: str) -> Inbound | None:
         if len(raw) > MAX_FRAME:
             return None
         try:
@@ -225,9 +267,30 @@ class WebChat:
         sender, text, payload = data.get("sender"), data.get("text"), data.get("payload")
         if not isinstance(sender, str) or not _SENDER.match(sender) or not isinstance(text, str):
             return None
-        if not text.strip() and not payload:
+        image = data.get("image")
+        owned = isinstance(image, str) and self.photos is not None and self.photos.owned(image, sender)
+        if image is not None and not owned:
+            return None  # only a photo this conversation uploaded
+        location = _location(data.get("location"))
+        if data.get("location") is not None and location is None:
+            return None
+        if not text.strip() and not payload and not image and not location:
             return None
         return Inbound(
             channel=CHANNEL, user_id=sender, text=text[:MAX_TEXT],
-            payload=payload[:MAX_TEXT] if isinstance(payload, str) and payload else None, origin=address,
+            payload=payload[:MAX_TEXT] if isinstance(payload, str) and payload else None, image_url=image,
+            location=location, origin=address,
         )  # fmt: skip
+
+
+def _location(value: object) -> dict[str, float] | None:
+    """Return a place the page sent ({"latitude", "longitude"}, numbers in range), else None."""
+    if not isinstance(value, dict):
+        return None
+    latitude, longitude = value.get("latitude"), value.get("longitude")
+    numbers = [v for v in (latitude, longitude) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(numbers) != 2 or not all(math.isfinite(v) for v in numbers):
+        return None
+    if not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        return None
+    return {"latitude": float(numbers[0]), "longitude": float(numbers[1])}

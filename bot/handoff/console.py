@@ -39,6 +39,7 @@ from bot.handoff.desk import Conflict, Desk, DeskError, Forbidden, Invalid, NotF
 from bot.handoff.hub import Hub
 from bot.handoff.throttle import LoginThrottle
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
+from bot.photos import Photos
 from bot.profile import CityProfile
 from bot.store.agents import (
     LoggedIn,
@@ -81,9 +82,11 @@ class Console:
     """The console's routes."""
 
     def __init__(
-        self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool | None
-    ) -> None:
+        self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool | None,
+        photos: Photos | None = None,
+    ) -> None:  # fmt: skip
         self.db, self.hub, self.desk, self.profile, self.secure = db, hub, desk, profile, secure_cookie
+        self.photos = photos
         self.throttle = LoginThrottle()
         self.departures: set[asyncio.Task[None]] = set()
 
@@ -100,6 +103,7 @@ class Console:
             Route("/agent/api/handoffs/{id:int}/{action}", self._guard(self.act), methods=post),
             Route("/agent/api/messages/{id:int}/label", self._guard(self.label), methods=post),
             Route("/agent/api/review", self._guard(self.review)),
+            Route("/agent/api/photo", self._guard(self.photo)),
             WebSocketRoute("/agent/ws", self.socket),
         ]
 
@@ -260,6 +264,17 @@ class Console:
         except ValueError as exc:
             raise Refused(HTTPStatus.BAD_REQUEST, "limit must be a whole number") from exc
         return JSONResponse({"items": await self.desk.review(limit=min(max(limit, 1), MAX_REVIEW_LIMIT))})
+
+    async def photo(self, request: Request, login: LoggedIn) -> Response:
+        """Return a citizen's photo (?ref= as a message or ticket names it), fetched through the gateway:
+        a web upload from disk, a Telegram photo with the bot's token kept here, a Kakao address."""
+        ref = request.query_params.get("ref", "")
+        found = await self.photos.open(ref) if self.photos is not None and len(ref) <= 2048 else None
+        if found is None:
+            raise Refused(HTTPStatus.NOT_FOUND, "no such photo (or it expired)")
+        data, kind = found
+        headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+        return Response(data, media_type=kind, headers=headers)
 
     # --- live updates ---
 

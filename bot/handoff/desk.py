@@ -142,6 +142,8 @@ class Desk:
                     "id": m.id, "from": who, "at": _iso(m.created_at),
                     "text": m.raw_text if reveal is not None else mask_personal_data(m.text, plates=True)[0],
                     "buttons": [b.get("title") for b in data.get("buttons") or []],
+                    "photo": data.get("image_url") or data.get("image"),
+                    "shared_place": bool(data.get("location")),
                     "understood": understood.get(m.id), "label": labels.get(m.id),
                 }
             )  # fmt: skip

@@ -18,8 +18,8 @@ from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
 
 __all__ = [
     "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView",
-    "file_ticket", "find_ticket", "format_number", "list_tickets", "parse_number", "purge_contacts",
-    "recent_tickets", "update_status",
+    "file_ticket", "find_ticket", "format_number", "list_tickets", "parse_number", "photo_refs",
+    "purge_contacts", "recent_tickets", "update_status",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
@@ -213,6 +213,11 @@ def update_status(session: Session, *, number: str, status: str, note: str, acto
     ticket.events.append(TicketEvent(status=status, note=note, actor=actor, created_at=now))
     session.flush()
     return _view(ticket)
+
+
+def photo_refs(session: Session, *, prefix: str = "upload:") -> set[str]:
+    """Return the photo references (starting with PREFIX) that tickets keep."""
+    return set(session.scalars(select(Ticket.photo_url).where(Ticket.photo_url.startswith(prefix))))
 
 
 def purge_contacts(session: Session, *, older_than: dt.timedelta = CONTACT_RETENTION) -> int:

@@ -130,7 +130,9 @@
       who.textContent = ({citizen: "시민", bot: "챗봇", agent: "상담원"})[m.from] + " · " + new Date(m.at).toLocaleTimeString("ko-KR", {hour: "2-digit", minute: "2-digit"});
       const text = document.createElement("div"); text.className = "text";
       text.textContent = m.text + (m.buttons && m.buttons.length ? "\n[" + m.buttons.join("] [") + "]" : "");
+      if (m.shared_place) text.textContent = (text.textContent + " 📍 위치를 보냈어요").trim();
       row.append(who, text);
+      if (m.photo) row.appendChild(photo(m.photo));
       if (m.from === "citizen") row.appendChild(labeller(m));
       log.appendChild(row);
     }
@@ -142,6 +144,7 @@
       const status = (s) => me.ticket_statuses[s] || s;
       div.textContent = t.number + " · " + label("complaint", t.category) + " · " + status(t.status) + "\n" + t.description.slice(0, 80);
       div.title = (t.events || []).map((e) => e.at + " " + status(e.status) + " " + e.note).join("\n");
+      if (t.photo_url) div.appendChild(photo(t.photo_url));
       tickets.appendChild(div);
     }
   }
@@ -178,6 +181,17 @@
     const n = $("review-items").querySelectorAll(".review-item").length;
     $("review-count").textContent = n; $("review-count").hidden = !n;
     if (!n) $("review-items").textContent = "지금은 검토할 메시지가 없어요. 수고하셨어요!";
+  }
+
+  // A citizen's photo, fetched through the gateway (a web upload, Telegram or Kakao): opens full size.
+  function photo(ref) {
+    const link = document.createElement("a");
+    link.href = "/agent/api/photo?ref=" + encodeURIComponent(ref); link.target = "_blank"; link.rel = "noopener";
+    const img = document.createElement("img");
+    img.src = link.href; img.alt = "시민이 보낸 사진"; img.loading = "lazy"; img.className = "photo";
+    img.onerror = () => { link.replaceChildren("사진을 불러오지 못했어요 (기간이 지났을 수 있어요)"); };
+    link.appendChild(img);
+    return link;
   }
 
   function labeller(m, saved) {

@@ -4,6 +4,8 @@
   const log = document.getElementById("log"), chips = document.getElementById("chips");
   const form = document.getElementById("form"), input = document.getElementById("text");
   const send = document.getElementById("send"), state = document.getElementById("state");
+  const photoButton = document.getElementById("photo"), placeButton = document.getElementById("place");
+  const file = document.getElementById("file"), T = document.body.dataset;
   const KEY = "minwon-chat";
   const saved = JSON.parse(localStorage.getItem(KEY) || "null") || {};
   // A new conversation id: 128 random bits from the browser's cryptographic generator (also on plain http).
@@ -14,7 +16,9 @@
   const history = saved.history || [];
   let socket = null, retry = 500, queue = [];
 
-  const persist = () => localStorage.setItem(KEY, JSON.stringify({sender, token, history: history.slice(-100)}));
+  // A photo shown from this page's memory (blob:) is not kept past a reload: the bubble's text says it was sent.
+  const kept = (e) => (e.image && e.image.startsWith("blob:") ? {...e, image: undefined} : e);
+  const persist = () => localStorage.setItem(KEY, JSON.stringify({sender, token, history: history.slice(-100).map(kept)}));
   const clock = (t) => new Date(t).toLocaleTimeString("ko-KR", {hour: "numeric", minute: "2-digit"});
 
   function bubble(entry) {
@@ -74,13 +78,48 @@
 
   function add(entry) { history.push(entry); persist(); bubble(entry); }
 
-  function say(text, payload) {
-    if (!text.trim()) return;
-    add({me: true, text, at: Date.now()});
+  function say(text, payload, extra) {
+    if (!text.trim() && !extra) return;
+    add({me: true, text: text || (extra.image ? T.photoSent : T.placeSent), image: extra && extra.preview, at: Date.now()});
     showChips([]);
-    const frame = JSON.stringify(payload ? {sender, text, payload} : {sender, text});
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(frame); else queue.push(frame);
+    const frame = {sender, text};
+    if (payload) frame.payload = payload;
+    if (extra && extra.image) frame.image = extra.image;
+    if (extra && extra.location) frame.location = extra.location;
+    const raw = JSON.stringify(frame);
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(raw); else queue.push(raw);
   }
+
+  function note(text) { add({me: false, text, at: Date.now()}); }
+
+  // A photo: uploaded first (its place read only if the citizen agrees), then sent as a message.
+  photoButton.hidden = !(Number(T.photoMax) > 0);
+  photoButton.addEventListener("click", () => file.click());
+  file.addEventListener("change", async () => {
+    const picked = file.files[0]; file.value = "";
+    if (!picked) return;
+    if (picked.size > Number(T.photoMax)) { note(T.tooBig); return; }
+    const withPlace = window.confirm(T.consent);
+    try {
+      const response = await fetch("/web/upload" + (withPlace ? "?location=1" : ""), {
+        method: "POST", body: picked,
+        headers: {"Content-Type": picked.type || "application/octet-stream", "X-Chat-Sender": sender, "X-Chat-Token": token},
+      });
+      const answer = await response.json();
+      if (!response.ok) { note(answer.error); return; }
+      say("", null, {image: answer.image, location: answer.location || undefined, preview: URL.createObjectURL(picked)});
+    } catch (error) { note(T.uploadFailed); }
+  });
+
+  // The browser's own place (it asks the citizen's permission itself).
+  placeButton.hidden = !navigator.geolocation;
+  placeButton.addEventListener("click", () => {
+    navigator.geolocation.getCurrentPosition(
+      (where) => say("", null, {location: {latitude: where.coords.latitude, longitude: where.coords.longitude}}),
+      () => note(T.placeFailed),
+      {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000},
+    );
+  });
 
   function connect() {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/web/ws";

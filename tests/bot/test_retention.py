@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -70,17 +73,26 @@ def test_the_command_line_counts_without_deleting_on_a_dry_run(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PHOTOS_DIR", str(tmp_path))
     with sessions.begin() as session:
         _said(session, "오래된 메시지", OLD)
+    photo = tmp_path / "0123456789ab" / f"{'f' * 32}.jpg"  # a web-chat upload no ticket kept
+    photo.parent.mkdir()
+    photo.write_bytes(b"\xff\xd8")
+    long_ago = time.time() - 100 * 86400
+    os.utime(photo, (long_ago, long_ago))
     assert retention.main(["--dry-run"]) == 0
-    assert json.loads(capsys.readouterr().out)["messages_deleted"] == 1
+    counted = json.loads(capsys.readouterr().out)
+    assert (counted["messages_deleted"], counted["photos_deleted"]) == (1, 1) and photo.exists()
     assert retention.main(["--days", "90"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "days": 90, "dry_run": False, "messages_deleted": 1, "labelled_messages_unsealed": 0,
-        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0,
+        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0, "photos_deleted": 1,
     }  # fmt: skip
+    assert not photo.exists()
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
 

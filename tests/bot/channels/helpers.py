@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -81,7 +83,8 @@ def gateway(database_url: str, rasa: FakeRasa, **overrides: Any) -> TestClient:
         database_url=database_url,
         rasa_url="http://rasa.test",
         kakao_skill_secret=SECRET,
-        **{"agent_cookie_secure": False, **overrides},
+        # Photos go to a folder of the test's own, never the project's.
+        **{"agent_cookie_secure": False, "photos_dir": Path(tempfile.mkdtemp(prefix="photos-")), **overrides},
     )
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
     return TestClient(create_app(settings, client))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
@@ -15,10 +16,12 @@ from bot.channels.telegram import MAX_CALLBACK
 from bot.gateway import create_app
 from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
+from bot.store.agents import add_agent
 from tests.bot.channels.helpers import FakeRasa
 
 PROFILE = load_profile("cheonan")
 TOKEN = "123456:TEST-token-not-real"
+PHOTO_BYTES = b"\xff\xd8\xff\xe0 a telegram photo"
 SECRET = "telegram-webhook-secret-42"
 CHAT = {"id": 777, "type": "private", "first_name": "민수"}
 USER = {"id": 777, "is_bot": False, "first_name": "민수"}
@@ -43,12 +46,17 @@ class FakeBotApi(BaseRequest):
     async def do_request(
         self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file's download (getFile's file_path)
+            self.calls.append(("download", {"url": url}))
+            return 200, PHOTO_BYTES
         name = url.rsplit("/", 1)[-1]
         params = json.loads(request_data.json_payload) if request_data else {}
         self.calls.append((name, params))
         result: Any = True
         if name == "getMe":
             result = {"id": 1, "is_bot": True, "first_name": "천안시 민원 챗봇", "username": "minwon_bot"}
+        elif name == "getFile":
+            result = {"file_id": params["file_id"], "file_unique_id": "u", "file_path": "photos/file_1.jpg"}
         elif name in ("sendMessage", "sendPhoto"):
             result = {"message_id": len(self.calls), "date": 0, "chat": CHAT, "text": params.get("text", "")}
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -79,6 +87,7 @@ def client(database_url: str, api: FakeBotApi, rasa: FakeRasa) -> Iterator[TestC
         rasa_url="http://rasa.test",
         telegram_token=TOKEN,
         telegram_webhook_secret=SECRET,
+        agent_cookie_secure=False,
     )
     app = create_app(settings, httpx.AsyncClient(transport=httpx.MockTransport(rasa)), application)
     with TestClient(app) as test_client:
@@ -358,3 +367,15 @@ def test_a_webhook_address_is_set_with_the_updates_that_are_turns(database_url: 
 def test_a_webhook_secret_telegram_would_refuse_stops_the_start(secret: str) -> None:
     with pytest.raises(SettingsError, match="A-Z, a-z, 0-9"):
         load_settings({"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret}).check_channels()
+
+
+def test_an_agent_sees_a_telegram_photo_through_the_gateway_without_the_token(
+    client: TestClient, api: FakeBotApi, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+    client.post("/agent/api/login", json={"name": "김상담", "password": "a-long-password"})
+    photo = client.get("/agent/api/photo", params={"ref": "telegram:big"})
+    assert photo.status_code == 200 and photo.content == PHOTO_BYTES
+    assert TOKEN not in photo.text and TOKEN not in str(photo.headers)
+    assert ("getFile", {"file_id": "big"}) in api.calls

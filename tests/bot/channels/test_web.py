@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.models import Handoff, Message
 from tests.bot.channels.helpers import FakeRasa, gateway, stored
+from tests.bot.test_photos import camera_photo
 
 PROFILE = load_profile("cheonan")
 
@@ -274,3 +276,90 @@ def test_one_address_opens_at_most_its_handoffs_an_hour(
 def test_limits_that_are_not_six_numbers_stop_the_start() -> None:
     with pytest.raises(SettingsError, match="WEB_LIMITS"):
         load_settings({"WEB_LIMITS": "2,20,10,100,60"}).check_channels()
+
+
+def _hello(socket: Any, sender: str = SENDER) -> str:
+    socket.send_text(json.dumps({"type": "hello", "sender": sender}))
+    return str(socket.receive_json()["token"])
+
+
+def test_a_photo_uploaded_then_sent_reaches_rasa_and_its_place_only_with_consent(database_url: str) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        token = _hello(socket)
+        headers = {"X-Chat-Sender": SENDER, "X-Chat-Token": token, "Content-Type": "image/jpeg"}
+        declined = client.post("/web/upload", content=camera_photo(), headers=headers).json()
+        agreed = client.post("/web/upload?location=1", content=camera_photo(), headers=headers).json()
+        assert declined["location"] is None
+        assert agreed["location"] == {"latitude": 36.8151, "longitude": 127.1139}
+        socket.send_text(
+            json.dumps(
+                {"sender": SENDER, "text": "", "image": agreed["image"], "location": agreed["location"]}
+            )
+        )
+        assert socket.receive_json()["type"] == "messages"
+        # The page's own place ("내 위치"), without a photo.
+        socket.send_text(
+            json.dumps({"sender": SENDER, "text": "", "location": {"latitude": 36.8, "longitude": 127.15}})
+        )
+        assert socket.receive_json()["type"] == "messages"
+    assert rasa.received[0]["metadata"] == {
+        "channel": "web", "image_url": agreed["image"],
+        "location": {"latitude": 36.8151, "longitude": 127.1139},
+    }  # fmt: skip
+    assert rasa.received[1]["metadata"] == {
+        "channel": "web",
+        "location": {"latitude": 36.8, "longitude": 127.15},
+    }
+
+
+def test_an_upload_needs_the_conversations_key_and_a_real_picture_of_a_size_taken(database_url: str) -> None:
+    with gateway(database_url, FakeRasa(), photo_max_bytes=5000) as client:
+        with client.websocket_connect("/web/ws") as socket:
+            token = _hello(socket)
+        headers = {"X-Chat-Sender": SENDER, "X-Chat-Token": token}
+        no_key = client.post("/web/upload", content=camera_photo(), headers={"X-Chat-Sender": SENDER})
+        wrong = client.post(
+            "/web/upload", content=camera_photo(), headers={**headers, "X-Chat-Token": "0" * 32}
+        )
+        text = client.post("/web/upload", content=b"%PDF-1.7 not a photo", headers=headers)
+        large = client.post("/web/upload", content=b"\xff" * 5001, headers=headers)
+        assert (no_key.status_code, wrong.status_code, text.status_code, large.status_code) == (
+            403,
+            403,
+            415,
+            413,
+        )
+        assert text.json() == {"error": PROFILE.messages["web_photo_kind"]}
+        assert large.json()["error"] == PROFILE.messages["web_photo_too_big"].replace(
+            "{limit}", "0.00476837MB"
+        )
+
+
+def test_a_page_can_send_only_its_own_photo_and_a_real_place(database_url: str) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client:
+        with client.websocket_connect("/web/ws") as other:
+            token = _hello(other, "another-page-0001")
+        theirs = client.post(
+            "/web/upload",
+            content=camera_photo(),
+            headers={"X-Chat-Sender": "another-page-0001", "X-Chat-Token": token},
+        ).json()["image"]
+        with client.websocket_connect("/web/ws") as socket:
+            _hello(socket)
+            for frame in (
+                {"image": theirs}, {"image": "upload:../../minwon.db"}, {"image": "https://evil.example/a.jpg"},
+                {"location": {"latitude": 91, "longitude": 127}},
+                {"location": {"latitude": "36.8", "longitude": 127}}, {"location": [36.8, 127.1]},
+            ):  # fmt: skip
+                socket.send_text(json.dumps({"sender": SENDER, "text": "여기요", **frame}))
+                assert socket.receive_json()["type"] == "error"
+    assert rasa.received == []
+
+
+def test_the_page_offers_a_photo_and_a_place_in_the_citys_words(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        page = client.get("/").text
+    assert PROFILE.messages["web_photo_button"] in page and PROFILE.messages["web_location_button"] in page
+    assert "{{" not in page and 'data-photo-max="10485760"' in page

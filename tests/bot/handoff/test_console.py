@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -23,6 +25,7 @@ from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ti
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
 from tests.bot.channels.test_kakao import skill_request
+from tests.bot.test_photos import camera_photo
 
 PROFILE = load_profile("cheonan")
 SENDER = "c0ffee00-1234-4bcd-9a51-0c8e2d1f4b6a"
@@ -203,6 +206,32 @@ def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
         )
         assert later.json()["delivered"] == "with the citizen's next message"
         assert len(rasa.callbacks) == 2
+
+
+def test_the_console_shows_a_citizens_photo_through_the_gateway_only(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
+        headers = {"X-Chat-Sender": SENDER, "X-Chat-Token": sign(SENDER)}
+        image = client.post("/web/upload", content=camera_photo(), headers=headers).json()["image"]
+        citizen.send_text(json.dumps({"sender": SENDER, "text": "여기예요", "image": image}))
+        citizen.receive_json()
+        say(citizen, "상담원 연결")
+    handoff_id = handoff_row(sessions).id
+    assert client.get("/agent/api/photo", params={"ref": image}).status_code == 401  # not logged in
+    login(client)
+    shown = client.get(f"/agent/api/handoffs/{handoff_id}").json()["messages"]
+    assert [m["photo"] for m in shown if m["from"] == "citizen"] == [image, None]
+    photo = client.get("/agent/api/photo", params={"ref": image})
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(photo.content)).getexif() == {}  # the camera's place is not in it
+    for missing in (
+        "upload:0123456789ab/" + "0" * 32 + ".jpg",
+        "telegram:AgAD",
+        "https://evil.example/a.jpg",
+    ):
+        assert client.get("/agent/api/photo", params={"ref": missing}).status_code == 404
 
 
 def test_a_crisis_message_gets_the_emergency_numbers_and_an_urgent_handoff_even_with_rasa_down(
