@@ -336,6 +336,10 @@ class ValidateComplaintForm(FormValidationAction):
         """Take a shared location, the place phrase of the first message, or the answer to the question."""
         shared = message_metadata(tracker).get("location")
         if isinstance(shared, dict) and "latitude" in shared and "longitude" in shared:
+            typed = tracker.get_slot("complaint_location")
+            if typed and not shared.get("address") and not self._asked(tracker, "complaint_location"):
+                # A place shared later (a photo's, say) adds its coordinates; the words typed stay.
+                return {"complaint_location": typed}
             return {
                 "complaint_location": str(shared.get("address") or phrase(domain, "utter_location_shared"))
             }

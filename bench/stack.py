@@ -123,6 +123,7 @@ def running_stack(
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
         "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",  # simulated citizens all come from 127.0.0.1
         "ACTIONS_TOKEN": actions_token, "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(actions_port),
+        "PHOTOS_DIR": str(folder / "photos"),
     }  # fmt: skip
     commands = {
         "actions": [sys.executable, "-m", "actions"],

@@ -127,6 +127,21 @@ async def test_a_photo_and_a_shared_location_sent_with_the_first_message_are_kep
     assert slots["requested_slot"] == "complaint_contact_consent"
 
 
+async def test_a_place_shared_with_a_later_photo_keeps_the_words_typed_and_adds_its_coordinates() -> None:
+    """The web chat's photo carries the place it was taken (with consent); "주공2단지 정문 앞" must stay."""
+    metadata = {"image_url": "upload:0123456789ab/" + "f" * 32 + ".jpg",
+                "location": {"latitude": 36.8151, "longitude": 127.1139}}  # fmt: skip
+    typed = {"complaint_category": "streetlight", "complaint_location": "쌍용동 주공2단지 정문 앞",
+             "complaint_district": "쌍용동", "complaint_description": "가로등이 꺼졌어요"}  # fmt: skip
+    events, _ = await validate(
+        message("", "nlu_fallback", 0.3, metadata=metadata), typed, asked="complaint_photo"
+    )
+    slots = slots_of(events)
+    assert slots["complaint_location"] == "쌍용동 주공2단지 정문 앞"
+    assert slots["complaint_coordinates"] == [36.8151, 127.1139]
+    assert slots["complaint_photo"] == metadata["image_url"]
+
+
 # Each question.
 
 
