@@ -7,12 +7,13 @@ Usage:
 Starts the gateway (python -m bot) on 127.0.0.1 with a fresh database (SQLite in a temporary folder, or
 DATABASE_URL's, which it empties), Kakao and Telegram (webhook) switched on, and a stand-in for Rasa and for
 Telegram's Bot API in this process, so that what is measured is the gateway. hypothesis generates COUNT
-payloads per endpoint: the Kakao skill, the Telegram webhook, the web-chat socket, the console's login and
-every console API route with a valid session; each is JSON of any shape, the endpoint's own shape with
-wrong types, deep nesting, lone surrogates, NUL characters, or bytes that are not UTF-8. Counted per
-endpoint: payloads, 5xx answers, dropped connections (the server closed or reset one), hangs (no answer in
-10 s), the gateway's memory before and after, and whether /healthz answers after. The last line printed
-(and of the report) is `fuzz: payloads=N server_errors=N dropped=N hangs=N`.
+payloads per endpoint: the Kakao skill, the Telegram webhook, the web-chat socket, the web chat's photo
+upload, the console's login and every console API route with a valid session; each is JSON of any shape, the
+endpoint's own shape with wrong types, deep nesting, lone surrogates, NUL characters, or bytes that are not
+UTF-8 (uploads: any bytes, or a picture's first bytes and junk). Counted per endpoint: payloads, 5xx
+answers, dropped connections (the server closed or reset one), hangs (no answer in 10 s), the gateway's
+memory before and after, and whether /healthz answers after. The last line printed (and of the report) is
+`fuzz: payloads=N server_errors=N dropped=N hangs=N`.
 """
 
 from __future__ import annotations
@@ -142,11 +143,20 @@ WEB = st.one_of(
     JSON.map(lambda d: ("text", json.dumps(d))),
     st.integers(40, 3000).map(lambda d: ("text", _deep(d))),
 )
+# Web-chat uploads: bytes of any kind, or the start of a real picture's (JPEG, PNG, WebP) followed by junk,
+# with the right key or another; sometimes asking for the place.
+_MAGIC = st.sampled_from([b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b""])
+UPLOAD = st.tuples(
+    st.builds(lambda magic, rest: magic + rest, _MAGIC, st.binary(max_size=3000)),
+    st.booleans(),
+    st.sampled_from(["right", "wrong", "none"]),
+)
 LOGIN = _body(st.fixed_dictionaries({"name": st.just(AGENT) | _TEXT | JSON, "password": _TEXT | JSON}))
 CONSOLE_ROUTES = [
     ("GET", "/agent/api/me"), ("GET", "/agent/api/queue"), ("GET", "/agent/api/review"),
     ("GET", "/agent/api/handoffs/{id}"), ("POST", "/agent/api/handoffs/{id}/{action}"),
-    ("POST", "/agent/api/messages/{id}/label"),
+    ("POST", "/agent/api/messages/{id}/label"), ("GET", "/agent/api/photo?ref=upload:{action}"),
+    ("GET", "/agent/api/photo?ref=telegram:{id}"),
 ]  # fmt: skip
 ACTIONS = ["claim", "reply", "ticket", "reveal", "close", "false_alarm", "resume", "nothing", "../x", "%00"]
 CONSOLE = st.tuples(
@@ -301,6 +311,30 @@ def _fuzz_web(url: str, count: int) -> Tally:
     return tally
 
 
+def _fuzz_upload(client: httpx.Client, gateway: str, count: int) -> Tally:
+    """POST generated bodies to /web/upload for a page admitted to its conversation (its key from a hello)."""
+    tally = Tally("web-chat upload")
+    sender = "fuzzupload-0000-4bcd"
+
+    async def key() -> str:
+        async with connect_socket(gateway.replace("http://", "ws://") + "/web/ws") as socket:
+            await socket.send(json.dumps({"type": "hello", "sender": sender}))
+            return str(json.loads(await socket.recv())["token"])
+
+    token = asyncio.run(key())
+    keys = {"right": {"X-Chat-Token": token}, "wrong": {"X-Chat-Token": "0" * 32}, "none": {}}
+
+    def call(value: tuple[bytes, bool, str]) -> None:
+        body, place, which = value
+        path = "/web/upload" + ("?location=1" if place else "")
+        _post(
+            client, tally, path, body, {"Content-Type": "image/jpeg", "X-Chat-Sender": sender, **keys[which]}
+        )
+
+    _run_examples(UPLOAD, count, call)
+    return tally
+
+
 def _fuzz_console(client: httpx.Client, count: int) -> tuple[Tally, Tally]:
     # Every route with a valid session, logged in before the generated logins have this address throttled.
     routes = Tally("console API")
@@ -344,7 +378,7 @@ def _gateway(database_url: str, folder: Path) -> Iterator[tuple[str, int]]:
             "HOST": "127.0.0.1", "PORT": str(port), "KAKAO_SKILL_SECRET": KAKAO_SECRET,
             "TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
             "TELEGRAM_API_URL": f"{stand_ins}/telegram/bot", "KAKAO_BUDGET": "3.5",
-            "PERSONAL_DATA_KEY_FILE": str(folder / "key"),
+            "PERSONAL_DATA_KEY_FILE": str(folder / "key"), "PHOTOS_DIR": str(folder / "photos"),
             "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",
         }  # fmt: skip
         log = open(folder / "gateway.log", "wb")  # noqa: SIM115 - closed below
@@ -407,10 +441,11 @@ def run_fuzz(count: int, database_url: str | None = None) -> dict[str, Any]:
                 ),
             )  # fmt: skip
             web = _fuzz_web(gateway, count)
+            upload = _fuzz_upload(client, gateway, count)
             login, routes = _fuzz_console(client, count)
             healthy = client.get("/healthz").status_code == 200
             after = _rss(pid)
-            tallies = [kakao, telegram, web, login, routes]
+            tallies = [kakao, telegram, web, upload, login, routes]
             return {
                 "database": url.split(":")[0], "count": count, "seconds": round(time.monotonic() - started),
                 "tallies": tallies, "rss_before": before, "rss_after": after, "healthy_after": healthy,

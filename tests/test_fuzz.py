@@ -12,6 +12,6 @@ from tests.conftest import POSTGRES_URL
 def test_no_generated_payload_gets_a_server_error_a_drop_or_a_hang(database: str) -> None:
     result = run_fuzz(500, None if database == "sqlite" else POSTGRES_URL)
     problems = [f"{t.endpoint}: {t.examples}" for t in result["tallies"] if t.examples]
-    assert summary(result) == "fuzz: payloads=2500 server_errors=0 dropped=0 hangs=0", problems
+    assert summary(result) == "fuzz: payloads=3000 server_errors=0 dropped=0 hangs=0", problems
     assert result["healthy_after"]
     assert result["rss_after"] - result["rss_before"] < 50 * 2**20
