@@ -39,7 +39,7 @@ migrate: install ## Bring the database (DATABASE_URL, default the SQLite file mi
 browser: ## Install Debian's Chromium and Korean fonts for the browser tests, if missing (needs root)
 	scripts/browser.sh
 
-services: ## Start the PostgreSQL server the tests use, if it is installed and stopped
+services: ## Start the Redis and PostgreSQL servers the tests use, if they are installed and stopped
 	scripts/services.sh
 
 chat: ## Talk to the running bot in the terminal (after make run, in another terminal)

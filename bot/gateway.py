@@ -39,6 +39,7 @@ from bot.rasa import RasaClient
 from bot.retention import keep_retention
 from bot.router import Router
 from bot.settings import Settings
+from bot.shared import shared_from
 from bot.store.conversations import has_conversation
 from bot.store.db import Database, session_factory
 from bot.transcript import Transcript
@@ -65,7 +66,8 @@ def create_app(
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=3.0))
     rasa = RasaClient(http, settings.rasa_url, settings.rasa_token)
     db = Database(session_factory(settings.database_url))
-    hub = Hub()
+    shared = shared_from(settings.redis_url)
+    hub = Hub(shared)
     transcript = Transcript(db)
     delivery = Delivery(db, transcript)
     web_limits = WebLimits(*settings.web_limits)
@@ -81,7 +83,7 @@ def create_app(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
     )
     web = WebChat(
-        router, delivery, profile, photos=photos,
+        router, delivery, profile, photos=photos, shared=shared,
         known=lambda sender: db.run_or(
             lambda session: has_conversation(session, channel="web", sender=sender), False
         ),
@@ -90,11 +92,12 @@ def create_app(
     desk = Desk(
         db=db, hub=hub, delivery=delivery, transcript=transcript, reception=reception, rasa=rasa,
         profile=profile, callback_after=dt.timedelta(seconds=settings.handoff_callback_after),
-        grace=settings.agent_grace,
+        grace=settings.agent_grace, shared=shared,
     )  # fmt: skip
     console = Console(
-        db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure, photos=photos
-    )
+        db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure, photos=photos,
+        shared=shared,
+    )  # fmt: skip
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -115,6 +118,7 @@ def create_app(
             router, delivery, http, profile.messages, secret=settings.kakao_skill_secret,
             bot_ids=settings.kakao_bot_ids, budget=settings.kakao_budget,
             callback_hosts=settings.kakao_callback_hosts, photo_block=settings.kakao_photo_block,
+            shared=shared,
         )  # fmt: skip
         routes.append(Route("/kakao/skill", kakao.handle, methods=["POST"]))
     else:
@@ -130,7 +134,7 @@ def create_app(
             telegram_app = (builder.updater(None) if webhook else builder).build()
         telegram = Telegram(
             router, delivery, telegram_app, settings.telegram_webhook_secret, profile=profile,
-            webhook_url=settings.telegram_webhook_url,
+            webhook_url=settings.telegram_webhook_url, shared=shared,
         )  # fmt: skip
         if webhook:
             routes.append(Route("/telegram/webhook", telegram.webhook, methods=["POST"]))
@@ -147,11 +151,13 @@ def create_app(
                 await telegram.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
+        listening = asyncio.create_task(shared.run())
         sweeps = asyncio.create_task(desk.run_sweeps())
         relearn = asyncio.create_task(crisis.keep_current())
         retention = asyncio.create_task(keep_retention(db, days=settings.retention_days, photos=photos))
         yield
         sweeps.cancel()
+        listening.cancel()
         relearn.cancel()
         retention.cancel()
         await transcript.settled()  # answers already sent are stored before the gateway stops
@@ -162,6 +168,7 @@ def create_app(
             await telegram.application.shutdown()
         if client is None:
             await http.aclose()
+        await shared.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.state.router = router

@@ -74,6 +74,9 @@ class Settings:
     personal_data_key: str = ""
     personal_data_key_file: Path = PROJECT_ROOT / ".personal-data-key"
     retention_days: int = 90
+    # Redis (redis://127.0.0.1:6379/0): set when several gateways run; they share there what one process
+    # would keep in memory (bot/shared.py). Empty: one gateway, its own memory.
+    redis_url: str = ""
     # Photos: where web-chat uploads are kept (outside any web root; agents see them through the console),
     # the largest upload taken, and the hosts whose photo addresses the console may fetch (Kakao's).
     photos_dir: Path = PROJECT_ROOT / "photos"
@@ -166,6 +169,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             personal_data_key=env.get("PERSONAL_DATA_KEY", ""),
             personal_data_key_file=Path(env.get("PERSONAL_DATA_KEY_FILE") or Settings.personal_data_key_file),
             retention_days=int(env.get("RETENTION_DAYS") or Settings.retention_days),
+            redis_url=env.get("REDIS_URL", "").strip(),
             photos_dir=Path(env.get("PHOTOS_DIR") or Settings.photos_dir),
             photo_max_bytes=int(env.get("PHOTO_MAX_BYTES") or Settings.photo_max_bytes),
             image_hosts=tuple(

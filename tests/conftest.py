@@ -17,6 +17,8 @@ from bot.store.migrate import upgrade
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+# The Redis server of 127.0.0.1, its database 15 (emptied before each test that uses it).
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 
 def _fresh(url: str) -> None:
@@ -44,3 +46,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def sessions(database_url: str) -> sessionmaker[Session]:
     """A session factory on the migrated database."""
     return session_factory(database_url)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis database, emptied."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    return REDIS_URL

@@ -28,6 +28,7 @@ from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.router import Router
+from bot.shared import LocalShared, Shared
 
 __all__ = ["KakaoError", "Kakao", "parse", "problems", "render"]
 
@@ -99,6 +100,11 @@ def _image(action: dict[str, Any]) -> str | None:
             if match:
                 return match.group(0)
     return None
+
+
+def _open(user_id: str) -> str:
+    """The shared key of a citizen's open callback."""
+    return f"kakao:callback:{user_id}"
 
 
 def _label(title: str, limit: int = MAX_LABEL) -> str:
@@ -233,6 +239,7 @@ class Kakao:
         callback_hosts: tuple[str, ...] = CALLBACK_HOSTS,
         photo_block: str = "",
         agent_wait: float = AGENT_WAIT,
+        shared: Shared | None = None,
     ) -> None:  # fmt: skip
         """PHOTO_BLOCK: the builder's block with the photo plugin; AGENT_WAIT: how long (seconds) a message
         to an agent keeps its callback open for the agent's answer (Kakao's callbackUrl lasts a minute)."""
@@ -241,8 +248,9 @@ class Kakao:
         self.texts, self.callback_hosts, self.photo_block = texts, callback_hosts, photo_block
         self.agent_wait = agent_wait
         self.warned_query_secret = False
-        # Citizens whose message to an agent was answered with useCallback: their callback URL, while open.
-        self.open_callbacks: dict[str, str] = {}
+        # Citizens whose message to an agent was answered with useCallback: their callback URL while it is
+        # open, in the state the gateways share (the agent's answer may come through another gateway).
+        self.shared = shared or LocalShared()
         self.closing: set[asyncio.Task[None]] = set()
         delivery.register(CHANNEL, self.push, always=False)
 
@@ -326,15 +334,15 @@ class Kakao:
             answers = [Outbound(text=self.texts["rasa_down"])]
         if not earlier + answers:  # a message to an agent, who has not answered yet
             callback = body["userRequest"].get("callbackUrl")
-            if self._callback_allowed(callback) and message.user_id not in self.open_callbacks:
-                return self._await_agent(message.user_id, callback)
+            if self._callback_allowed(callback) and await self.shared.get(_open(message.user_id)) is None:
+                return await self._await_agent(message.user_id, callback)
             answers = [Outbound(text=self.texts["handoff_sent"])]
         return JSONResponse(await self._render(earlier + answers, message.user_id))
 
-    def _await_agent(self, user_id: str, url: str) -> Response:
+    async def _await_agent(self, user_id: str, url: str) -> Response:
         """Answer a message to an agent with useCallback: an answer within AGENT_WAIT goes to the citizen at
         once (push); else the callback is closed with a word that the answer comes with the next message."""
-        self.open_callbacks[user_id] = url
+        await self.shared.put(_open(user_id), url, self.agent_wait + 5)
         closing = asyncio.create_task(self._close_callback(user_id, url))
         self.closing.add(closing)
         closing.add_done_callback(self.closing.discard)
@@ -344,13 +352,12 @@ class Kakao:
 
     async def _close_callback(self, user_id: str, url: str) -> None:
         await asyncio.sleep(self.agent_wait)
-        if self.open_callbacks.get(user_id) == url:
-            del self.open_callbacks[user_id]
+        if await self.shared.get(_open(user_id)) == url and await self.shared.take(_open(user_id)) == url:
             await self._post(url, [Outbound(text=self.texts["kakao_agent_late"])], user_id)
 
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
         """Send MESSAGES (an agent's answer) through SENDER's open callback, if one is open."""
-        url = self.open_callbacks.pop(sender, None)
+        url = await self.shared.take(_open(sender))
         return url is not None and await self._post(url, messages, sender)
 
     async def _post(self, url: str, messages: list[Outbound], user_id: str) -> bool:

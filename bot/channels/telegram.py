@@ -5,8 +5,9 @@ Usage:
     TELEGRAM_TOKEN=… TELEGRAM_WEBHOOK_SECRET=… python -m bot         webhook: POST /telegram/webhook
         then point Telegram at it once: setWebhook(url=https://…/telegram/webhook, secret_token=…)
 
-Callback data holds at most 64 bytes, so a longer button payload is sent as a short key that this process
-remembers.
+Callback data holds at most 64 bytes, so a longer button payload is sent as a short key remembered in the
+state the gateways share (bot/shared.py), as are the update ids already handled: an update delivered again,
+to this gateway or another, is handled once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import hashlib
 import hmac
 import logging
 import re
-from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
@@ -31,6 +31,7 @@ from bot.delivery import Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.profile import CityProfile
 from bot.router import Router
+from bot.shared import LocalShared, Shared
 
 __all__ = ["MAX_CALLBACK", "Telegram"]
 
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 MAX_CALLBACK = 64
-_REMEMBERED = 10_000  # update ids and long payloads kept in memory
+# How long an update id is remembered (Telegram redelivers for at most a day) and a long payload's key.
+SEEN_FOR = 24 * 3600.0
+PAYLOAD_FOR = 30 * 24 * 3600.0
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes; a larger body is refused
 # The only updates that are conversation turns: a new message and a pressed button. Edited messages
 # (a live location moving, a corrected text), channel posts and business messages are not asked for, and
@@ -47,16 +50,6 @@ MAX_BODY = 1024 * 1024  # an update is a few kilobytes; a larger body is refused
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # "/command", "/command@this_bot", with what follows ("/start complaint").
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
-
-
-class _Bounded(OrderedDict[str, str]):
-    """A dict that forgets its oldest entries beyond a size."""
-
-    def remember(self, key: str, value: str) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > _REMEMBERED:
-            self.popitem(last=False)
 
 
 class Telegram:
@@ -70,6 +63,7 @@ class Telegram:
         secret: str = "",
         profile: CityProfile | None = None,
         webhook_url: str = "",
+        shared: Shared | None = None,
     ) -> None:  # fmt: skip
         """PROFILE gives the menu's commands, the deep links and the texts; WEBHOOK_URL, when set, is where
         Telegram is told to send updates at start (else the operator calls setWebhook once)."""
@@ -79,8 +73,7 @@ class Telegram:
         self.texts = profile.messages if profile else {}
         self.webhook_url = webhook_url
         delivery.register(CHANNEL, self.push)
-        self.payloads = _Bounded()
-        self.seen = _Bounded()
+        self.shared = shared or LocalShared()
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(
             MessageHandler(
@@ -126,13 +119,11 @@ class Telegram:
         await self.application.update_queue.put(update)
         return Response(status_code=HTTPStatus.OK)
 
-    def _first_time(self, update: Update) -> bool:
-        key = str(update.update_id)
-        if key in self.seen:
-            logger.info("update %s was delivered again; handled once", key)
-            return False
-        self.seen.remember(key, "")
-        return True
+    async def _first_time(self, update: Update) -> bool:
+        if await self.shared.first(f"telegram:update:{update.update_id}", SEEN_FOR):
+            return True
+        logger.info("update %s was delivered again; handled once", update.update_id)
+        return False
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Route a text, a shared place or a photo, and answer; a command is a press (or the help text).
@@ -141,7 +132,7 @@ class Telegram:
         chat and ignores the rest (a citizen's complaint is not for a group to read).
         """
         message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None or not self._first_time(update):
+        if message is None or chat is None or not await self._first_time(update):
             return
         text = message.text or message.caption or ""
         if chat.type != ChatType.PRIVATE:
@@ -178,9 +169,17 @@ class Telegram:
         """Route a pressed inline button as its payload, and answer."""
         query = update.callback_query
         chat = update.effective_chat
-        if query is None or chat is None or chat.type != ChatType.PRIVATE or not self._first_time(update):
+        if (
+            query is None
+            or chat is None
+            or chat.type != ChatType.PRIVATE
+            or not await self._first_time(update)
+        ):
             return
-        payload = self.payloads.get(query.data or "", query.data or "")
+        data = query.data or ""
+        payload = (
+            await self.shared.get(f"telegram:payload:{data}") if data.startswith("k:") else None
+        ) or data
         try:
             await query.answer()
         except TelegramError as exc:
@@ -193,25 +192,20 @@ class Telegram:
         file = await self.application.bot.get_file(file_id)
         return bytes(await file.download_as_bytearray())
 
-    def callback_data(self, payload: str) -> str:
-        """Return PAYLOAD itself if it fits 64 bytes, else a short key remembered for it."""
-        if len(payload.encode()) <= MAX_CALLBACK:
+    async def callback_data(self, payload: str) -> str:
+        """Return PAYLOAD itself if it fits 64 bytes (and is no key), else a short key remembered for it."""
+        if len(payload.encode()) <= MAX_CALLBACK and not payload.startswith("k:"):
             return payload
         key = "k:" + hashlib.sha256(payload.encode()).hexdigest()[:24]
-        self.payloads.remember(key, payload)
+        await self.shared.put(f"telegram:payload:{key}", payload, PAYLOAD_FOR)
         return key
 
-    def _keyboard(self, buttons: tuple[dict[str, str], ...]) -> InlineKeyboardMarkup | None:
+    async def _keyboard(self, buttons: tuple[dict[str, str], ...]) -> InlineKeyboardMarkup | None:
         rows = []
         for button in buttons:
             if "payload" in button:
-                rows.append(
-                    [
-                        InlineKeyboardButton(
-                            button["title"], callback_data=self.callback_data(button["payload"])
-                        )
-                    ]
-                )
+                data = await self.callback_data(button["payload"])
+                rows.append([InlineKeyboardButton(button["title"], callback_data=data)])
             elif "url" in button:
                 rows.append([InlineKeyboardButton(button["title"], url=button["url"])])
         return InlineKeyboardMarkup(rows) if rows else None
@@ -239,7 +233,9 @@ class Telegram:
                     last = i == len(pieces) - 1
                     if piece:
                         await bot.send_message(
-                            chat_id, piece, reply_markup=self._keyboard(message.buttons) if last else None
+                            chat_id,
+                            piece,
+                            reply_markup=await self._keyboard(message.buttons) if last else None,
                         )
                 if message.image:
                     await bot.send_photo(chat_id, message.image)

@@ -12,7 +12,9 @@ A photo is uploaded first (POST /web/upload, the image as the body, X-Chat-Sende
 headers, ?location=1 when the citizen agreed that the place it was taken be read); the answer names it
 ({"image": "upload:…", "location": … or null}) for the message that sends it.
 The gateway keeps each sender's open sockets, so that it can push (agent replies, status changes); what
-came while no page was open waits in the outbox and is sent on the next hello.
+came while no page was open waits in the outbox and is sent on the next hello. With several gateways, each
+says in the shared state (bot/shared.py) which conversations have a page open on it; a push for a page open
+on another gateway is published to that gateway, which sends it or keeps it in the outbox.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -40,6 +43,7 @@ from bot.photos import PhotoError, Photos
 from bot.privacy import sign, signed
 from bot.profile import CityProfile
 from bot.router import Router
+from bot.shared import LocalShared, Shared
 
 __all__ = ["WebChat", "WebLimits"]
 
@@ -50,6 +54,9 @@ PAGE = Path(__file__).resolve().parent.parent / "web" / "chat.html"
 _SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A frame larger than this is refused (a message is cut at MAX_TEXT anyway).
 MAX_FRAME = 4 * MAX_TEXT * 4
+# How long (seconds) "a page of this conversation is open on this gateway" holds without being said again
+# (each admission says it; a gateway that died leaves it to expire).
+PAGE_AT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class WebChat:
     def __init__(
         self, router: Router, delivery: Delivery, profile: CityProfile,
         known: Callable[[str], Awaitable[bool]] | None = None, origins: tuple[str, ...] = (),
-        limits: WebLimits | None = None, photos: Photos | None = None,
+        limits: WebLimits | None = None, photos: Photos | None = None, shared: Shared | None = None,
     ) -> None:  # fmt: skip
         """KNOWN says whether a conversation id has anything stored (then only its key admits a page);
         ORIGINS are the sites whose pages may open the socket (none: this site's only); PHOTOS keeps
@@ -91,6 +98,8 @@ class WebChat:
         self.new_chats = Buckets(rate=limits.new_chats_per_hour / 3600, burst=limits.new_chats_per_hour)
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self.opened = itertools.count()
+        self.shared = shared or LocalShared()
+        self.shared.listen(f"push:{self.shared.gateway_id}", self._pushed_here)
         delivery.register(CHANNEL, self.push)
 
     async def page(self, request: Request) -> HTMLResponse:
@@ -176,9 +185,10 @@ class WebChat:
                     if admitted is None:
                         await self._refuse(websocket, refusal)
                         continue
-                    self._forget(sender, websocket)
+                    await self._forget(sender, websocket)
                     sender = wanted
                     self.sockets[sender].add(websocket)
+                    await self.shared.put(_page_at(sender), self.shared.gateway_id, PAGE_AT)
                     if admitted and hello is not None:
                         await websocket.send_json({"type": "session", "sender": sender, "token": admitted})
                 if message is None:
@@ -189,7 +199,7 @@ class WebChat:
         except WebSocketDisconnect:
             pass
         finally:
-            self._forget(sender, websocket)
+            await self._forget(sender, websocket)
             self.per_socket.buckets.pop(socket_key, None)
 
     async def _admit(self, sender: str, token: object, address: str) -> tuple[str | None, str]:
@@ -220,14 +230,33 @@ class WebChat:
         await websocket.send_json(frame)
 
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
-        """Send MESSAGES to every open page of SENDER; return whether one was open."""
+        """Send MESSAGES to every open page of SENDER, here or on the gateway that has it; return whether
+        one was open (or the gateway that has it took them)."""
+        if await self._send(sender, messages):
+            return True
+        there = await self.shared.get(_page_at(sender))
+        if there is None or there == self.shared.gateway_id:
+            return False
+        event = {"sender": sender, "messages": [m.as_json() for m in messages]}
+        return await self.shared.publish(f"push:{there}", event) > 0
+
+    async def _pushed_here(self, event: dict[str, Any]) -> None:
+        """Another gateway's push for a page open here: send it, or keep it for the page's next hello."""
+        sender, messages = (
+            str(event.get("sender")),
+            [Outbound.from_json(m) for m in event.get("messages", [])],
+        )
+        if not await self._send(sender, messages):
+            await self.delivery.keep(CHANNEL, sender, messages)
+
+    async def _send(self, sender: str, messages: list[Outbound]) -> bool:
         sent = False
         for websocket in list(self.sockets.get(sender, ())):
             try:
                 await websocket.send_json({"type": "messages", "messages": [m.as_json() for m in messages]})
                 sent = True
             except (RuntimeError, WebSocketDisconnect):
-                self._forget(sender, websocket)
+                await self._forget(sender, websocket)
         return sent
 
     async def _flush(self, sender: str) -> None:
@@ -249,11 +278,13 @@ class WebChat:
         sender = data.get("sender")
         return (sender, data.get("token")) if isinstance(sender, str) and _SENDER.match(sender) else None
 
-    def _forget(self, sender: str | None, websocket: WebSocket) -> None:
-        if sender is not None:
+    async def _forget(self, sender: str | None, websocket: WebSocket) -> None:
+        if sender is not None and sender in self.sockets:
             self.sockets[sender].discard(websocket)
             if not self.sockets[sender]:
                 del self.sockets[sender]
+                if await self.shared.get(_page_at(sender)) == self.shared.gateway_id:
+                    await self.shared.take(_page_at(sender))
 
     def _parse(self, raw: str, address: str) -> Inbound | None:
         if len(raw) > MAX_FRAME:
@@ -281,6 +312,11 @@ class WebChat:
             payload=payload[:MAX_TEXT] if isinstance(payload, str) and payload else None, image_url=image,
             location=location, origin=address,
         )  # fmt: skip
+
+
+def _page_at(sender: str) -> str:
+    """The shared key that says which gateway has a page of SENDER open."""
+    return f"web:page:{sender}"
 
 
 def _location(value: object) -> dict[str, float] | None:

@@ -41,6 +41,7 @@ from bot.handoff.throttle import LoginThrottle
 from bot.nlu.taxonomy import CATEGORIES, INTENTS
 from bot.photos import Photos
 from bot.profile import CityProfile
+from bot.shared import Shared
 from bot.store.agents import (
     LoggedIn,
     end_session,
@@ -83,11 +84,11 @@ class Console:
 
     def __init__(
         self, *, db: Database, hub: Hub, desk: Desk, profile: CityProfile, secure_cookie: bool | None,
-        photos: Photos | None = None,
+        photos: Photos | None = None, shared: Shared | None = None,
     ) -> None:  # fmt: skip
         self.db, self.hub, self.desk, self.profile, self.secure = db, hub, desk, profile, secure_cookie
         self.photos = photos
-        self.throttle = LoginThrottle()
+        self.throttle = LoginThrottle(shared)
         self.departures: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[BaseRoute]:
@@ -152,7 +153,7 @@ class Console:
         if not isinstance(name, str) or not isinstance(password, str) or not name or len(password) > 1024:
             return _error("name and password are needed", HTTPStatus.BAD_REQUEST)
         address = request.client.host if request.client else "unknown"
-        refusal = self.throttle.admit(name, address)
+        refusal = await self.throttle.admit(name, address)
         if refusal is not None:
             return _error(refusal, HTTPStatus.TOO_MANY_REQUESTS)
         result = None
@@ -161,7 +162,7 @@ class Console:
             if stored is not None and await self.throttle.verify(password, stored):
                 result = await self.db.run_or(lambda s: open_session(s, name), None)
         finally:
-            self.throttle.done(name, succeeded=result is not None)
+            await self.throttle.done(name, succeeded=result is not None)
         if result is None:
             logger.info("a console login failed")
             return _error("wrong name or password", HTTPStatus.UNAUTHORIZED)
@@ -289,7 +290,7 @@ class Console:
             await websocket.close(code=4401)
             return
         await websocket.accept()
-        self.hub.join(login.agent_id, websocket, session_id=login.session_id)
+        await self.hub.join(login.agent_id, websocket, session_id=login.session_id)
         token = websocket.cookies.get(COOKIE, "")
         try:
             while True:
@@ -301,10 +302,11 @@ class Console:
                     if await self._who(token) is None:
                         await websocket.close(code=4401)
                         break
+                    await self.hub.here(login.agent_id, websocket)
         except WebSocketDisconnect:
             pass
         finally:
-            if self.hub.leave(login.agent_id, websocket):
+            if await self.hub.leave(login.agent_id, websocket):
                 task = asyncio.create_task(self.desk.agent_left(login.agent_id))
                 self.departures.add(task)
                 task.add_done_callback(self.departures.discard)

@@ -22,6 +22,7 @@ from bot.nlu.taxonomy import CATEGORIES, INTENTS
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
 from bot.rasa import RasaClient
+from bot.shared import LocalShared, Shared
 from bot.store import handoffs
 from bot.store.agents import record_access
 from bot.store.conversations import open_question, transcript
@@ -72,8 +73,10 @@ class Desk:
         profile: CityProfile,
         callback_after: dt.timedelta,
         grace: float,
+        shared: Shared | None = None,
     ) -> None:
         self.db, self.hub, self.delivery, self.transcript = db, hub, delivery, transcript
+        self.shared = shared or LocalShared()
         self.reception, self.rasa, self.profile = reception, rasa, profile
         self.texts = profile.messages
         self.callback_after = callback_after
@@ -265,7 +268,7 @@ class Desk:
     async def agent_left(self, agent_id: int) -> None:
         """After the grace period, put a gone agent's chats back in the queue and tell their citizens."""
         await asyncio.sleep(self.grace)
-        if self.hub.online(agent_id):
+        if await self.hub.online(agent_id):
             return  # a reload, or another tab
         released: list[handoffs.HandoffView] = await self.db.run_or(
             lambda s: handoffs.release_agent(s, agent_id), []
@@ -287,11 +290,12 @@ class Desk:
         await self.delivery.flush()
 
     async def run_sweeps(self, every: float = 5.0) -> None:
-        """Sweep forever (a task of the gateway's lifespan)."""
+        """Sweep forever (a task of the gateway's lifespan); of several gateways, one sweeps each round."""
         while True:
             await asyncio.sleep(every)
             try:
-                await self.sweep()
+                if await self.shared.first("sweep", every * 0.9):
+                    await self.sweep()
             except Exception:  # noqa: BLE001 - the sweep must survive anything; the next one retries
                 logger.exception("a handoff sweep failed")
 

@@ -55,12 +55,18 @@ def test_a_message_over_the_socket_is_answered_with_text_and_buttons(
         assert [m.direction for m in stored] == ["in", "out", "out"]
 
 
-def test_a_pressed_chip_sends_its_payload(database_url: str) -> None:
+def test_a_pressed_chip_sends_its_payload_and_nothing_reaches_rasa_as_an_intent(database_url: str) -> None:
     rasa = FakeRasa()
     with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
-        socket.send_text(json.dumps({"sender": SENDER, "text": "복지 상담", "payload": "/welfare"}))
-        socket.receive_json()
-    assert rasa.received[0]["message"] == "/welfare"
+        for frame in (
+            {"text": "복지", "payload": "복지 상담"},
+            {"text": "/affirm"},
+            {"text": "복지", "payload": "/welfare"},
+        ):
+            socket.send_text(json.dumps({"sender": SENDER, **frame}))
+            while socket.receive_json()["type"] != "messages":
+                pass
+    assert [r["message"] for r in rasa.received] == ["복지 상담", "affirm", "welfare"]
 
 
 @pytest.mark.parametrize(

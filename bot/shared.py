@@ -1,0 +1,272 @@
+"""What the gateways share: in Redis when REDIS_URL is set (several gateways), else in this process's memory.
+
+One small interface, two implementations that behave alike (tests/bot/test_shared.py runs both):
+    windows    events per key in a sliding window (login throttling per address and per name)
+    first      whether a key is seen for the first time within a time (Telegram's update ids)
+    put/take   short-lived values, taken once (Telegram's long button payloads, Kakao's open callbacks)
+    presence   members with an expiry per key (which agents have a console open, on any gateway)
+    publish    events to the handlers listening on a channel (console events; pushes to a web-chat page
+               open on another gateway); publish returns how many listeners got the event
+Keys are prefixed "minwon:"; every key expires, so Redis holds nothing forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+__all__ = ["LocalShared", "RedisShared", "Shared", "shared_from"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+PREFIX = "minwon:"
+MAX_KEYS = 10_000  # in memory: the least recently used key is forgotten first
+
+
+class Shared:
+    """The interface (and what both implementations have in common)."""
+
+    # This process among the gateways (its own channel for pushes is "push:<id>").
+    gateway_id: str
+
+    def __init__(self) -> None:
+        self.gateway_id = secrets.token_hex(4)
+        self.handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def listen(self, channel: str, handler: Handler) -> None:
+        """Call HANDLER with every event published on CHANNEL (from any gateway), from now on."""
+        self.handlers[channel].append(handler)
+
+    async def _dispatch(self, channel: str, event: dict[str, Any]) -> None:
+        for handler in list(self.handlers.get(channel, ())):
+            try:
+                await handler(event)
+            except Exception:  # noqa: BLE001 - one handler's failure must not stop the others
+                logger.exception("a handler of %s failed", channel)
+
+    async def count(self, key: str, window: float) -> int:
+        """Return how many events KEY had in the last WINDOW seconds."""
+        raise NotImplementedError
+
+    async def add(self, key: str, window: float) -> None:
+        """Record an event of KEY (kept for WINDOW seconds)."""
+        raise NotImplementedError
+
+    async def remove_one(self, key: str) -> None:
+        """Take back KEY's latest event."""
+        raise NotImplementedError
+
+    async def first(self, key: str, ttl: float) -> bool:
+        """Return whether KEY is new (then it is remembered for TTL seconds)."""
+        raise NotImplementedError
+
+    async def put(self, key: str, value: str, ttl: float) -> None:
+        """Keep VALUE under KEY for TTL seconds."""
+        raise NotImplementedError
+
+    async def get(self, key: str) -> str | None:
+        """Return KEY's value, if it is kept."""
+        raise NotImplementedError
+
+    async def take(self, key: str) -> str | None:
+        """Return KEY's value and forget it (only one caller gets it)."""
+        raise NotImplementedError
+
+    async def mark(self, key: str, member: str, ttl: float) -> None:
+        """Say that MEMBER is present under KEY for TTL seconds (again: for TTL more)."""
+        raise NotImplementedError
+
+    async def unmark(self, key: str, member: str) -> None:
+        """Say that MEMBER is gone from KEY."""
+        raise NotImplementedError
+
+    async def present(self, key: str) -> bool:
+        """Return whether any member is present under KEY."""
+        raise NotImplementedError
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> int:
+        """Send EVENT to CHANNEL's listeners on every gateway; return how many listeners got it."""
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        """Deliver published events to this process's listeners (a task of the gateway's lifespan)."""
+
+    async def close(self) -> None:
+        """Let go of connections."""
+
+
+class LocalShared(Shared):
+    """One gateway: everything in this process's memory, bounded."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clock = clock
+        self.events: OrderedDict[str, list[float]] = OrderedDict()
+        self.values: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self.members: OrderedDict[str, dict[str, float]] = OrderedDict()
+
+    @staticmethod
+    def _touch(table: OrderedDict[str, Any], key: str) -> None:
+        table.move_to_end(key)
+        while len(table) > MAX_KEYS:
+            table.popitem(last=False)
+
+    async def count(self, key: str, window: float) -> int:
+        now = self.clock()
+        recent = [t for t in self.events.get(key, []) if t > now - window]
+        if recent:
+            self.events[key] = recent
+        else:
+            self.events.pop(key, None)
+        return len(recent)
+
+    async def add(self, key: str, window: float) -> None:
+        self.events.setdefault(key, []).append(self.clock())
+        self._touch(self.events, key)
+
+    async def remove_one(self, key: str) -> None:
+        if self.events.get(key):
+            self.events[key].pop()
+
+    def _live(self, key: str) -> str | None:
+        kept = self.values.get(key)
+        if kept is None:
+            return None
+        if kept[1] <= self.clock():
+            del self.values[key]
+            return None
+        return kept[0]
+
+    async def first(self, key: str, ttl: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        await self.put(key, "1", ttl)
+        return True
+
+    async def put(self, key: str, value: str, ttl: float) -> None:
+        self.values[key] = (value, self.clock() + ttl)
+        self._touch(self.values, key)
+
+    async def get(self, key: str) -> str | None:
+        return self._live(key)
+
+    async def take(self, key: str) -> str | None:
+        value = self._live(key)
+        self.values.pop(key, None)
+        return value
+
+    async def mark(self, key: str, member: str, ttl: float) -> None:
+        self.members.setdefault(key, {})[member] = self.clock() + ttl
+        self._touch(self.members, key)
+
+    async def unmark(self, key: str, member: str) -> None:
+        self.members.get(key, {}).pop(member, None)
+
+    async def present(self, key: str) -> bool:
+        now = self.clock()
+        return any(until > now for until in self.members.get(key, {}).values())
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> int:
+        listeners = len(self.handlers.get(channel, ()))
+        await self._dispatch(channel, event)
+        return listeners
+
+
+class RedisShared(Shared):
+    """Several gateways: Redis at URL. Events go through Redis pub/sub, as JSON."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.redis = aioredis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+        self.subscribed = asyncio.Event()
+
+    async def count(self, key: str, window: float) -> int:
+        now = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(PREFIX + key, "-inf", now - window)
+            pipe.zcard(PREFIX + key)
+            _, count = await pipe.execute()
+        return int(count)
+
+    async def add(self, key: str, window: float) -> None:
+        now = time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(PREFIX + key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+            pipe.expire(PREFIX + key, max(1, int(window) + 1))
+            await pipe.execute()
+
+    async def remove_one(self, key: str) -> None:
+        await self.redis.zpopmax(PREFIX + key)
+
+    async def first(self, key: str, ttl: float) -> bool:
+        return bool(await self.redis.set(PREFIX + key, "1", nx=True, px=max(1, int(ttl * 1000))))
+
+    async def put(self, key: str, value: str, ttl: float) -> None:
+        await self.redis.set(PREFIX + key, value, px=max(1, int(ttl * 1000)))
+
+    async def get(self, key: str) -> str | None:
+        value = await self.redis.get(PREFIX + key)
+        return None if value is None else str(value)
+
+    async def take(self, key: str) -> str | None:
+        value = await self.redis.getdel(PREFIX + key)
+        return None if value is None else str(value)
+
+    async def mark(self, key: str, member: str, ttl: float) -> None:
+        until = time.time() + ttl
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(PREFIX + key, {member: until})
+            pipe.expire(PREFIX + key, max(1, int(ttl) + 1))
+            await pipe.execute()
+
+    async def unmark(self, key: str, member: str) -> None:
+        await self.redis.zrem(PREFIX + key, member)
+
+    async def present(self, key: str) -> bool:
+        return int(await self.redis.zcount(PREFIX + key, time.time(), "+inf")) > 0
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> int:
+        return int(await self.redis.publish(PREFIX + channel, json.dumps(event, ensure_ascii=False)))
+
+    async def run(self) -> None:
+        """Listen on every channel that has a handler by now (listen() comes first, while the gateway is
+        built); after Redis goes away, subscribe again, a second apart."""
+        if not self.handlers:
+            return
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(*(PREFIX + c for c in self.handlers))
+                    self.subscribed.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        channel = str(message["channel"]).removeprefix(PREFIX)
+                        try:
+                            event = json.loads(message["data"])
+                        except (TypeError, ValueError):
+                            continue
+                        if isinstance(event, dict):
+                            await self._dispatch(channel, event)
+            except (RedisError, OSError) as exc:
+                self.subscribed.clear()
+                logger.warning("Redis pub/sub lost (%s); subscribing again", type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        await self.redis.close()
+
+
+def shared_from(redis_url: str) -> Shared:
+    """Return Redis-backed state for REDIS_URL, or this process's own without it."""
+    return RedisShared(redis_url) if redis_url else LocalShared()

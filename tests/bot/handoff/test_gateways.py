@@ -1,0 +1,103 @@
+"""Two gateways on one database and one Redis (the real server): an agent on one, the citizen on the other."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from bot.handoff import reception as reception_module
+from bot.privacy import sign
+from bot.store.agents import add_agent
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.test_kakao import skill_request
+from tests.bot.handoff.test_console import SENDER, WEEKDAY_NOON, handoff_row, say
+
+
+def frames_until(socket: Any, text: str) -> list[str]:
+    """Read the page's frames until one says TEXT; return every text read."""
+    seen: list[str] = []
+    while not any(text in t for t in seen):
+        frame = socket.receive_json()
+        seen += [m["text"] for m in frame.get("messages", [])]
+    return seen
+
+
+def test_an_agent_on_one_gateway_reaches_a_citizen_on_another(
+    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(reception_module, "utcnow", lambda: WEEKDAY_NOON)
+    with sessions.begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+    with (
+        gateway(database_url, rasa, redis_url=redis_url) as a,
+        gateway(database_url, rasa, redis_url=redis_url) as b,
+    ):
+        csrf = {
+            "X-CSRF-Token": a.post(
+                "/agent/api/login", json={"name": "김상담", "password": "a-long-password"}
+            ).json()["csrf"]
+        }
+        with a.websocket_connect("/agent/ws") as console, b.websocket_connect("/web/ws") as citizen:
+            citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
+            say(citizen, "상담원 연결")
+            assert console.receive_json() == {"type": "queue"}  # published on B, heard on A
+            handoff_id = handoff_row(sessions).id
+            assert a.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=csrf).status_code == 200
+            reply = a.post(
+                f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "어디신가요?"}, headers=csrf
+            )
+            assert reply.json()["delivered"] == "now"
+            assert "어디신가요?" in frames_until(citizen, "어디신가요?")
+
+
+def test_a_guess_on_one_gateway_counts_on_the_other(
+    database_url: str, redis_url: str, rasa: FakeRasa
+) -> None:
+    with (
+        gateway(database_url, rasa, redis_url=redis_url) as a,
+        gateway(database_url, rasa, redis_url=redis_url) as b,
+    ):
+        wrong = {"name": "김상담", "password": "wrong-password"}
+        assert [a.post("/agent/api/login", json=wrong).status_code for _ in range(5)] == [401] * 5
+        assert b.post("/agent/api/login", json=wrong).status_code == 429
+
+
+def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_the_other(
+    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(reception_module, "utcnow", lambda: WEEKDAY_NOON)
+    with sessions.begin() as session:
+        add_agent(session, "김상담", "a-long-password")
+    secret = {"X-Kakao-Skill-Secret": SECRET}
+
+    def skill(client: TestClient, text: str, callback: str) -> dict[str, Any]:
+        return client.post(
+            "/kakao/skill", json=skill_request(text, callbackUrl=callback), headers=secret
+        ).json()
+
+    with (
+        gateway(database_url, rasa, redis_url=redis_url) as a,
+        gateway(database_url, rasa, redis_url=redis_url) as b,
+    ):
+        skill(b, "상담원 연결", "https://callback.kakao.com/cb/1")
+        handoff_id = handoff_row(sessions).id
+        csrf = {
+            "X-CSRF-Token": a.post(
+                "/agent/api/login", json={"name": "김상담", "password": "a-long-password"}
+            ).json()["csrf"]
+        }
+        a.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=csrf)
+        skill(b, "여보세요", "https://callback.kakao.com/cb/2")  # the claim's greeting, from the outbox
+        assert skill(b, "가로등이요", "https://callback.kakao.com/cb/3")["useCallback"] is True
+        reply = a.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "확인할게요"}, headers=csrf)
+        assert reply.json()["delivered"] == "now"
+        deadline = time.monotonic() + 5
+        while not rasa.callbacks and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [o["simpleText"]["text"] for o in rasa.callbacks[-1]["template"]["outputs"]] == [
+        "[상담원] 확인할게요"
+    ]

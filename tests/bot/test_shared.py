@@ -1,0 +1,77 @@
+"""The state the gateways share behaves the same in memory and in Redis (the real server of 127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.shared import LocalShared, RedisShared, Shared
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def state(request: pytest.FixtureRequest) -> AsyncIterator[Shared]:
+    shared: Shared = (
+        LocalShared() if request.param == "memory" else RedisShared(request.getfixturevalue("redis_url"))
+    )
+    yield shared
+    await shared.close()
+
+
+async def test_events_are_counted_in_a_sliding_window(state: Shared) -> None:
+    for _ in range(3):
+        await state.add("login:name:김상담", 0.3)
+    assert await state.count("login:name:김상담", 0.3) == 3
+    await state.remove_one("login:name:김상담")
+    assert await state.count("login:name:김상담", 0.3) == 2
+    await asyncio.sleep(0.4)
+    assert await state.count("login:name:김상담", 0.3) == 0
+
+
+async def test_a_key_is_first_once_until_it_expires(state: Shared) -> None:
+    assert await state.first("telegram:update:41", 0.3)
+    assert not await state.first("telegram:update:41", 0.3)
+    await asyncio.sleep(0.4)
+    assert await state.first("telegram:update:41", 0.3)
+
+
+async def test_a_value_is_taken_once(state: Shared) -> None:
+    await state.put("kakao:callback:u1", "https://callback.kakao.com/1", 5)
+    assert await state.get("kakao:callback:u1") == "https://callback.kakao.com/1"
+    assert await asyncio.gather(*(state.take("kakao:callback:u1") for _ in range(3))) == [
+        "https://callback.kakao.com/1", None, None,
+    ]  # fmt: skip
+    await state.put("short", "x", 0.2)
+    await asyncio.sleep(0.3)
+    assert await state.get("short") is None
+
+
+async def test_presence_expires_unless_said_again(state: Shared) -> None:
+    await state.mark("online:7", "gw-a:1", 0.3)
+    await state.mark("online:7", "gw-b:2", 5)
+    assert await state.present("online:7")
+    await state.unmark("online:7", "gw-b:2")
+    await asyncio.sleep(0.4)
+    assert not await state.present("online:7")
+
+
+async def test_published_events_reach_every_listener_and_are_counted(state: Shared) -> None:
+    heard: list[dict[str, Any]] = []
+
+    async def hear(event: dict[str, Any]) -> None:
+        heard.append(event)
+
+    state.listen("console", hear)
+    listening = asyncio.create_task(state.run())
+    if isinstance(state, RedisShared):
+        await asyncio.wait_for(state.subscribed.wait(), 5)
+    assert await state.publish("console", {"type": "queue", "한글": "좋아요"}) == 1
+    assert await state.publish("nobody-listens", {"type": "queue"}) == 0
+    for _ in range(50):
+        if heard:
+            break
+        await asyncio.sleep(0.02)
+    listening.cancel()
+    assert heard == [{"type": "queue", "한글": "좋아요"}]
