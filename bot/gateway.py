@@ -77,7 +77,7 @@ def create_app(
     )  # fmt: skip
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
-        foreign_help=profile.foreign_help,
+        foreign_help=profile.foreign_help, shared=shared,
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts

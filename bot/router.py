@@ -17,6 +17,7 @@ from bot.handoff.reception import Reception
 from bot.messages import Inbound, Outbound, is_foreign
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.requests import different_requests, split_candidates
+from bot.shared import LocalShared, Shared
 from bot.store import handoffs
 from bot.store.conversations import defer, deferred, open_question, settle_deferred
 from bot.store.db import Database
@@ -27,6 +28,9 @@ __all__ = ["DEFERRED_FOR", "Router"]
 
 # How long a second request said with a complaint waits for the form to end (then it is dropped).
 DEFERRED_FOR = dt.timedelta(minutes=30)
+# The longest a conversation's turn may hold it (seconds): Rasa's timeout and storing the answers; and the
+# longest the next message of the conversation waits for it.
+TURN, TURN_WAIT = 45.0, 3.0
 
 
 class Router:
@@ -41,12 +45,29 @@ class Router:
         reception: Reception,
         texts: dict[str, str],
         foreign_help: tuple[dict[str, str], ...] = (),
+        shared: Shared | None = None,
     ) -> None:
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
         self.texts, self.foreign_help = texts, foreign_help
+        self.shared = shared or LocalShared()
 
     async def route(self, message: Inbound) -> list[Outbound]:
-        """Store MESSAGE, get the answers (the bot's, or people's queue), return them, then store them."""
+        """Store MESSAGE, get the answers (the bot's, or people's queue), return them, then store them.
+
+        One turn at a time per conversation, whichever gateway a message reached: the turn holds the
+        conversation's key in the shared state until its answers are stored, so the next message (here or
+        on another gateway) is stored after them and sees the question they left open. A message waits at
+        most TURN_WAIT for that (a crisis must not wait for a slow turn), then goes on, as Rasa's own lock
+        keeps the conversation's turns apart there.
+        """
+        key = f"turn:{message.conversation_id}"
+        token = await self.shared.acquire(key, TURN, wait=TURN_WAIT)
+        try:
+            return await self._route(message)
+        finally:
+            self.transcript.after_saving(message.conversation_id, lambda: self.shared.release(key, token))
+
+    async def _route(self, message: Inbound) -> list[Outbound]:
         await self.transcript.settled(message.conversation_id)  # the last answers first: order is kept
 
         def take_in(session: Session) -> tuple[Any, ...]:

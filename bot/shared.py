@@ -5,6 +5,7 @@ One small interface, two implementations that behave alike (tests/bot/test_share
     first      whether a key is seen for the first time within a time (Telegram's update ids)
     put/take   short-lived values, taken once (Telegram's long button payloads, Kakao's open callbacks)
     presence   members with an expiry per key (which agents have a console open, on any gateway)
+    locks      one holder at a time per key, for at most a time (a conversation's turn, on any gateway)
     publish    events to the handlers listening on a channel (console events; pushes to a web-chat page
                open on another gateway); publish returns how many listeners got the event
 Keys are prefixed "minwon:"; every key expires, so Redis holds nothing forever.
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 PREFIX = "minwon:"
 MAX_KEYS = 10_000  # in memory: the least recently used key is forgotten first
+LOCK_POLL = 0.02  # seconds between tries for a held lock
+# Redis: delete KEYS[1] only if it still holds ARGV[1] (the holder's token).
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
 class Shared:
@@ -96,6 +100,28 @@ class Shared:
 
     async def publish(self, channel: str, event: dict[str, Any]) -> int:
         """Send EVENT to CHANNEL's listeners on every gateway; return how many listeners got it."""
+        raise NotImplementedError
+
+    async def acquire(self, key: str, ttl: float, *, wait: float | None = None) -> str | None:
+        """Hold KEY (for at most TTL seconds); wait up to WAIT (default TTL) for its holder to release it.
+
+        Returns the token that releases it, or None when the wait ran out (a holder that died keeps a key
+        no longer than TTL; the caller goes on without it rather than lose a message).
+        """
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + (ttl if wait is None else wait)
+        while not await self._try(key, token, ttl):
+            if time.monotonic() >= deadline:
+                logger.warning("waited too long for %s; going on without it", key.split(":")[0])
+                return None
+            await asyncio.sleep(LOCK_POLL)
+        return token
+
+    async def _try(self, key: str, token: str, ttl: float) -> bool:
+        raise NotImplementedError
+
+    async def release(self, key: str, token: str | None) -> None:
+        """Let go of KEY if TOKEN still holds it."""
         raise NotImplementedError
 
     async def run(self) -> None:
@@ -181,6 +207,16 @@ class LocalShared(Shared):
         await self._dispatch(channel, event)
         return listeners
 
+    async def _try(self, key: str, token: str, ttl: float) -> bool:
+        if self._live(f"lock:{key}") is not None:
+            return False
+        await self.put(f"lock:{key}", token, ttl)
+        return True
+
+    async def release(self, key: str, token: str | None) -> None:
+        if token is not None and self._live(f"lock:{key}") == token:
+            self.values.pop(f"lock:{key}", None)
+
 
 class RedisShared(Shared):
     """Several gateways: Redis at URL. Events go through Redis pub/sub, as JSON."""
@@ -237,6 +273,13 @@ class RedisShared(Shared):
 
     async def publish(self, channel: str, event: dict[str, Any]) -> int:
         return int(await self.redis.publish(PREFIX + channel, json.dumps(event, ensure_ascii=False)))
+
+    async def _try(self, key: str, token: str, ttl: float) -> bool:
+        return bool(await self.redis.set(f"{PREFIX}lock:{key}", token, nx=True, px=max(1, int(ttl * 1000))))
+
+    async def release(self, key: str, token: str | None) -> None:
+        if token is not None:
+            await self.redis.eval(_RELEASE, 1, f"{PREFIX}lock:{key}", token)
 
     async def run(self) -> None:
         """Listen on every channel that has a handler by now (listen() comes first, while the gateway is

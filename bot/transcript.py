@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ class Transcript:
         self.db = db
         # Each conversation's answers being stored after they went out (at most one task a conversation).
         self._saving: dict[str, asyncio.Task[None]] = {}
+        self._after: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def record_in(session: Session, message: Inbound) -> int:
@@ -31,6 +34,20 @@ class Transcript:
             session, channel=message.channel, sender=message.user_id, direction="in", text=message.text,
             data=data,
         )  # fmt: skip
+
+    def after_saving(self, conversation_id: str, then: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run THEN once the answers being stored in CONVERSATION_ID are (at once if none are)."""
+
+        def start(_: object = None) -> None:
+            follow = asyncio.create_task(then())
+            self._after.add(follow)
+            follow.add_done_callback(self._after.discard)
+
+        task = self._saving.get(conversation_id)
+        if task is None:
+            start()
+        else:
+            task.add_done_callback(start)
 
     async def settled(self, conversation_id: str | None = None) -> None:
         """Wait until the answers already given (in CONVERSATION_ID, or in every one) are stored."""

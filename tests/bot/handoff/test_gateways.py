@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 from bot.handoff import reception as reception_module
 from bot.privacy import sign
 from bot.store.agents import add_agent
-from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway, stored
 from tests.bot.channels.test_kakao import skill_request
 from tests.bot.handoff.test_console import SENDER, WEEKDAY_NOON, handoff_row, say
 
@@ -101,3 +102,26 @@ def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_th
     assert [o["simpleText"]["text"] for o in rasa.callbacks[-1]["template"]["outputs"]] == [
         "[상담원] 확인할게요"
     ]
+
+
+def test_a_conversations_turns_keep_their_order_across_gateways(
+    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
+    """The second message reaches another gateway while the first one's turn is still with Rasa: it is
+    stored after the first one's answer (it would otherwise come between the question and its answer)."""
+    rasa.delay = 0.8
+    secret = {"X-Kakao-Skill-Secret": SECRET}
+    with (
+        gateway(database_url, rasa, redis_url=redis_url) as a,
+        gateway(database_url, rasa, redis_url=redis_url) as b,
+    ):
+        first = threading.Thread(
+            target=lambda: a.post("/kakao/skill", json=skill_request("첫 번째"), headers=secret)
+        )
+        first.start()
+        time.sleep(0.3)
+        b.post("/kakao/skill", json=skill_request("두 번째"), headers=secret)
+        first.join()
+    assert [(d, t) for d, t, _ in stored(sessions)] == [
+        ("in", "첫 번째"), ("out", "챗봇: 첫 번째"), ("in", "두 번째"), ("out", "챗봇: 두 번째"),
+    ]  # fmt: skip
