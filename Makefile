@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train retrain run chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
+.PHONY: help install train retrain run run-scaled haproxy chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -33,6 +33,13 @@ $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 run: install train migrate ## Set up, train if needed, migrate, and start the action server, Rasa and the gateway
 	scripts/run.sh
 
+run-scaled: install train services haproxy ## Like make run, with two gateways sharing Redis behind HAProxy on :8000 (PostgreSQL if DATABASE_URL says so)
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DATABASE_URL=$${DATABASE_URL:-sqlite:///$$PWD/minwon.db} $(PY) -m bot.store.migrate
+	GATEWAYS=$${GATEWAYS:-2} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} scripts/run.sh
+
+haproxy: ## Install Debian's HAProxy (the scaled setup's load balancer), if missing (needs root)
+	scripts/haproxy.sh
+
 migrate: install ## Bring the database (DATABASE_URL, default the SQLite file minwon.db) up to date
 	$(PY) -m bot.store.migrate
 
@@ -45,7 +52,7 @@ services: ## Start the Redis and PostgreSQL servers the tests use, if they are i
 chat: ## Talk to the running bot in the terminal (after make run, in another terminal)
 	$(PY) scripts/chat.py
 
-test: install train services browser lint test-unit validate test-conversations ## Install, train if needed, lint, run every test and the quality gates
+test: install train services browser haproxy lint test-unit validate test-conversations ## Install, train if needed, lint, run every test and the quality gates
 
 test-unit: ## pytest: tokenizer, store (SQLite and PostgreSQL), actions, evaluation, the quality gate
 	$(PY) -m pytest -q

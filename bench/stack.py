@@ -3,7 +3,9 @@
 Usage:
     with running_stack(model, folder, gateway=True, rasa_servers=2) as stack:
         stack.rasa_url, stack.rasa_urls, stack.gateway_url, stack.database_url, stack.pids
-Each process logs to FOLDER; the database is a fresh SQLite file there, migrated to head.
+    with running_stack(model, folder, gateways=2, redis_url="redis://127.0.0.1:6379/14") as stack:
+        stack.gateway_url is HAProxy's, in front of stack.gateway_urls (bot/balancer.py)
+Each process logs to FOLDER; the database is a fresh SQLite file there (or DATABASE_URL's), migrated to head.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ import httpx
 import uvicorn
 import yaml
 
+from bot.balancer import config
 from bot.rasa import server_urls
 from bot.settings import PROJECT_ROOT
 from bot.store.migrate import upgrade
@@ -43,10 +46,11 @@ class Stack:
     """Where the running processes answer."""
 
     rasa_url: str  # RASA_URL: the Rasa servers' addresses, separated by commas (bot/rasa.py)
-    gateway_url: str | None
+    gateway_url: str | None  # the balancer's, when several gateways run
     database_url: str
     env: dict[str, str]
-    pids: dict[str, int]  # process id by name: "actions", "rasa-<port>"…, "gateway"
+    pids: dict[str, int]  # process id by name: "actions", "rasa-<port>"…, "gateway" or "gateway-<n>"…
+    gateway_urls: list[str] = field(default_factory=list)  # each gateway's own address
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -92,12 +96,18 @@ def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
 
 @contextlib.contextmanager
 def running_stack(
-    model: Path, folder: Path, *, gateway: bool = False, rasa_servers: int = 1, startup: float = 240
-) -> Iterator[Stack]:
-    """Run the action server and RASA_SERVERS Rasa servers (and the gateway) until the block ends."""
-    database_url = f"sqlite:///{folder / 'minwon.db'}"
+    model: Path, folder: Path, *, gateway: bool = False, rasa_servers: int = 1, startup: float = 240,
+    gateways: int = 1, redis_url: str = "", database_url: str = "",
+) -> Iterator[Stack]:  # fmt: skip
+    """Run the action server and RASA_SERVERS Rasa servers (and the gateway) until the block ends.
+
+    GATEWAYS > 1: that many gateways sharing REDIS_URL, behind HAProxy (whose address is gateway_url).
+    """
+    gateway = gateway or gateways > 1
+    database_url = database_url or f"sqlite:///{folder / 'minwon.db'}"
     upgrade(database_url)
     actions_port, gateway_port = free_port(), free_port()
+    gateway_ports = [gateway_port] if gateways == 1 else [free_port() for _ in range(gateways)]
     actions_token = secrets.token_urlsafe(24)
     rasa_ports = [free_port() for _ in range(rasa_servers)]
     rasa_url = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
@@ -123,7 +133,7 @@ def running_stack(
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
         "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",  # simulated citizens all come from 127.0.0.1
         "ACTIONS_TOKEN": actions_token, "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(actions_port),
-        "PHOTOS_DIR": str(folder / "photos"),
+        "PHOTOS_DIR": str(folder / "photos"), "REDIS_URL": redis_url,
     }  # fmt: skip
     commands = {
         "actions": [sys.executable, "-m", "actions"],
@@ -135,21 +145,30 @@ def running_stack(
     }  # fmt: skip
     checks = {"actions": f"http://127.0.0.1:{actions_port}/health"}
     checks |= {f"rasa-{port}": f"http://127.0.0.1:{port}/" for port in rasa_ports}
+    envs = {}
     if gateway:
-        commands["gateway"] = [sys.executable, "-m", "bot"]
-        checks["gateway"] = f"http://127.0.0.1:{gateway_port}/healthz"
+        for i, port in enumerate(gateway_ports):
+            name = "gateway" if gateways == 1 else f"gateway-{i + 1}"
+            commands[name] = [sys.executable, "-m", "bot"]
+            checks[name] = f"http://127.0.0.1:{port}/healthz"
+            envs[name] = {**env, "PORT": str(port)}
+    if gateways > 1:
+        balancer = folder / "haproxy.cfg"
+        balancer.write_text(config(f"127.0.0.1:{gateway_port}", [f"127.0.0.1:{p}" for p in gateway_ports]))
+        commands["balancer"] = ["haproxy", "-db", "-f", str(balancer)]
+        checks["balancer"] = f"http://127.0.0.1:{gateway_port}/livez"
     processes: dict[str, subprocess.Popen[bytes]] = {}
     logs = []
     try:
         deadline = time.monotonic() + startup
         for name, command in commands.items():
-            if name == "gateway":  # the gateway's health needs Rasa up
-                for port in rasa_ports:
+            if name.startswith("gateway") and not any(n.startswith("gateway") for n in processes):
+                for port in rasa_ports:  # the gateway's health needs Rasa up
                     _wait(checks[f"rasa-{port}"], processes[f"rasa-{port}"], deadline)
             log = open(folder / f"{name}.log", "wb")  # noqa: SIM115
             logs.append(log)
             processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=PROJECT_ROOT, env=envs.get(name, env), stdout=log, stderr=subprocess.STDOUT
             )
         for name, process in processes.items():
             _wait(checks[name], process, deadline)
@@ -159,6 +178,7 @@ def running_stack(
         yield Stack(
             rasa_url=rasa_url,
             gateway_url=f"http://127.0.0.1:{gateway_port}" if gateway else None,
+            gateway_urls=[f"http://127.0.0.1:{p}" for p in gateway_ports] if gateway else [],
             database_url=database_url,
             env=env,
             pids={name: process.pid for name, process in processes.items()},

@@ -111,6 +111,7 @@ def create_app(
         WebSocketRoute("/web/ws", web.socket),
         Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
+        Route("/livez", lambda request: JSONResponse({"live": True})),  # this process answers (the balancer)
         *console.routes(),
     ]
     if settings.kakao_skill_secret:

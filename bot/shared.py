@@ -224,6 +224,15 @@ class RedisShared(Shared):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.redis = aioredis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+        # Its own connection for listening: it waits for events as long as none come (no read timeout), and
+        # pings now and then to notice a Redis that went away.
+        self.listener = aioredis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=3,
+            socket_keepalive=True,
+            health_check_interval=15,
+        )
         self.subscribed = asyncio.Event()
 
     async def count(self, key: str, window: float) -> int:
@@ -288,7 +297,7 @@ class RedisShared(Shared):
             return
         while True:
             try:
-                async with self.redis.pubsub() as pubsub:
+                async with self.listener.pubsub() as pubsub:
                     await pubsub.subscribe(*(PREFIX + c for c in self.handlers))
                     self.subscribed.set()
                     async for message in pubsub.listen():
@@ -308,6 +317,7 @@ class RedisShared(Shared):
 
     async def close(self) -> None:
         await self.redis.close()
+        await self.listener.close()
 
 
 def shared_from(redis_url: str) -> Shared:

@@ -2,6 +2,8 @@
 # Start the action server (:5055), Rasa (:5005, :5006) and the gateway (:8000), wait until all answer, and
 # stop them all on Ctrl-C, or when one of them stops.
 # Usage: scripts/run.sh   (make run installs and trains first, then calls it)
+#        GATEWAYS=2 REDIS_URL=redis://127.0.0.1:6379/0 scripts/run.sh   (make run-scaled): GATEWAYS gateways on
+#        :8001, :8002, … sharing Redis, behind Debian's HAProxy on :8000 (bot/balancer.py, docs/deploy.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everything the stack writes (the database and its WAL, logs, tokens, the personal-data key) is readable by
@@ -75,9 +77,28 @@ for server in "${servers[@]}"; do
   # The Korean tokenizer starts its JVM on the first message: start it now, not while a citizen waits.
   fetch "$server/model/parse?token=$RASA_TOKEN" -X POST -d '{"text": "안녕하세요"}' >/dev/null
 done
-.venv/bin/python -m bot >logs/gateway.log 2>&1 &
-pids+=($!)
-wait_for "gateway (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/healthz"
+gateways=${GATEWAYS:-1}
+if ((gateways == 1)); then
+  .venv/bin/python -m bot >logs/gateway.log 2>&1 &
+  pids+=($!)
+  wait_for "gateway (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/healthz"
+else
+  # Several gateways share what one would keep in memory through Redis; the balancer takes PORT.
+  [ -n "${REDIS_URL:-}" ] || { echo "GATEWAYS=$gateways needs REDIS_URL (make run-scaled sets it)" >&2; exit 1; }
+  export REDIS_URL
+  backends=()
+  for ((i = 1; i <= gateways; i++)); do
+    port=$((${PORT:-8000} + i))
+    PORT=$port .venv/bin/python -m bot >"logs/gateway-$port.log" 2>&1 &
+    pids+=($!)
+    backends+=(--gateway "${HOST:-127.0.0.1}:$port")
+    wait_for "gateway (:$port)" "http://${HOST:-127.0.0.1}:$port/healthz"
+  done
+  .venv/bin/python -m bot.balancer --listen "${HOST:-127.0.0.1}:${PORT:-8000}" "${backends[@]}" >logs/haproxy.cfg
+  haproxy -db -f logs/haproxy.cfg >logs/haproxy.log 2>&1 &
+  pids+=($!)
+  wait_for "load balancer (:${PORT:-8000})" "http://${HOST:-127.0.0.1}:${PORT:-8000}/livez"
+fi
 
 cat <<MSG
 
