@@ -77,7 +77,7 @@ def create_app(
     )  # fmt: skip
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
-        foreign_help=profile.foreign_help, shared=shared,
+        foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
@@ -154,10 +154,12 @@ def create_app(
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         listening = asyncio.create_task(shared.run())
         sweeps = asyncio.create_task(desk.run_sweeps())
+        catching_up = asyncio.create_task(router.run_catch_up())
         relearn = asyncio.create_task(crisis.keep_current())
         retention = asyncio.create_task(keep_retention(db, days=settings.retention_days, photos=photos))
         yield
         sweeps.cancel()
+        catching_up.cancel()
         listening.cancel()
         relearn.cancel()
         retention.cancel()

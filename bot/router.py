@@ -6,12 +6,17 @@ chat goes to people; everything else to Rasa. When Rasa is down the citizen's me
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import functools
+import json
+import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.delivery import Delivery
 from bot.handoff.crisis import kind_of
 from bot.handoff.reception import Reception
 from bot.messages import Inbound, Outbound, is_foreign
@@ -19,15 +24,26 @@ from bot.rasa import RasaClient, RasaUnavailable
 from bot.requests import different_requests, split_candidates
 from bot.shared import LocalShared, Shared
 from bot.store import handoffs
-from bot.store.conversations import defer, deferred, open_question, settle_deferred
+from bot.store.conversations import (
+    defer,
+    deferred,
+    mark_answered,
+    open_question,
+    settle_deferred,
+    waiting_for_the_bot,
+)
 from bot.store.db import Database
-from bot.store.models import utcnow
+from bot.store.models import Message, utcnow
 from bot.transcript import Transcript
 
-__all__ = ["DEFERRED_FOR", "Router"]
+__all__ = ["CATCH_UP_FOR", "DEFERRED_FOR", "Router"]
+
+logger = logging.getLogger(__name__)
 
 # How long a second request said with a complaint waits for the form to end (then it is dropped).
 DEFERRED_FOR = dt.timedelta(minutes=30)
+# Messages that came while Rasa was down are answered when it is back, if it is back within this.
+CATCH_UP_FOR = dt.timedelta(hours=1)
 # The longest a conversation's turn may hold it (seconds): Rasa's timeout and storing the answers; and the
 # longest the next message of the conversation waits for it.
 TURN, TURN_WAIT = 45.0, 3.0
@@ -46,10 +62,13 @@ class Router:
         texts: dict[str, str],
         foreign_help: tuple[dict[str, str], ...] = (),
         shared: Shared | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
+        """DELIVERY sends what the bot answers later (catch_up) where the citizen is."""
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
         self.texts, self.foreign_help = texts, foreign_help
         self.shared = shared or LocalShared()
+        self.delivery = delivery
 
     async def route(self, message: Inbound) -> list[Outbound]:
         """Store MESSAGE, get the answers (the bot's, or people's queue), return them, then store them.
@@ -107,9 +126,11 @@ class Router:
                 return [
                     Outbound(text=self.texts["rasa_down" if message_id is not None else "rasa_down_unsaved"])
                 ]
-            request = next((s["handoff"] for s in signals if isinstance(s.get("handoff"), dict)), None)
+            request = _handoff_request(signals)
             if request is not None:
-                guesses = request.get("guesses") if isinstance(request.get("guesses"), list) else []
+                guesses: list[dict[str, Any]] = (
+                    request["guesses"] if isinstance(request.get("guesses"), list) else []
+                )
                 reason = str(request.get("reason") or "requested")
                 answers += await self.reception.request(message, reason, "normal", guesses)
             elif parts:
@@ -127,6 +148,68 @@ class Router:
         # Stored once they are on their way: the citizen does not wait for the database a second time.
         self.transcript.write_soon(message, answers, message_id)
         return answers
+
+    async def catch_up(self) -> int:
+        """Answer the messages that came while Rasa was down, now that it answers; return how many.
+
+        Each conversation's waiting messages (since CATCH_UP_FOR ago, and not followed by an answered one)
+        go to Rasa in order; the answers, after a word that they are late, are delivered as an agent's are
+        (pushed, or with a Kakao citizen's next message). A conversation in a turn now, or with a person,
+        is left: its citizen is being answered. The first message Rasa does not take ends the round.
+        """
+        if self.delivery is None:
+            return 0
+        waiting: dict[tuple[str, str], list[tuple[int, Inbound]]] = await self.db.run_or(
+            lambda s: {
+                k: [_replayed(m) for m in v]
+                for k, v in waiting_for_the_bot(s, since=utcnow() - CATCH_UP_FOR).items()
+            },
+            {},
+        )
+        answered = 0
+        for (channel, sender), messages in waiting.items():
+            key = f"turn:{channel}:{sender}"
+            token = await self.shared.acquire(key, TURN, wait=0)
+            if token is None:
+                continue
+            try:
+                answered += await self._answer_late(channel, sender, messages)
+            except RasaUnavailable:
+                break
+            finally:
+                await self.shared.release(key, token)
+        return answered
+
+    async def _answer_late(self, channel: str, sender: str, messages: list[tuple[int, Inbound]]) -> int:
+        """Answer one conversation's waiting MESSAGES (unless a person has it); return how many."""
+        assert self.delivery is not None
+        handoff, _ = await self.db.run_or(
+            functools.partial(handoffs.state, channel=channel, sender=sender), (None, [])
+        )
+        if handoff is not None:
+            return 0
+        answers = [Outbound(text=self.texts["rasa_back"])]
+        for message_id, message in messages:
+            got, signals = await self._bot(message)
+            answers += got
+            request = _handoff_request(signals)
+            if request is not None:
+                answers += await self.reception.request(
+                    message, str(request.get("reason") or "requested"), "normal", []
+                )
+            await self.db.run_or(functools.partial(mark_answered, message_id=message_id), None)
+        await self.delivery.deliver(channel, sender, answers)
+        return len(messages)
+
+    async def run_catch_up(self, every: float = 10.0) -> None:
+        """Catch up now and then (a task of the gateway's lifespan); of several gateways, one per round."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await self.shared.first("catch-up", every * 0.9):
+                    await self.catch_up()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                logger.exception("catching up with messages Rasa missed failed")
 
     async def _bot(self, message: Inbound) -> tuple[list[Outbound], list[dict[str, Any]]]:
         """Send MESSAGE to Rasa; mark on the last answer which question the turn leaves open ("" none)."""
@@ -151,6 +234,20 @@ class Router:
         except RasaUnavailable:
             return []
         return [Outbound(text=self.texts["second_request"]), *answers]
+
+
+def _handoff_request(signals: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The handoff an action asked for in Rasa's custom messages, if one did."""
+    return next((s["handoff"] for s in signals if isinstance(s.get("handoff"), dict)), None)
+
+
+def _replayed(message: Message) -> tuple[int, Inbound]:
+    """A stored citizen's message as it came (its raw text, its press, photo or place), to send again."""
+    data = json.loads(message.data or "{}")
+    return message.id, Inbound(
+        channel=message.channel, user_id=message.sender, text=message.raw_text, payload=data.get("payload"),
+        image_url=data.get("image_url"), location=data.get("location"),
+    )  # fmt: skip
 
 
 def _leaves_open(answers: list[Outbound]) -> bool:

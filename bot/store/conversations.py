@@ -7,7 +7,20 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, bindparam, column, insert, inspect, select, table, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    column,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.privacy import mask_personal_data, seal, unseal
@@ -18,6 +31,7 @@ __all__ = [
     "has_conversation", "queue_outbox", "record_message", "settle_deferred",
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
+    "waiting_for_the_bot",
 ]  # fmt: skip
 
 # Every message passes here twice (in and out): statements built once, on the table, not the ORM class.
@@ -77,6 +91,31 @@ def unanswered_messages(session: Session, *, channel: str, sender: str) -> list[
         .order_by(Message.id)
     )
     return [message.raw_text for message in session.scalars(query)]
+
+
+def waiting_for_the_bot(session: Session, *, since: dt.datetime) -> dict[tuple[str, str], list[Message]]:
+    """Return, per conversation (channel, sender), the citizen's messages since SINCE that the bot never
+    answered (Rasa was down) and that no answered message followed, oldest first."""
+    waiting: dict[tuple[str, str], list[Message]] = {}
+    query = (
+        select(Message)
+        .where(Message.direction == "in", Message.answered.is_(False), Message.created_at >= since)
+        .order_by(Message.id)
+    )
+    for message in session.scalars(query):
+        waiting.setdefault((message.channel, message.sender), []).append(message)
+    for (channel, sender), messages in list(waiting.items()):
+        answered_after = session.scalar(
+            select(func.max(Message.id)).where(
+                Message.channel == channel, Message.sender == sender, Message.direction == "in",
+                Message.answered.is_(True), Message.id > messages[0].id,
+            )
+        )  # fmt: skip
+        if answered_after is not None:
+            waiting[(channel, sender)] = [m for m in messages if m.id > answered_after]
+            if not waiting[(channel, sender)]:
+                del waiting[(channel, sender)]
+    return waiting
 
 
 def queue_outbox(session: Session, *, channel: str, sender: str, messages: list[dict[str, Any]]) -> None:

@@ -440,3 +440,20 @@ def test_a_late_answer_that_turned_into_a_handoff_posts_no_more_text(
         assert client.post(f"/kakao/skill?secret={SECRET}", json=body).json()["useCallback"] is True
     [posted] = rasa.callbacks
     assert posted["template"]["outputs"] == [{"simpleText": {"text": PROFILE.messages["handoff_sent"]}}]
+
+
+def test_a_kakao_message_missed_while_rasa_was_down_is_answered_with_the_next_one(
+    database_url: str, rasa: FakeRasa
+) -> None:
+    """Kakao cannot push: the late answer waits in the outbox and comes first with the next message."""
+    rasa.down = True
+    with gateway(database_url, rasa) as client:
+        down = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("불법주차 신고요"))
+        assert down.json()["template"]["outputs"][0]["simpleText"]["text"] == PROFILE.messages["rasa_down"]
+        rasa.down = False
+        assert client.portal.call(client.app.state.router.catch_up) == 1  # type: ignore[attr-defined,union-attr]
+        later = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("아직이에요?"))
+    shown = later.json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert shown == "\n\n".join(
+        [PROFILE.messages["rasa_back"], "받았어요: 불법주차 신고요", "받았어요: 아직이에요?"]
+    )

@@ -369,3 +369,41 @@ def test_the_page_offers_a_photo_and_a_place_in_the_citys_words(database_url: st
         page = client.get("/").text
     assert PROFILE.messages["web_photo_button"] in page and PROFILE.messages["web_location_button"] in page
     assert "{{" not in page and 'data-photo-max="10485760"' in page
+
+
+def test_messages_sent_while_rasa_was_down_are_answered_when_it_is_back(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    rasa = FakeRasa(down=True)
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        _hello(socket)
+        for text in ("가로등이 꺼졌어요", "쌍용동이에요"):
+            socket.send_text(json.dumps({"sender": SENDER, "text": text}))
+            assert socket.receive_json()["messages"][0]["text"] == PROFILE.messages["rasa_down"]
+        catch_up = client.app.state.router.catch_up  # type: ignore[attr-defined]
+        assert client.portal.call(catch_up) == 0  # still down: nothing lost, nothing sent  # type: ignore[union-attr]
+        rasa.down = False
+        assert client.portal.call(catch_up) == 2  # type: ignore[union-attr]
+        pushed = [m["text"] for m in socket.receive_json()["messages"]]
+        assert pushed == [
+            PROFILE.messages["rasa_back"],
+            "받았어요: 가로등이 꺼졌어요",
+            "받았어요: 쌍용동이에요",
+        ]
+        assert client.portal.call(catch_up) == 0  # once  # type: ignore[union-attr]
+    assert [r["message"] for r in rasa.received] == ["가로등이 꺼졌어요", "쌍용동이에요"]
+    assert all(answered for direction, _, answered in stored(sessions) if direction == "in")
+
+
+def test_a_message_answered_since_leaves_the_missed_one_alone(database_url: str) -> None:
+    """The citizen wrote again once the bot was back and was answered: the old message is not replayed."""
+    rasa = FakeRasa(down=True)
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        _hello(socket)
+        socket.send_text(json.dumps({"sender": SENDER, "text": "가로등이 꺼졌어요"}))
+        socket.receive_json()
+        rasa.down = False
+        socket.send_text(json.dumps({"sender": SENDER, "text": "가로등 신고할게요"}))
+        socket.receive_json()
+        assert client.portal.call(client.app.state.router.catch_up) == 0  # type: ignore[attr-defined,union-attr]
+    assert [r["message"] for r in rasa.received] == ["가로등 신고할게요"]
