@@ -28,6 +28,7 @@ from bot.store.conversations import (
     defer,
     deferred,
     mark_answered,
+    missed_by_the_bot,
     open_question,
     settle_deferred,
     waiting_for_the_bot,
@@ -82,11 +83,11 @@ class Router:
         key = f"turn:{message.conversation_id}"
         token = await self.shared.acquire(key, TURN, wait=TURN_WAIT)
         try:
-            return await self._route(message)
+            return await self._route(message, holds_turn=token is not None)
         finally:
             self.transcript.after_saving(message.conversation_id, lambda: self.shared.release(key, token))
 
-    async def _route(self, message: Inbound) -> list[Outbound]:
+    async def _route(self, message: Inbound, *, holds_turn: bool = True) -> list[Outbound]:
         await self.transcript.settled(message.conversation_id)  # the last answers first: order is kept
 
         def take_in(session: Session) -> tuple[Any, ...]:
@@ -95,10 +96,13 @@ class Router:
             handoff, pending = handoffs.state(session, **who)
             question = open_question(session, **who)
             later = deferred(session, **who, since=utcnow() - DEFERRED_FOR)
-            return message_id, handoff, pending, question, later
+            # What came while Rasa was down and is not answered yet: it goes to Rasa first, in order.
+            missed = waiting_for_the_bot(session, since=utcnow() - CATCH_UP_FOR, **who, before=message_id)
+            missed_now = [_replayed(m) for ms in missed.values() for m in ms]
+            return message_id, handoff, pending, question, later, missed_now
 
-        message_id, handoff, pending, question, later = await self.db.run_or(
-            take_in, (None, None, [], None, None)
+        message_id, handoff, pending, question, later, missed = await self.db.run_or(
+            take_in, (None, None, [], None, None, [])
         )
         # Judged in its context: an answer to the form's question ("사진 못 찍었어요") needs strong evidence.
         # In the event loop: 0.1 ms a message, 4 ms for the longest; a thread would hold the GIL anyway.
@@ -118,11 +122,17 @@ class Router:
                 await self.reception.resume(message.conversation_id, pending)
             parts = await self._two_requests(message) if free else None
             try:
+                # (Without the turn, the one who holds it may be replaying them: it is left to them.)
+                late = await self._replay(missed) if missed and holds_turn else []
                 answers, signals = await self._bot(
                     dataclasses.replace(message, text=parts[0]) if parts else message
                 )
+                answers = late + answers
             except RasaUnavailable:
-                # "보내신 메시지는 저장해 두었어요" only if it was.
+                # "보내신 메시지는 저장해 두었어요" only if it was; then it goes to Rasa when it is back.
+                if message_id is not None:
+                    kept = message_id
+                    await self.db.run_or(lambda s: missed_by_the_bot(s, message_id=kept), None)
                 return [
                     Outbound(text=self.texts["rasa_down" if message_id is not None else "rasa_down_unsaved"])
                 ]
@@ -188,6 +198,14 @@ class Router:
         )
         if handoff is not None:
             return 0
+        await self.delivery.deliver(channel, sender, await self._replay(messages))
+        return len(messages)
+
+    async def _replay(self, messages: list[tuple[int, Inbound]]) -> list[Outbound]:
+        """Send MESSAGES that Rasa missed to it in order; return its answers after a word that they are late.
+
+        Each is marked answered once Rasa took it; RasaUnavailable leaves the rest waiting.
+        """
         answers = [Outbound(text=self.texts["rasa_back"])]
         for message_id, message in messages:
             got, signals = await self._bot(message)
@@ -198,8 +216,7 @@ class Router:
                     message, str(request.get("reason") or "requested"), "normal", []
                 )
             await self.db.run_or(functools.partial(mark_answered, message_id=message_id), None)
-        await self.delivery.deliver(channel, sender, answers)
-        return len(messages)
+        return answers
 
     async def run_catch_up(self, every: float = 10.0) -> None:
         """Catch up now and then (a task of the gateway's lifespan); of several gateways, one per round."""

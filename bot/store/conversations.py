@@ -32,6 +32,7 @@ __all__ = [
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
     "waiting_for_the_bot",
+    "missed_by_the_bot",
 ]  # fmt: skip
 
 # Every message passes here twice (in and out): statements built once, on the table, not the ORM class.
@@ -93,15 +94,24 @@ def unanswered_messages(session: Session, *, channel: str, sender: str) -> list[
     return [message.raw_text for message in session.scalars(query)]
 
 
-def waiting_for_the_bot(session: Session, *, since: dt.datetime) -> dict[tuple[str, str], list[Message]]:
-    """Return, per conversation (channel, sender), the citizen's messages since SINCE that the bot never
-    answered (Rasa was down) and that no answered message followed, oldest first."""
+def waiting_for_the_bot(
+    session: Session, *, since: dt.datetime, channel: str | None = None, sender: str | None = None,
+    before: int | None = None,
+) -> dict[tuple[str, str], list[Message]]:  # fmt: skip
+    """Return, per conversation (channel, sender), the citizen's messages since SINCE that Rasa missed
+    (missed_by_the_bot) and that no answered message followed, oldest first; only CHANNEL and SENDER's,
+    and only before message id BEFORE, when given."""
     waiting: dict[tuple[str, str], list[Message]] = {}
     query = (
         select(Message)
         .where(Message.direction == "in", Message.answered.is_(False), Message.created_at >= since)
+        .where(Message.data.contains(_MISSED))
         .order_by(Message.id)
     )
+    if channel is not None and sender is not None:
+        query = query.where(Message.channel == channel, Message.sender == sender)
+    if before is not None:
+        query = query.where(Message.id < before)
     for message in session.scalars(query):
         waiting.setdefault((message.channel, message.sender), []).append(message)
     for (channel, sender), messages in list(waiting.items()):
@@ -186,6 +196,15 @@ def _add_data(session: Session, message_id: int, fields: dict[str, Any]) -> None
     message = session.get(Message, message_id)
     if message is not None:
         message.data = json.dumps(json.loads(message.data or "{}") | fields, ensure_ascii=False)
+
+
+# How a message that Rasa never saw (it was down) is marked in its data: only those are sent to it later.
+_MISSED = '"missed": true'
+
+
+def missed_by_the_bot(session: Session, *, message_id: int) -> None:
+    """Mark message MESSAGE_ID as one Rasa never saw (it did not answer): waiting_for_the_bot finds it."""
+    _add_data(session, message_id, {"missed": True})
 
 
 def defer(session: Session, *, message_id: int, text: str) -> None:

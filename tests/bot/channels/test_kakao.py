@@ -457,3 +457,18 @@ def test_a_kakao_message_missed_while_rasa_was_down_is_answered_with_the_next_on
     assert shown == "\n\n".join(
         [PROFILE.messages["rasa_back"], "받았어요: 불법주차 신고요", "받았어요: 아직이에요?"]
     )
+
+
+def test_a_message_rasa_missed_goes_to_it_before_the_next_one(database_url: str, rasa: FakeRasa) -> None:
+    """The citizen wrote again before the catch-up: the missed message is not dropped, it goes first."""
+    rasa.down = True
+    with gateway(database_url, rasa) as client:
+        client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("불법주차 신고요"))
+        rasa.down = False
+        later = client.post(f"/kakao/skill?secret={SECRET}", json=skill_request("쌍용동 사거리요"))
+        assert client.portal.call(client.app.state.router.catch_up) == 0  # type: ignore[attr-defined,union-attr]
+    assert [r["message"] for r in rasa.received] == ["불법주차 신고요", "쌍용동 사거리요"]
+    shown = later.json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert shown == "\n\n".join(
+        [PROFILE.messages["rasa_back"], "받았어요: 불법주차 신고요", "받았어요: 쌍용동 사거리요"]
+    )

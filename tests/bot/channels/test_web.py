@@ -393,17 +393,3 @@ def test_messages_sent_while_rasa_was_down_are_answered_when_it_is_back(
         assert client.portal.call(catch_up) == 0  # once  # type: ignore[union-attr]
     assert [r["message"] for r in rasa.received] == ["가로등이 꺼졌어요", "쌍용동이에요"]
     assert all(answered for direction, _, answered in stored(sessions) if direction == "in")
-
-
-def test_a_message_answered_since_leaves_the_missed_one_alone(database_url: str) -> None:
-    """The citizen wrote again once the bot was back and was answered: the old message is not replayed."""
-    rasa = FakeRasa(down=True)
-    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
-        _hello(socket)
-        socket.send_text(json.dumps({"sender": SENDER, "text": "가로등이 꺼졌어요"}))
-        socket.receive_json()
-        rasa.down = False
-        socket.send_text(json.dumps({"sender": SENDER, "text": "가로등 신고할게요"}))
-        socket.receive_json()
-        assert client.portal.call(client.app.state.router.catch_up) == 0  # type: ignore[attr-defined,union-attr]
-    assert [r["message"] for r in rasa.received] == ["가로등 신고할게요"]
