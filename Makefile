@@ -90,6 +90,9 @@ retrain: install migrate ## Train on what agents labelled; the candidate serves 
 fuzz: install migrate ## Generated bad input at every gateway endpoint (10,000 each): 5xx, drops, hangs, memory; writes docs/benchmarks/fuzz.md
 	$(PY) -m bench.fuzz --count $${FUZZ_COUNT:-10000} --markdown docs/benchmarks/fuzz.md
 
+bench-faults: install train services haproxy ## 50 citizens through HAProxy while a Rasa server and a gateway are killed and PostgreSQL and Redis restart; writes docs/benchmarks/faults.md (restarts this machine's PostgreSQL: run it alone)
+	$(PY) -m bench.faults --citizens $${CITIZENS:-50} --markdown docs/benchmarks/faults.md
+
 bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 
 lint: install ## ruff (lint and format) and mypy

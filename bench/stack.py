@@ -97,11 +97,12 @@ def _wait(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
 @contextlib.contextmanager
 def running_stack(
     model: Path, folder: Path, *, gateway: bool = False, rasa_servers: int = 1, startup: float = 240,
-    gateways: int = 1, redis_url: str = "", database_url: str = "",
+    gateways: int = 1, redis_url: str = "", database_url: str = "", settings: dict[str, str] | None = None,
 ) -> Iterator[Stack]:  # fmt: skip
     """Run the action server and RASA_SERVERS Rasa servers (and the gateway) until the block ends.
 
     GATEWAYS > 1: that many gateways sharing REDIS_URL, behind HAProxy (whose address is gateway_url).
+    SETTINGS: more environment for every process (a Kakao secret, say).
     """
     gateway = gateway or gateways > 1
     database_url = database_url or f"sqlite:///{folder / 'minwon.db'}"
@@ -133,7 +134,7 @@ def running_stack(
         "KAKAO_SKILL_SECRET": "", "TELEGRAM_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": "", "RASA_TOKEN": "",
         "WEB_LIMITS": "1000,10000,1000,100000,100000,100000",  # simulated citizens all come from 127.0.0.1
         "ACTIONS_TOKEN": actions_token, "ACTIONS_HOST": "127.0.0.1", "ACTIONS_PORT": str(actions_port),
-        "PHOTOS_DIR": str(folder / "photos"), "REDIS_URL": redis_url,
+        "PHOTOS_DIR": str(folder / "photos"), "REDIS_URL": redis_url, **(settings or {}),
     }  # fmt: skip
     commands = {
         "actions": [sys.executable, "-m", "actions"],

@@ -65,8 +65,11 @@ class Delivery:
         return [Outbound.from_json(m) for m in waiting]
 
     async def flush(self) -> None:
-        """Push what waits in the outbox wherever a channel can push now."""
+        """Push what waits in the outbox wherever a channel can push now (not Kakao's: its outbox goes with
+        the citizen's next message, or through a callback the moment one is open)."""
         for channel, push in self.pushers.items():
+            if channel in self.sometimes:
+                continue
             senders: list[str] = await self.db.run_or(functools.partial(pending_senders, channel=channel), [])
             for sender in senders:
                 found: tuple[list[int], list[dict[str, Any]]] = await self.db.run_or(
