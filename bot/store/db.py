@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -56,6 +56,11 @@ def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), future=True, expire_on_commit=False)
 
 
+# Pauses (seconds) before trying a transaction again when the server cannot be reached: a restart of
+# PostgreSQL takes a few seconds, and the citizen's message should be stored, not refused.
+RECONNECT = (0.2, 0.5, 1.0, 2.0, 3.0)
+
+
 class Database:
     """Transactions run in a thread, so that no database work blocks the event loop."""
 
@@ -69,11 +74,20 @@ class Database:
             with self.sessions.begin() as session:
                 return work(session)
 
-        try:
-            return await asyncio.to_thread(transaction)
-        except SQLAlchemyError as exc:
-            logger.error("a database transaction failed: %s", type(exc).__name__)
-            raise StoreUnavailable(type(exc).__name__) from exc
+        for pause in (*RECONNECT, None):
+            try:
+                return await asyncio.to_thread(transaction)
+            except (OperationalError, InterfaceError) as exc:
+                # The server went away (a restart, a failover) or is not back yet: try again shortly.
+                if pause is None:
+                    logger.error("a database transaction failed: %s", type(exc).__name__)
+                    raise StoreUnavailable(type(exc).__name__) from exc
+                logger.warning("the database did not answer (%s); trying again", type(exc).__name__)
+                await asyncio.sleep(pause)
+            except SQLAlchemyError as exc:
+                logger.error("a database transaction failed: %s", type(exc).__name__)
+                raise StoreUnavailable(type(exc).__name__) from exc
+        raise AssertionError("unreachable")
 
     async def run_or(self, work: Callable[[Session], T], default: D) -> T | D:
         """Run WORK like run; return DEFAULT if the database failed (an outage never reaches a citizen)."""
