@@ -40,7 +40,7 @@ from actions.places import MAX_PLACE, is_vague, place_phrase
 from bot.messages import squash
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
-from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket
+from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket, filed_just_now
 
 __all__ = [
     "FORM_SLOTS", "ActionAskComplaintCategory", "ActionAskComplaintConfirm", "ActionSubmitComplaint",
@@ -697,14 +697,19 @@ class ActionSubmitComplaint(Action):
         coordinates = tracker.get_slot("complaint_coordinates") or [None, None]
         photo = tracker.get_slot("complaint_photo")
         consent = tracker.get_slot("complaint_contact_consent") is True
+        description = tracker.get_slot("complaint_description") or ""
+        location = tracker.get_slot("complaint_location")
         try:
             with sessions().begin() as session:
-                ticket = file_ticket(
-                    session, category=category, department=department.name,
-                    description=tracker.get_slot("complaint_description") or "",
+                # Filed already, by a turn that was cut before Rasa kept it: the same ticket, not a second.
+                ticket = filed_just_now(
+                    session, channel=channel, sender=sender, category=category, description=description,
+                    location_text=location,
+                ) or file_ticket(
+                    session, category=category, department=department.name, description=description,
                     channel=channel, sender=sender, note=phrase(domain, "utter_event_received"),
                     district=tracker.get_slot("complaint_district"),
-                    location_text=tracker.get_slot("complaint_location"),
+                    location_text=location,
                     latitude=coordinates[0], longitude=coordinates[1],
                     photo_url=None if photo in (None, NO_PHOTO) else photo,
                     contact_phone=tracker.get_slot("complaint_contact_phone") if consent else None,

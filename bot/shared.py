@@ -14,13 +14,14 @@ Keys are prefixed "minwon:"; every key expires, so Redis holds nothing forever.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import secrets
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -30,6 +31,8 @@ __all__ = ["LocalShared", "RedisShared", "Shared", "shared_from"]
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+P = ParamSpec("P")
+R = TypeVar("R")
 PREFIX = "minwon:"
 MAX_KEYS = 10_000  # in memory: the least recently used key is forgotten first
 LOCK_POLL = 0.02  # seconds between tries for a held lock
@@ -218,8 +221,27 @@ class LocalShared(Shared):
             self.values.pop(f"lock:{key}", None)
 
 
+def _or(default: Any) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, Coroutine[Any, Any, R]]]:
+    """While Redis is away (a restart), a shared call answers DEFAULT instead of failing the citizen's
+    message: a turn goes on without its lock, a count is zero, a key is new, nothing is kept or heard."""
+
+    def wrap(call: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        @functools.wraps(call)
+        async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await call(*args, **kwargs)
+            except (RedisError, OSError) as exc:
+                logger.warning("Redis did not answer (%s); going on without it", type(exc).__name__)
+                return cast(R, default)
+
+        return guarded
+
+    return wrap
+
+
 class RedisShared(Shared):
-    """Several gateways: Redis at URL. Events go through Redis pub/sub, as JSON."""
+    """Several gateways: Redis at URL. Events go through Redis pub/sub, as JSON. While Redis is away, the
+    gateways go on as if each were alone (_or), so no citizen's message is refused for it."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -235,6 +257,7 @@ class RedisShared(Shared):
         )
         self.subscribed = asyncio.Event()
 
+    @_or(0)
     async def count(self, key: str, window: float) -> int:
         now = time.time()
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -243,6 +266,7 @@ class RedisShared(Shared):
             _, count = await pipe.execute()
         return int(count)
 
+    @_or(None)
     async def add(self, key: str, window: float) -> None:
         now = time.time()
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -250,23 +274,29 @@ class RedisShared(Shared):
             pipe.expire(PREFIX + key, max(1, int(window) + 1))
             await pipe.execute()
 
+    @_or(None)
     async def remove_one(self, key: str) -> None:
         await self.redis.zpopmax(PREFIX + key)
 
+    @_or(True)
     async def first(self, key: str, ttl: float) -> bool:
         return bool(await self.redis.set(PREFIX + key, "1", nx=True, px=max(1, int(ttl * 1000))))
 
+    @_or(None)
     async def put(self, key: str, value: str, ttl: float) -> None:
         await self.redis.set(PREFIX + key, value, px=max(1, int(ttl * 1000)))
 
+    @_or(None)
     async def get(self, key: str) -> str | None:
         value = await self.redis.get(PREFIX + key)
         return None if value is None else str(value)
 
+    @_or(None)
     async def take(self, key: str) -> str | None:
         value = await self.redis.getdel(PREFIX + key)
         return None if value is None else str(value)
 
+    @_or(None)
     async def mark(self, key: str, member: str, ttl: float) -> None:
         until = time.time() + ttl
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -274,18 +304,23 @@ class RedisShared(Shared):
             pipe.expire(PREFIX + key, max(1, int(ttl) + 1))
             await pipe.execute()
 
+    @_or(None)
     async def unmark(self, key: str, member: str) -> None:
         await self.redis.zrem(PREFIX + key, member)
 
+    @_or(True)
     async def present(self, key: str) -> bool:
         return int(await self.redis.zcount(PREFIX + key, time.time(), "+inf")) > 0
 
+    @_or(0)
     async def publish(self, channel: str, event: dict[str, Any]) -> int:
         return int(await self.redis.publish(PREFIX + channel, json.dumps(event, ensure_ascii=False)))
 
+    @_or(True)
     async def _try(self, key: str, token: str, ttl: float) -> bool:
         return bool(await self.redis.set(f"{PREFIX}lock:{key}", token, nx=True, px=max(1, int(ttl * 1000))))
 
+    @_or(None)
     async def release(self, key: str, token: str | None) -> None:
         if token is not None:
             await self.redis.eval(_RELEASE, 1, f"{PREFIX}lock:{key}", token)

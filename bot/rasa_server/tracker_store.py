@@ -13,6 +13,7 @@ the conversation is read (the form files it with the ticket).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import json
@@ -27,10 +28,11 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy import is_sealed, mask_personal_data, seal, unseal
-from bot.store.db import get_engine
+from bot.store.db import RECONNECT, get_engine
 
 __all__ = ["CachedSQLTrackerStore"]
 
@@ -90,6 +92,21 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the turn; while the database is away (a restart), try again shortly (bot.store.db.RECONNECT).
+
+        A turn the citizen was answered for and that was not kept would be asked again at the next message.
+        A failed try leaves nothing kept in memory, so the next one stores what the database lacks.
+        """
+        for pause in (*RECONNECT, None):
+            try:
+                await self._save(tracker)
+                return
+            except (OperationalError, InterfaceError):
+                if pause is None:
+                    raise
+                await asyncio.sleep(pause)
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         """Store the events added to the tracker since it was handed out (else as SQLTrackerStore does)."""
         sender_id = tracker.sender_id
         handed = self._handed_out.pop(sender_id, None)

@@ -18,8 +18,8 @@ from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
 
 __all__ = [
     "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView",
-    "file_ticket", "find_ticket", "format_number", "list_tickets", "parse_number", "photo_refs",
-    "purge_contacts", "recent_tickets", "update_status",
+    "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets", "parse_number",
+    "photo_refs", "purge_contacts", "recent_tickets", "update_status",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
@@ -28,6 +28,8 @@ CONTACT_RETENTION = dt.timedelta(days=365)
 _CLOSED = ("resolved", "rejected")
 # A description longer than this is cut here (and the citizen told so by the form).
 DESCRIPTION_LIMIT = 2000
+# The same citizen's same answers filed again within this are the same complaint (filed_just_now).
+REFILED_WITHIN = dt.timedelta(minutes=10)
 # Six digits, more once a city has filed a million tickets; at most nine, so the id fits PostgreSQL's integer.
 _NUMBER = re.compile(r"^\s*(\d{4})-(\d{6,9})\s*$")
 
@@ -150,6 +152,27 @@ def file_ticket(
     ticket.events.append(TicketEvent(status="received", note=note, actor="citizen", created_at=now))
     session.add(ticket)
     session.flush()
+    return _view(ticket)
+
+
+def filed_just_now(
+    session: Session, *, channel: str, sender: str, category: str, description: str,
+    location_text: str | None, within: dt.timedelta = REFILED_WITHIN,
+) -> TicketView | None:  # fmt: skip
+    """Return the ticket this citizen filed with these very answers within WITHIN, if any.
+
+    A form's last turn can be cut after its ticket was filed (the gateway that carried it died, Rasa never
+    saved the turn); the citizen's "접수해 주세요" again must answer with that ticket, not file a second one.
+    """
+    ticket = session.scalars(
+        select(Ticket)
+        .where(Ticket.channel == channel, Ticket.sender == sender, Ticket.category == category)
+        .where(Ticket.description == description[:DESCRIPTION_LIMIT], Ticket.created_at >= utcnow() - within)
+        .order_by(Ticket.id.desc())
+        .options(selectinload(Ticket.events))
+    ).first()
+    if ticket is None or (ticket.location_text or None) != (location_text or None):
+        return None
     return _view(ticket)
 
 

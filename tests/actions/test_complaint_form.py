@@ -493,6 +493,20 @@ async def test_filing_stores_the_ticket_routes_it_and_answers_with_its_number(
     assert "1234-5678" not in caplog.text and RICH not in caplog.text
 
 
+async def test_the_same_answers_confirmed_again_answer_with_the_ticket_already_filed(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    """Found by make bench-faults: the gateway carrying "접수해 주세요" died after the ticket was filed and
+    before Rasa kept the turn; the citizen's second "접수해 주세요" filed a second ticket."""
+    _, first = await submit(FILLED)
+    _, again = await submit(FILLED)
+    _, other_place = await submit(FILLED | {"complaint_location": "쌍용동 다른 골목"})
+    with sessions() as session:
+        tickets = list_tickets(session)
+    numbers = [[m["number"] for m in d.messages if m.get("number")] for d in (first, again, other_place)]
+    assert numbers[0] == numbers[1] and numbers[2] != numbers[0] and len(tickets) == 2
+
+
 async def test_without_consent_no_phone_number_is_stored(
     database: str, sessions: sessionmaker[Session]
 ) -> None:

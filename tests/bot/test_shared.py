@@ -75,3 +75,14 @@ async def test_published_events_reach_every_listener_and_are_counted(state: Shar
         await asyncio.sleep(0.02)
     listening.cancel()
     assert heard == [{"type": "queue", "한글": "좋아요"}]
+
+
+async def test_while_redis_is_away_the_gateway_goes_on_as_if_alone() -> None:
+    """Found by make bench-faults: a Redis restart made the turn lock fail, and Kakao messages were lost."""
+    away = RedisShared("redis://127.0.0.1:9/0")  # nothing listens there
+    assert await away.acquire("turn:kakao:u1", 45, wait=3) is not None
+    assert await away.first("telegram:update:1", 60) and await away.count("login:name:a", 600) == 0
+    assert await away.get("web:page:x") is None and await away.publish("console", {"type": "queue"}) == 0
+    assert await away.present("online:7")  # no agent's chats are released for Redis's absence
+    await away.release("turn:kakao:u1", "token")
+    await away.close()
