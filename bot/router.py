@@ -6,7 +6,6 @@ chat goes to people; everything else to Rasa. When Rasa is down the citizen's me
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import functools
@@ -220,13 +219,7 @@ class Router:
 
     async def run_catch_up(self, every: float = 10.0) -> None:
         """Catch up now and then (a task of the gateway's lifespan); of several gateways, one per round."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                if await self.shared.first("catch-up", every * 0.9):
-                    await self.catch_up()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                logger.exception("catching up with messages Rasa missed failed")
+        await self.shared.every("catch-up", every, self.catch_up)
 
     async def _bot(self, message: Inbound) -> tuple[list[Outbound], list[dict[str, Any]]]:
         """Send MESSAGE to Rasa; mark on the last answer which question the turn leaves open ("" none)."""

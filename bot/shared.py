@@ -127,6 +127,17 @@ class Shared:
         """Let go of KEY if TOKEN still holds it."""
         raise NotImplementedError
 
+    async def every(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run JOB every SECONDS on one gateway of several (the first to take NAME's key each round), for
+        ever (a task of the gateway's lifespan); a failed round is logged and the next one runs."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                if await self.first(name, seconds * 0.9):
+                    await job()
+            except Exception:  # noqa: BLE001 - the job must survive anything; the next round retries
+                logger.exception("%s failed; it runs again in %.0f s", name, seconds)
+
     async def run(self) -> None:
         """Deliver published events to this process's listeners (a task of the gateway's lifespan)."""
 

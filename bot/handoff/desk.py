@@ -291,13 +291,7 @@ class Desk:
 
     async def run_sweeps(self, every: float = 5.0) -> None:
         """Sweep forever (a task of the gateway's lifespan); of several gateways, one sweeps each round."""
-        while True:
-            await asyncio.sleep(every)
-            try:
-                if await self.shared.first("sweep", every * 0.9):
-                    await self.sweep()
-            except Exception:  # noqa: BLE001 - the sweep must survive anything; the next one retries
-                logger.exception("a handoff sweep failed")
+        await self.shared.every("sweep", every, self.sweep)
 
 
 def _iso(moment: dt.datetime) -> str:

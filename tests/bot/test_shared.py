@@ -86,3 +86,23 @@ async def test_while_redis_is_away_the_gateway_goes_on_as_if_alone() -> None:
     assert await away.present("online:7")  # no agent's chats are released for Redis's absence
     await away.release("turn:kakao:u1", "token")
     await away.close()
+
+
+async def test_a_round_job_runs_on_one_gateway_of_two_and_survives_its_failures(redis_url: str) -> None:
+    gateways = [RedisShared(redis_url), RedisShared(redis_url)]
+    ran: list[str] = []
+
+    def job(name: str) -> Any:
+        async def run() -> None:
+            ran.append(name)
+            raise RuntimeError("a failed round")  # logged; the next round runs
+
+        return run
+
+    tasks = [asyncio.create_task(g.every("sweep", 0.2, job(f"g{i}"))) for i, g in enumerate(gateways)]
+    await asyncio.sleep(0.9)
+    for task in tasks:
+        task.cancel()
+    for gateway in gateways:
+        await gateway.close()
+    assert 2 <= len(ran) <= 6  # about one a round (4 rounds), not one per gateway each round (8)

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -15,7 +16,7 @@ from bot.privacy import sign
 from bot.store.agents import add_agent
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway, stored
 from tests.bot.channels.test_kakao import skill_request
-from tests.bot.handoff.test_console import SENDER, WEEKDAY_NOON, handoff_row, say
+from tests.bot.handoff.test_console import SENDER, WEEKDAY_NOON, handoff_row, login, say
 
 
 def frames_until(socket: Any, text: str) -> list[str]:
@@ -27,21 +28,23 @@ def frames_until(socket: Any, text: str) -> list[str]:
     return seen
 
 
-def test_an_agent_on_one_gateway_reaches_a_citizen_on_another(
-    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: Any
-) -> None:
+@pytest.fixture
+def agent_at_noon(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent 김상담, at noon on a weekday (agents at work)."""
     monkeypatch.setattr(reception_module, "utcnow", lambda: WEEKDAY_NOON)
     with sessions.begin() as session:
         add_agent(session, "김상담", "a-long-password")
+
+
+@pytest.mark.usefixtures("agent_at_noon")
+def test_an_agent_on_one_gateway_reaches_a_citizen_on_another(
+    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]
+) -> None:
     with (
         gateway(database_url, rasa, redis_url=redis_url) as a,
         gateway(database_url, rasa, redis_url=redis_url) as b,
     ):
-        csrf = {
-            "X-CSRF-Token": a.post(
-                "/agent/api/login", json={"name": "김상담", "password": "a-long-password"}
-            ).json()["csrf"]
-        }
+        csrf = login(a)
         with a.websocket_connect("/agent/ws") as console, b.websocket_connect("/web/ws") as citizen:
             citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
             say(citizen, "상담원 연결")
@@ -67,12 +70,10 @@ def test_a_guess_on_one_gateway_counts_on_the_other(
         assert b.post("/agent/api/login", json=wrong).status_code == 429
 
 
+@pytest.mark.usefixtures("agent_at_noon")
 def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_the_other(
-    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session], monkeypatch: Any
+    database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]
 ) -> None:
-    monkeypatch.setattr(reception_module, "utcnow", lambda: WEEKDAY_NOON)
-    with sessions.begin() as session:
-        add_agent(session, "김상담", "a-long-password")
     secret = {"X-Kakao-Skill-Secret": SECRET}
 
     def skill(client: TestClient, text: str, callback: str) -> dict[str, Any]:
@@ -86,11 +87,7 @@ def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_th
     ):
         skill(b, "상담원 연결", "https://callback.kakao.com/cb/1")
         handoff_id = handoff_row(sessions).id
-        csrf = {
-            "X-CSRF-Token": a.post(
-                "/agent/api/login", json={"name": "김상담", "password": "a-long-password"}
-            ).json()["csrf"]
-        }
+        csrf = login(a)
         a.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=csrf)
         skill(b, "여보세요", "https://callback.kakao.com/cb/2")  # the claim's greeting, from the outbox
         assert skill(b, "가로등이요", "https://callback.kakao.com/cb/3")["useCallback"] is True
