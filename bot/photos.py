@@ -111,7 +111,8 @@ class Photos:
             path = self._path(ref)
             if path is None:
                 return None
-            return path.read_bytes(), "image/png" if path.suffix == ".png" else "image/jpeg"
+            data = await anyio.to_thread.run_sync(path.read_bytes)  # (not on the event loop)
+            return data, "image/png" if path.suffix == ".png" else "image/jpeg"
         if ref.startswith("telegram:") and self.telegram_file is not None:
             try:
                 return await self.telegram_file(ref.removeprefix("telegram:")), "image/jpeg"

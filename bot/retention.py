@@ -37,7 +37,7 @@ async def keep_retention(db: Database, *, days: int, photos: Photos, every: floa
         try:
             counts = await db.run(lambda session: apply_retention(session, days=days))
             kept = await db.run(photo_refs)
-            counts["photos_deleted"] = photos.forget(older_than_days=days, keep=kept)
+            counts["photos_deleted"] = await asyncio.to_thread(photos.forget, older_than_days=days, keep=kept)
             logger.info("retention (%d days): %s", days, counts)
         except Exception:  # noqa: BLE001 - the next round tries again; the gateway serves on
             logger.exception("the retention job failed; it runs again in %.0f s", every)
