@@ -26,13 +26,14 @@ import anyio.to_thread
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["PhotoError", "Photos", "Saved"]
+__all__ = ["PhotoError", "Photos", "Saved", "is_photo_ref"]
 
 MAX_SIDE = 2560
 # A picture of more pixels than this is refused before it is decoded (a small file can unpack to gigabytes).
 MAX_PIXELS = 40_000_000
 KINDS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("jpg", "image/jpeg")}
 _UPLOAD = re.compile(r"^upload:([0-9a-f]{12})/([0-9a-f]{32})\.(jpg|png)$")
+_TELEGRAM = re.compile(r"^telegram:[A-Za-z0-9_-]{16,}$")
 _GPS = 0x8825  # the EXIF block with the place a photo was taken
 
 
@@ -151,6 +152,11 @@ class Photos:
                     path.unlink(missing_ok=True)
                 gone += 1
         return gone
+
+
+def is_photo_ref(value: str) -> bool:
+    """Whether VALUE names a photo (an upload, a Telegram file, an address): its digits are ids."""
+    return bool(_UPLOAD.match(value) or _TELEGRAM.match(value)) or value.startswith(("https://", "http://"))
 
 
 def _folder(sender: str) -> str:

@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.photos import is_photo_ref
 from bot.privacy import is_sealed, mask_personal_data, seal, unseal
 from bot.store.db import RECONNECT, get_engine
 
@@ -209,8 +210,7 @@ def _private(data: dict[str, Any]) -> dict[str, Any]:
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
-        # An address (a photo's) is kept as it is: its long digits are ids and expiry times, not accounts.
-        return value if value.startswith(("https://", "http://")) else mask_personal_data(value)[0]
+        return value if is_photo_ref(value) else mask_personal_data(value)[0]
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value
