@@ -73,7 +73,7 @@ def create_app(
     web_limits = WebLimits(*settings.web_limits)
     reception = Reception(
         db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile,
-        handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator,
+        handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator, shared=shared,
     )  # fmt: skip
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,

@@ -2,6 +2,7 @@
 
 One small interface, two implementations that behave alike (tests/bot/test_shared.py runs both):
     windows    events per key in a sliding window (login throttling per address and per name)
+    spend      token buckets per key (how fast one client address may write, open chats, ask for agents)
     first      whether a key is seen for the first time within a time (Telegram's update ids)
     put/take   short-lived values, taken once (Telegram's long button payloads, Kakao's open callbacks)
     presence   members with an expiry per key (which agents have a console open, on any gateway)
@@ -26,6 +27,8 @@ from typing import Any, ParamSpec, TypeVar, cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bot.limits import Buckets
+
 __all__ = ["LocalShared", "RedisShared", "Shared", "shared_from"]
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,21 @@ MAX_KEYS = 10_000  # in memory: the least recently used key is forgotten first
 LOCK_POLL = 0.02  # seconds between tries for a held lock
 # Redis: delete KEYS[1] only if it still holds ARGV[1] (the holder's token).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# Redis: take ARGV[3] tokens from the bucket at KEYS[1] (refilling ARGV[1] a second up to ARGV[2]) if it
+# has them; 1 if taken. Redis's own clock, so that every gateway counts alike.
+_SPEND = """
+local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(kept[1]) or burst
+tokens = math.min(burst, tokens + math.max(0, now - (tonumber(kept[2]) or now)) * rate)
+local taken = tokens >= cost
+if taken then tokens = tokens - cost end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+if taken then return 1 else return 0 end
+"""
 
 
 class Shared:
@@ -71,6 +89,10 @@ class Shared:
 
     async def remove_one(self, key: str) -> None:
         """Take back KEY's latest event."""
+        raise NotImplementedError
+
+    async def spend(self, key: str, rate: float, burst: float, cost: float = 1.0) -> bool:
+        """Take COST tokens from KEY's bucket (RATE a second up to BURST); False, taking none, if too few."""
         raise NotImplementedError
 
     async def first(self, key: str, ttl: float) -> bool:
@@ -154,6 +176,7 @@ class LocalShared(Shared):
         self.events: OrderedDict[str, list[float]] = OrderedDict()
         self.values: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.members: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self.buckets: dict[tuple[float, float], Buckets] = {}
 
     @staticmethod
     def _touch(table: OrderedDict[str, Any], key: str) -> None:
@@ -186,6 +209,11 @@ class LocalShared(Shared):
             del self.values[key]
             return None
         return kept[0]
+
+    async def spend(self, key: str, rate: float, burst: float, cost: float = 1.0) -> bool:
+        if (rate, burst) not in self.buckets:
+            self.buckets[rate, burst] = Buckets(rate, burst, clock=self.clock)
+        return self.buckets[rate, burst].take(key, cost)
 
     async def first(self, key: str, ttl: float) -> bool:
         if self._live(key) is not None:
@@ -288,6 +316,10 @@ class RedisShared(Shared):
     @_or(None)
     async def remove_one(self, key: str) -> None:
         await self.redis.zpopmax(PREFIX + key)
+
+    @_or(True)
+    async def spend(self, key: str, rate: float, burst: float, cost: float = 1.0) -> bool:
+        return bool(await self.redis.eval(_SPEND, 1, PREFIX + key, rate, burst, cost))
 
     @_or(True)
     async def first(self, key: str, ttl: float) -> bool:

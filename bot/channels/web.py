@@ -37,7 +37,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
-from bot.limits import Buckets
+from bot.limits import Buckets, Limit
 from bot.messages import MAX_TEXT, Inbound, Outbound
 from bot.photos import PhotoError, Photos
 from bot.privacy import sign, signed
@@ -93,12 +93,15 @@ class WebChat:
         self.known, self.origins = known or _never_seen, origins
         # How fast one socket, one client address, and new conversations from one address may go.
         limits = limits or WebLimits()
+        # A socket lives on one gateway; an address's allowance is shared by all of them.
+        self.shared = shared or LocalShared()
         self.per_socket = Buckets(rate=limits.socket_rate, burst=limits.socket_burst)
-        self.per_address = Buckets(rate=limits.address_rate, burst=limits.address_burst)
-        self.new_chats = Buckets(rate=limits.new_chats_per_hour / 3600, burst=limits.new_chats_per_hour)
+        self.per_address = Limit(self.shared, "web-address", limits.address_rate, limits.address_burst)
+        self.new_chats = Limit(
+            self.shared, "web-new", limits.new_chats_per_hour / 3600, limits.new_chats_per_hour
+        )
         self.sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self.opened = itertools.count()
-        self.shared = shared or LocalShared()
         self.shared.listen(f"push:{self.shared.gateway_id}", self._pushed_here)
         delivery.register(CHANNEL, self.push)
 
@@ -124,7 +127,7 @@ class WebChat:
             return self._upload_refused("web_photo_off", 404)
         if not (_SENDER.match(sender) and signed(sender, request.headers.get("x-chat-token"))):
             return self._upload_refused("web_session_lost", 403)
-        if not self.per_address.take(address, cost=5):
+        if not await self.per_address.take(address, cost=5):
             return self._upload_refused("web_too_fast", 429)
         try:
             data = await read_body(request, self.photos.max_bytes)
@@ -168,7 +171,7 @@ class WebChat:
                 if not isinstance(raw, str):  # a binary frame: the page sends text only
                     await self._refuse(websocket, "bad_request")
                     continue
-                if not (self.per_socket.take(socket_key) and self.per_address.take(address)):
+                if not (self.per_socket.take(socket_key) and await self.per_address.take(address)):
                     await self._refuse(websocket, "web_too_fast")
                     continue
                 hello = self._hello(raw)
@@ -209,7 +212,7 @@ class WebChat:
             return "", ""
         if await self.known(sender):
             return None, "web_session_lost"  # someone else's conversation
-        if not self.new_chats.take(address):
+        if not await self.new_chats.take(address):
             return None, "web_too_many_chats"
         return sign(sender), ""
 

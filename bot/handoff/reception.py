@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
-from bot.limits import Buckets
+from bot.limits import Limit
 from bot.messages import Inbound, Outbound, fill, squash
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
 from bot.rasa import RasaClient, RasaUnavailable
+from bot.shared import LocalShared, Shared
 from bot.store import handoffs
 from bot.store.conversations import texts_since
 from bot.store.db import Database, StoreUnavailable
@@ -36,7 +37,7 @@ class Reception:
 
     def __init__(
         self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile,
-        handoffs_per_hour: float = 10.0, kakao_operator: bool = False,
+        handoffs_per_hour: float = 10.0, kakao_operator: bool = False, shared: Shared | None = None,
     ) -> None:  # fmt: skip
         """HANDOFFS_PER_HOUR: handoffs one client address may open (web chat; a page of another site or a
         script opening urgent handoffs from fresh ids would bury real crises). KAKAO_OPERATOR: the Kakao
@@ -45,7 +46,9 @@ class Reception:
         self.db, self.rasa, self.hub, self.delivery = db, rasa, hub, delivery
         self.profile = profile
         self.texts = profile.messages
-        self.per_origin = Buckets(rate=handoffs_per_hour / 3600, burst=handoffs_per_hour)
+        self.per_origin = Limit(
+            shared or LocalShared(), "handoffs", handoffs_per_hour / 3600, handoffs_per_hour
+        )
 
     async def crisis(
         self,
@@ -87,7 +90,7 @@ class Reception:
         Past its address's limit the chat is not queued: the citizen is told to call (a crisis message has
         had the emergency numbers already), and the bot goes on.
         """
-        if message.origin is not None and not self.per_origin.take(message.origin):
+        if message.origin is not None and not await self.per_origin.take(message.origin):
             logger.warning("a handoff from a web-chat address over its hourly limit was not queued")
             await self.resume(message.conversation_id, [])
             return [Outbound(text=self.texts["handoff_limit"])]

@@ -30,6 +30,16 @@ async def test_events_are_counted_in_a_sliding_window(state: Shared) -> None:
     assert await state.count("login:name:김상담", 0.3) == 0
 
 
+async def test_a_bucket_gives_its_burst_then_refills_at_its_rate(state: Shared) -> None:
+    taken = [await state.spend("rate:web-address:10.0.0.1", 10, 3) for _ in range(4)]
+    assert taken == [True, True, True, False]
+    assert not await state.spend("rate:web-address:10.0.0.1", 10, 3, cost=2)  # nothing taken
+    assert await state.spend("rate:web-address:10.0.0.2", 10, 3)  # another address, its own bucket
+    await asyncio.sleep(0.25)  # 2.5 tokens back
+    assert await state.spend("rate:web-address:10.0.0.1", 10, 3, cost=2)
+    assert not await state.spend("rate:web-address:10.0.0.1", 10, 3)
+
+
 async def test_a_key_is_first_once_until_it_expires(state: Shared) -> None:
     assert await state.first("telegram:update:41", 0.3)
     assert not await state.first("telegram:update:41", 0.3)
@@ -84,6 +94,7 @@ async def test_while_redis_is_away_the_gateway_goes_on_as_if_alone() -> None:
     assert await away.first("telegram:update:1", 60) and await away.count("login:name:a", 600) == 0
     assert await away.get("web:page:x") is None and await away.publish("console", {"type": "queue"}) == 0
     assert await away.present("online:7")  # no agent's chats are released for Redis's absence
+    assert await away.spend("rate:web-address:10.0.0.1", 1, 1, cost=5)  # no citizen refused for it
     await away.release("turn:kakao:u1", "token")
     await away.close()
 

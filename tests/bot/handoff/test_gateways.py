@@ -70,6 +70,23 @@ def test_a_guess_on_one_gateway_counts_on_the_other(
         assert b.post("/agent/api/login", json=wrong).status_code == 429
 
 
+def test_an_address_has_one_allowance_of_new_chats_across_gateways(
+    database_url: str, redis_url: str, rasa: FakeRasa
+) -> None:
+    """Behind the load balancer, a script opening fresh conversations meets one limit on every gateway."""
+    limits = (100, 100, 100, 100, 2, 10)  # two new conversations an hour from one address
+    with (
+        gateway(database_url, rasa, redis_url=redis_url, web_limits=limits) as a,
+        gateway(database_url, rasa, redis_url=redis_url, web_limits=limits) as b,
+    ):
+        frames = []
+        for i, client in enumerate([a, b, a, b]):
+            with client.websocket_connect("/web/ws") as socket:
+                socket.send_text(json.dumps({"type": "hello", "sender": f"shared-limit-{i:04d}"}))
+                frames.append(socket.receive_json())
+    assert [f["type"] for f in frames] == ["session", "session", "error", "error"]
+
+
 @pytest.mark.usefixtures("agent_at_noon")
 def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_the_other(
     database_url: str, redis_url: str, rasa: FakeRasa, sessions: sessionmaker[Session]
