@@ -199,14 +199,15 @@ async def _kakao_citizen(client: httpx.AsyncClient, run: Run, numbers: Iterator[
         run.forms.append((user, filed))
 
 
-def _fresh_database() -> str:
+def fresh_database(name: str = DATABASE) -> str:
+    """Return the address of database NAME on this machine's PostgreSQL, dropped and made again."""
     connection = psycopg2.connect(f"{POSTGRES}/postgres")
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
-    return f"{POSTGRES}/{DATABASE}"
+    return f"{POSTGRES}/{name}"
 
 
 @contextlib.contextmanager
@@ -257,7 +258,7 @@ def _percentiles(values: list[float]) -> str:
 
 def run_faults(citizens: int, settle: float) -> dict[str, Any]:
     """Run the scaled setup through four faults under load; return what was counted."""
-    database_url = _fresh_database()
+    database_url = fresh_database()
     with tempfile.TemporaryDirectory(prefix="faults-") as name:
         folder = Path(name)
         redis_port = free_port()

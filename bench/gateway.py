@@ -1,17 +1,20 @@
-"""Gateway benchmark: simulated citizens through the web chat socket, against Rasa directly.
+"""Gateway benchmark: simulated citizens through the web chat socket, against Rasa directly and against
+Rasa's own starter bot (`rasa init`, the yardstick), all started in the same run.
 
 Usage:
-    python -m bench.gateway [--citizens 1,10] [--paced 10,40] [--servers 2] [--rounds 3]
+    python -m bench.gateway [--citizens 1,10,50] [--paced 10,40] [--servers 2] [--rounds 3]
                             [--paced-rounds 8] [--out docs/benchmarks/gateway.md]   (make bench-gateway)
 
 Paths alternate, ROUNDS times, so that all see the same machine; the gateway's overhead is its ratio to
 Rasa on all servers, with a 90% bootstrap interval (a paced run's p95 rests on a few dozen slow answers).
+The memory of every process (proportional set size, after the load) is reported too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -26,7 +29,7 @@ from typing import Any
 import httpx
 from websockets.client import connect
 
-from bench.stack import Stack, running_stack, serving_in_a_thread
+from bench.stack import Stack, memory, running_stack, serving_in_a_thread, vanilla_rasa
 from bot.gateway import create_app
 from bot.rasa import server_for
 from bot.settings import PROJECT_ROOT, Settings
@@ -188,15 +191,22 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {memory} GiB, {platform.system()} {platform.release()}"
 
 
+VANILLA = "vanilla Rasa 3.6 (`rasa init` bot, REST, one server)"
+
+
 async def _run(
-    stack: Stack, levels: list[tuple[int, bool]], per_citizen: int, rounds: int, paced_rounds: int
-) -> list[dict[str, Any]]:
-    """Return a row per level and path: ONE server directly, ALL servers directly, the GATEWAY."""
+    stack: Stack, vanilla: str, levels: list[tuple[int, bool]], per_citizen: int, rounds: int,
+    paced_rounds: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Return a row per level and path: the VANILLA bot, ONE server directly, ALL servers directly, the
+    GATEWAY (citizens writing at once; paced, the vanilla bot is left out)."""
     assert stack.gateway_url is not None
     gateway_url, servers = stack.gateway_url, stack.rasa_urls
     await _direct(servers, _workload(2 * len(servers), 4, 0), "warmup")
+    await _direct([vanilla], _workload(2, 4, 0), "warmup")
     await _gateway(gateway_url, _workload(2, 4, 0), "warmup")
     names = {
+        "vanilla": VANILLA,
         "one": "Rasa REST webhook, directly, one server",
         "all": f"Rasa REST webhook, directly, {len(servers)} servers",
         "gateway": f"gateway (web chat socket → {len(servers)} Rasa servers)",
@@ -205,31 +215,33 @@ async def _run(
         del names["one"]
     rows = []
     for citizens, paced in levels:
-        latencies: dict[str, list[float]] = {path: [] for path in names}
-        spent = dict.fromkeys(names, 0.0)
-        cpu = {path: dict.fromkeys(GROUPS, 0.0) for path in names}
+        paths = [path for path in names if not (paced and path == "vanilla")]
+        latencies: dict[str, list[float]] = {path: [] for path in paths}
+        spent = dict.fromkeys(paths, 0.0)
+        cpu = {path: dict.fromkeys(GROUPS, 0.0) for path in paths}
         for r in range(paced_rounds if paced else rounds):
             plans = _workload(citizens, per_citizen, seed=r + 1)
             tag = f"{citizens}{'p' if paced else ''}-{r}"
-            for path in names:
+            for path in paths:
                 started, before = time.perf_counter(), _cpu_seconds(stack.pids)
                 if path == "gateway":
                     latencies[path] += await _gateway(gateway_url, plans, f"g{tag}", paced)
                 else:
-                    urls = servers[:1] if path == "one" else servers
+                    urls = {"vanilla": [vanilla], "one": servers[:1]}.get(path, servers)
                     latencies[path] += await _direct(urls, plans, f"{path}{tag}", paced)
                 spent[path] += time.perf_counter() - started
                 for group, used in _cpu_seconds(stack.pids).items():
                     cpu[path][group] += used - before[group]
         rows += [
-            _row(names[path], citizens, paced, latencies[path], spent[path], cpu[path]) for path in names
+            _row(names[path], citizens, paced, latencies[path], spent[path], cpu[path]) for path in paths
         ]
     return rows
 
 
 def _report(
-    rows: list[dict[str, Any]], alone: list[float], per_citizen: int, rounds: int, paced_rounds: int
-) -> str:
+    rows: list[dict[str, Any]], alone: list[float], memories: dict[str, int], per_citizen: int, rounds: int,
+    paced_rounds: int,
+) -> str:  # fmt: skip
     lines = [
         "# Gateway benchmark",
         "",
@@ -242,7 +254,9 @@ def _report(
         "chit-chat. Every message waits for its answer, which includes the custom actions (and, for the "
         "gateway, storing both messages in SQLite). A citizen writes again at once, or, paced, after "
         f"{PAUSE[0]:.0f} to {PAUSE[1]:.0f} s (people take longer to read and type). One server: every "
-        "conversation on the first Rasa server, as with RASA_SERVERS=1.",
+        "conversation on the first Rasa server, as with RASA_SERVERS=1. The vanilla bot is Rasa's own "
+        "starter bot (`rasa init`: DIET and TED, conversations in memory, no custom actions, nothing stored) "
+        "answering the same Korean messages, which it does not understand; it is the yardstick.",
         "",
         "| citizens | writes again | path | messages | messages/s | p50 ms | p95 ms | p99 ms | mean ms |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -272,7 +286,7 @@ def _report(
         )
     lines.append("")
     for level in sorted({(r["citizens"], r["paced"]) for r in rows}, key=lambda x: (x[1], x[0])):
-        of_level = [r for r in rows if (r["citizens"], r["paced"]) == level]
+        of_level = [r for r in rows if (r["citizens"], r["paced"]) == level and r["path"] != VANILLA]
         direct, gateway = of_level[-2], of_level[-1]
         overhead = {q: gateway[q] / direct[q] - 1 for q in ("p50", "p95")}
         low, high = _overhead_interval(gateway["latencies"], direct["latencies"])
@@ -289,6 +303,28 @@ def _report(
                 f"p95 {one['p95']:.0f} → {direct['p95']:.0f} ms."
             )
         lines.append(line)
+    for row in rows:
+        vanilla = next((r for r in rows if r["path"] == VANILLA and r["citizens"] == row["citizens"]), None)
+        if vanilla is None or row["paced"] or not row["path"].startswith("gateway"):
+            continue
+        lines.append(
+            f"- {row['citizens']} citizens at once, vanilla Rasa → this stack through the gateway: "
+            f"{vanilla['per_second']:.1f} → {row['per_second']:.1f} messages/s "
+            f"(×{row['per_second'] / vanilla['per_second']:.2f}; target ×2 at 10 and 50), "
+            f"p95 {vanilla['p95']:.0f} → {row['p95']:.0f} ms (target at 10: under 250 ms)."
+        )
+    lines += [
+        "",
+        "Memory after the load (proportional set size: pages shared between processes counted once):",
+        "",
+        "| process | MB |",
+        "| --- | ---: |",
+        *(f"| {name} | {size / 2**20:.0f} |" for name, size in memories.items()),
+        "",
+        f"- The default stack (`make run`: action server, {sum(n.startswith('rasa-') for n in memories)} "
+        f"Rasa servers, gateway): {sum(s for n, s in memories.items() if n != 'vanilla') / 2**30:.2f} GB "
+        f"(target 2.5 GB); the vanilla bot: {memories.get('vanilla', 0) / 2**30:.2f} GB.",
+    ]
     lines += [
         f"- The gateway's own work per message (one citizen, an instant fake Rasa, in one process): "
         f"p50 {_quantile(alone, 0.5) * 1000:.1f} ms, p95 {_quantile(alone, 0.95) * 1000:.1f} ms.",
@@ -303,7 +339,7 @@ def main() -> int:
     """Run the benchmark and write the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--citizens", default="1,10", help="concurrency levels writing at once, comma-separated"
+        "--citizens", default="1,10,50", help="concurrency levels writing at once, comma-separated"
     )
     parser.add_argument("--paced", default="10,40", help="concurrency levels writing after a pause")
     parser.add_argument("--servers", type=int, default=2, help="Rasa servers (make run: RASA_SERVERS, 2)")
@@ -318,11 +354,18 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory() as folder,
         running_stack(args.model, Path(folder), gateway=True, rasa_servers=args.servers) as stack,
+        vanilla_rasa(Path(folder)) as (vanilla, vanilla_pid),
     ):
-        rows = asyncio.run(_run(stack, levels, args.messages, args.rounds, args.paced_rounds))
+        pids = {**stack.pids, "rasa-vanilla": vanilla_pid}
+        rows = asyncio.run(
+            _run(dataclasses.replace(stack, pids=pids), vanilla, levels, args.messages, args.rounds,
+                 args.paced_rounds)
+        )  # fmt: skip
+        memories = {name.removeprefix("rasa-") if name == "rasa-vanilla" else name: memory(pid)
+                    for name, pid in pids.items()}  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         alone = _gateway_alone(Path(folder))
-    report = _report(rows, alone, args.messages, args.rounds, args.paced_rounds)
+    report = _report(rows, alone, memories, args.messages, args.rounds, args.paced_rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)

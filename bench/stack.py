@@ -6,6 +6,9 @@ Usage:
     with running_stack(model, folder, gateways=2, redis_url="redis://127.0.0.1:6379/14") as stack:
         stack.gateway_url is HAProxy's, in front of stack.gateway_urls (bot/balancer.py)
 Each process logs to FOLDER; the database is a fresh SQLite file there (or DATABASE_URL's), migrated to head.
+
+    with vanilla_rasa(folder) as (url, pid):
+        Rasa's own starter bot (`rasa init`, trained once into models/vanilla/): the benchmarks' yardstick
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -32,9 +37,12 @@ from bot.rasa import server_urls
 from bot.settings import PROJECT_ROOT
 from bot.store.migrate import upgrade
 
-__all__ = ["Stack", "StackError", "free_port", "running_stack", "serving_in_a_thread"]
+__all__ = [
+    "Stack", "StackError", "free_port", "memory", "running_stack", "serving_in_a_thread", "vanilla_rasa",
+]  # fmt: skip
 
 RASA = Path(sys.executable).with_name("rasa")
+VANILLA = PROJECT_ROOT / "models" / "vanilla" / "rasa-init.tar.gz"
 
 
 class StackError(RuntimeError):
@@ -194,3 +202,62 @@ def running_stack(
                 process.kill()
         for log in logs:
             log.close()
+
+
+def memory(pid: int) -> int:
+    """Return the proportional set size (bytes) of process PID and its descendants: each shared page
+    counted once across them, so that the figures of several processes add up."""
+    total = 0
+    for each in [pid, *_descendants(pid)]:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(child.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(child.parent.name))
+    return found + [d for child in found for d in _descendants(child)]
+
+
+def _vanilla_model() -> Path:
+    """Return Rasa's starter bot, as `rasa init` makes and trains it (once; kept under models/vanilla/)."""
+    if not VANILLA.exists():
+        with tempfile.TemporaryDirectory() as folder:
+            env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+            subprocess.run(
+                [str(RASA), "init", "--no-prompt", "--init-dir", folder],
+                cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            VANILLA.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(next(Path(folder, "models").glob("*.tar.gz")), VANILLA)
+    return VANILLA
+
+
+@contextlib.contextmanager
+def vanilla_rasa(folder: Path, *, startup: float = 240) -> Iterator[tuple[str, int]]:
+    """Serve Rasa's starter bot as Rasa runs it out of the box (REST, conversations in memory, no custom
+    actions) until the block ends; yield its address and process id."""
+    model, port = _vanilla_model(), free_port()
+    with open(folder / "vanilla.log", "wb") as log:
+        process = subprocess.Popen(
+            [str(RASA), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
+             "--enable-api"],
+            cwd=folder, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait(f"{url}/", process, time.monotonic() + startup)
+            yield url, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()

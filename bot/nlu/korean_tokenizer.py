@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ ANALYZERS = {"okt": "Okt", "komoran": "Komoran", "kkma": "Kkma", "hannanum": "Ha
 MAX_WORD = 32
 _RUN = re.compile(r"\S+")
 
+# The analysers' JVM: KoNLPy's default (a heap of up to 1 GB, the parallel collector) took about 470 MB
+# beside each Rasa server; a smaller heap and the serial collector take about 120 MB, as fast
+# (docs/benchmarks/gateway.md). JAVA_TOOL_OPTIONS, when set, is the operator's choice and wins.
+JVM_HEAP_MB = 384
+JVM_OPTIONS = "-XX:+UseSerialGC -Xms16m -XX:ReservedCodeCacheSize=64m"
+
 
 @dataclass(frozen=True)
 class Morpheme:
@@ -61,8 +68,13 @@ def get_analyzer(name: str) -> Any:
     """Return the KoNLPy analyser NAME, starting the JVM on first use (once per process)."""
     if name not in ANALYZERS:
         raise ValueError(f"unknown analyzer {name!r}; choose one of {sorted(ANALYZERS)}")
-    import konlpy.tag  # imported here: importing it is cheap, but nothing starts at import time
+    import jpype
+    import konlpy.jvm
+    import konlpy.tag  # imported here: importing them is cheap, but nothing starts at import time
 
+    if not jpype.isJVMStarted():
+        os.environ.setdefault("JAVA_TOOL_OPTIONS", JVM_OPTIONS)
+        konlpy.jvm.init_jvm(max_heap_size=JVM_HEAP_MB)
     return getattr(konlpy.tag, ANALYZERS[name])()
 
 
