@@ -40,7 +40,8 @@ from actions.places import MAX_PLACE, is_vague, place_phrase
 from bot.messages import squash
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
-from bot.store.tickets import DESCRIPTION_LIMIT, file_ticket, filed_just_now
+from bot.store.models import utcnow
+from bot.store.tickets import DESCRIPTION_LIMIT, due_date, file_ticket, filed_just_now
 
 __all__ = [
     "FORM_SLOTS", "ActionAskComplaintCategory", "ActionAskComplaintConfirm", "ActionSubmitComplaint",
@@ -714,6 +715,7 @@ class ActionSubmitComplaint(Action):
                     photo_url=None if photo in (None, NO_PHOTO) else photo,
                     contact_phone=tracker.get_slot("complaint_contact_phone") if consent else None,
                     contact_consent=consent,
+                    due_at=due_date(utcnow(), city.deadline_days(category), city.timezone),
                 )  # fmt: skip
         except SQLAlchemyError as exc:
             # The answers stay in the slots; "다시 시도" runs this action again.
@@ -726,5 +728,6 @@ class ActionSubmitComplaint(Action):
             number=ticket.number,
             department=department.name,
             phone=department.phone,
+            due=city.local_date(ticket.due_at) if ticket.due_at else "-",
         )
         return clear

@@ -1,7 +1,8 @@
 """Console agents from the command line.
 
 Usage:
-    python -m bot.agents add NAME [--role agent|supervisor|admin] [--password-stdin]
+    python -m bot.agents add NAME [--role agent|staff|supervisor|admin] [--department 건설도로과]
+                                  [--password-stdin]
     python -m bot.agents list
     python -m bot.agents disable NAME
 """
@@ -14,6 +15,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.profile import load_profile
 from bot.settings import load_settings
 from bot.store.agents import ROLES, AgentError, add_agent, disable_agent, list_agents
 from bot.store.db import session_factory
@@ -30,8 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument(
         "--role", choices=ROLES, default="agent",
-        help="agent (default) opens personal data of the chat they hold only; supervisor, admin: of any",
+        help="agent (default) opens personal data of the chat they hold only; staff work one department's "
+        "tickets; supervisor, admin: personal data of any chat, every ticket",
     )  # fmt: skip
+    add.add_argument(
+        "--department", help="staff: their department, by its key or name in the city profile (건설도로과)"
+    )
     sub.add_parser("list", help="every agent, and whether they can log in")
     disable = sub.add_parser("disable", help="stop an agent from logging in, and log them out")
     disable.add_argument("name")
@@ -46,8 +52,22 @@ def main(argv: list[str] | None = None) -> int:
                 if getpass.getpass("again: ") != password:
                     print("error: the passwords differ", file=sys.stderr)
                     return 1
+            department = None
+            if args.department:
+                departments = load_profile(load_settings().city_profile).departments
+                found = departments.get(args.department) or next(
+                    (d for d in departments.values() if d.name == args.department), None
+                )
+                if found is None:
+                    names = ", ".join(d.name for d in departments.values())
+                    print(
+                        f"error: no department {args.department!r} in the city profile ({names})",
+                        file=sys.stderr,
+                    )
+                    return 2
+                department = found.name
             with sessions.begin() as session:
-                add_agent(session, args.name, password, args.role)
+                add_agent(session, args.name, password, args.role, department)
             print(f"{args.role} {args.name} added; they log in at /agent")
         elif args.command == "list":
             with sessions() as session:

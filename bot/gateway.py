@@ -42,6 +42,7 @@ from bot.settings import Settings
 from bot.shared import shared_from
 from bot.store.conversations import has_conversation
 from bot.store.db import Database, session_factory
+from bot.tickets.workspace import Workspace
 from bot.transcript import Transcript
 
 __all__ = ["create_app"]
@@ -98,6 +99,7 @@ def create_app(
         db=db, hub=hub, desk=desk, profile=profile, secure_cookie=settings.agent_cookie_secure, photos=photos,
         shared=shared,
     )  # fmt: skip
+    workspace = Workspace(db=db, delivery=delivery, profile=profile, guard=console.guard)
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -108,11 +110,13 @@ def create_app(
         Route("/", web.page),
         Route("/web/chat.js", script("chat.js")),
         Route("/agent/agent.js", script("agent.js")),
+        Route("/agent/tickets.js", script("tickets.js")),
         WebSocketRoute("/web/ws", web.socket),
         Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/livez", lambda request: JSONResponse({"live": True})),  # this process answers (the balancer)
         *console.routes(),
+        *workspace.routes(),
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(

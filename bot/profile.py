@@ -125,6 +125,8 @@ class CityProfile:
     cancel_phrases: tuple[str, ...]
     # Telegram: the bot's menu (command -> (its description, what it says; "" for the help text)) and the
     # deep links t.me/<bot>?start=KEY (key -> what the start says).
+    # Working days to process a complaint, by category ("default" for the rest): the ticket's deadline.
+    ticket_deadlines: dict[str, int] = field(default_factory=lambda: {"default": 7})
     telegram_commands: dict[str, tuple[str, str]] = field(default_factory=dict)
     telegram_start: dict[str, str] = field(default_factory=dict)
 
@@ -159,6 +161,15 @@ class CityProfile:
         A button titled "시 블로그" must open the blog, not the home page in its place.
         """
         return [self.links[k].button() for k in keys if k in self.links and self.links[k].verified]
+
+    def deadline_days(self, category: str) -> int:
+        """Return the working days a complaint of CATEGORY has to be processed in."""
+        return self.ticket_deadlines.get(category, self.ticket_deadlines.get("default", 7))
+
+    def local_date(self, moment: dt.datetime) -> str:
+        """Return MOMENT's day as the city's people read a date, with its weekday: 12월 15일(화)."""
+        local = moment.astimezone(self.timezone)
+        return f"{local.month}월 {local.day}일({self.weekday(local)[0]})"
 
     def local_time(self, moment: dt.datetime) -> str:
         """Return MOMENT (aware) as the city's people read a time."""
@@ -234,6 +245,7 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         intent_labels=dict(labels["intents"]),
         category_labels={k: dict(v) for k, v in labels["categories"].items()},
         weekday_names=tuple(str(d) for d in raw["weekday_names"]),
+        ticket_deadlines={str(k): int(v) for k, v in (raw.get("ticket_deadlines") or {"default": 7}).items()},
         cancel_stems=tuple(squash(str(w)) for w in raw["cancel"]["stems"]),
         cancel_phrases=tuple(squash(str(w)) for w in raw["cancel"]["phrases"]),
         telegram_commands={

@@ -51,7 +51,7 @@ from bot.store.agents import (
 )
 from bot.store.db import Database, StoreUnavailable
 
-__all__ = ["Console", "COOKIE"]
+__all__ = ["COOKIE", "Console", "Refused", "json_body"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ class Console:
         return [
             Route("/agent", self.page),
             Route("/agent/api/login", self.login, methods=post),
-            Route("/agent/api/logout", self._guard(self.logout), methods=post),
-            Route("/agent/api/me", self._guard(self.me)),
-            Route("/agent/api/queue", self._guard(self.queue)),
-            Route("/agent/api/handoffs/{id:int}", self._guard(self.detail)),
-            Route("/agent/api/handoffs/{id:int}/{action}", self._guard(self.act), methods=post),
-            Route("/agent/api/messages/{id:int}/label", self._guard(self.label), methods=post),
-            Route("/agent/api/review", self._guard(self.review)),
-            Route("/agent/api/photo", self._guard(self.photo)),
+            Route("/agent/api/logout", self.guard(self.logout), methods=post),
+            Route("/agent/api/me", self.guard(self.me)),
+            Route("/agent/api/queue", self.guard(self.queue)),
+            Route("/agent/api/handoffs/{id:int}", self.guard(self.detail)),
+            Route("/agent/api/handoffs/{id:int}/{action}", self.guard(self.act), methods=post),
+            Route("/agent/api/messages/{id:int}/label", self.guard(self.label), methods=post),
+            Route("/agent/api/review", self.guard(self.review)),
+            Route("/agent/api/photo", self.guard(self.photo)),
             WebSocketRoute("/agent/ws", self.socket),
         ]
 
@@ -118,7 +118,7 @@ class Console:
     async def _who(self, token: str) -> LoggedIn | None:
         return await self.db.run_or(lambda s: session_of(s, token), None) if token else None
 
-    def _guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap HANDLER: 401 without a valid session; 403 for a change without the session's CSRF token."""
 
         async def guarded(request: Request) -> Response:
@@ -146,7 +146,7 @@ class Console:
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _error("send JSON", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
         try:
-            body = await _json(request)
+            body = await json_body(request)
         except Refused as exc:
             return _error(str(exc), exc.status)
         name, password = body.get("name"), body.get("password")
@@ -216,7 +216,7 @@ class Console:
     async def act(self, request: Request, login: LoggedIn) -> Response:
         """Claim, reply, file a ticket, reveal, close, or end a crisis alarm as a false one."""
         handoff_id, action = _row_id(request), request.path_params["action"]
-        body = await _json(request)
+        body = await json_body(request)
         if action == "claim":
             await self.desk.claim(handoff_id, login.agent_id)
         elif action == "reply":
@@ -249,7 +249,7 @@ class Console:
 
     async def label(self, request: Request, login: LoggedIn) -> Response:
         """Record an agent's label for a citizen's message."""
-        body = await _json(request)
+        body = await json_body(request)
         await self.desk.label(
             _row_id(request),
             login.agent_id,
@@ -327,7 +327,7 @@ def _row_id(request: Request) -> int:
     return number
 
 
-async def _json(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     """Return the request's JSON object, or an empty one (the handlers say what is missing)."""
     try:
         raw = await read_body(request, MAX_BODY)

@@ -28,8 +28,8 @@ from bot.store.agents import record_access
 from bot.store.conversations import open_question, transcript
 from bot.store.db import Database
 from bot.store.labels import add_crisis_label, add_label, labels_of
-from bot.store.models import Message
-from bot.store.tickets import file_ticket, recent_tickets
+from bot.store.models import Message, utcnow
+from bot.store.tickets import due_date, file_ticket, recent_tickets
 from bot.transcript import Transcript
 
 __all__ = ["Conflict", "Desk", "DeskError", "Invalid", "NotFound"]
@@ -251,6 +251,7 @@ class Desk:
                 session, category=category, department=department.name, description=masked,
                 location_text=location.strip()[:500] or None, district=profile.district_of(location),
                 channel=handoff.channel, sender=handoff.sender, note=self.texts["note_agent_filed"],
+                due_at=due_date(utcnow(), profile.deadline_days(category), profile.timezone),
             ).number  # fmt: skip
 
         number: str = await self.db.run(add)

@@ -18,7 +18,7 @@ from bot.privacy import mask_personal_data
 from bot.store.conversations import rasa_user_events
 from bot.store.handoffs import opened_since
 from bot.store.labels import unlabelled_messages
-from bot.store.models import Message, utcnow
+from bot.store.models import Message, aware, utcnow
 
 __all__ = ["Reason", "ReviewItem", "matched_events", "review_queue", "understanding"]
 
@@ -111,7 +111,7 @@ def review_queue(
     window's messages, its handoffs and its Rasa user events. Without Rasa's events table (its tracker
     store is elsewhere, or it never stored anything) the queue is empty.
     """
-    now = _aware(now or utcnow()).astimezone(dt.timezone.utc)  # SQLite compares UTC times as text
+    now = aware(now or utcnow()).astimezone(dt.timezone.utc)  # SQLite compares UTC times as text
     since = now - dt.timedelta(days=days)
     events = rasa_user_events(session, since=since)
     if events is None:
@@ -132,7 +132,7 @@ def review_queue(
                 continue
             parse = matched[message.id].get("parse_data") or {}
             intent, category, confidence = interpret(parse)
-            at = _aware(message.created_at)
+            at = aware(message.created_at)
             if (parse.get("intent") or {}).get("name") == FALLBACK_INTENT:
                 reason: Reason = "fallback"
             elif confidence < threshold:
@@ -147,8 +147,3 @@ def review_queue(
             items.append(ReviewItem(message.id, channel, at, text, intent, category, confidence, reason))
     items.sort(key=lambda i: (math.floor(i.confidence * 10 + 1e-9), -i.at.timestamp(), -i.message_id))
     return items[:limit]
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

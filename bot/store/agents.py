@@ -31,8 +31,9 @@ class AgentError(ValueError):
     """A name or password that cannot be used."""
 
 
-# agent: takes chats; supervisor: also opens any chat's personal data; admin: the same (and runs the system).
-ROLES = ("agent", "supervisor", "admin")
+# agent: takes chats; staff: works one department's tickets; supervisor: also opens any chat's personal
+# data and works every ticket; admin: the same (and runs the system).
+ROLES = ("agent", "staff", "supervisor", "admin")
 OVERSEEING = frozenset({"supervisor", "admin"})
 
 
@@ -45,6 +46,7 @@ class LoggedIn:
     csrf: str
     session_id: int
     role: str = "agent"
+    department: str | None = None  # staff: the department whose tickets they work
 
     @property
     def oversees(self) -> bool:
@@ -85,10 +87,14 @@ def _dummy() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def add_agent(session: Session, name: str, password: str, role: str = "agent") -> int:
-    """Create agent NAME with PASSWORD and ROLE (one of ROLES); return its id."""
+def add_agent(
+    session: Session, name: str, password: str, role: str = "agent", department: str | None = None
+) -> int:
+    """Create agent NAME with PASSWORD and ROLE (one of ROLES; staff with their DEPARTMENT); return its id."""
     if role not in ROLES:
         raise AgentError(f"the role must be one of {', '.join(ROLES)}")
+    if (role == "staff") != bool(department):
+        raise AgentError("staff need a department (--department), and only staff have one")
     name = name.strip()
     if not name or len(name) > 64:
         raise AgentError("a name of 1 to 64 characters is needed")
@@ -97,8 +103,9 @@ def add_agent(session: Session, name: str, password: str, role: str = "agent") -
     if session.scalar(select(Agent.id).where(Agent.name == name)) is not None:
         raise AgentError(f"agent {name!r} exists")
     agent = Agent(
-        name=name, password_hash=hash_password(password), active=True, role=role, created_at=utcnow()
-    )
+        name=name, password_hash=hash_password(password), active=True, role=role, department=department,
+        created_at=utcnow(),
+    )  # fmt: skip
     session.add(agent)
     session.flush()
     return int(agent.id)
@@ -134,7 +141,7 @@ def open_session(session: Session, name: str) -> tuple[str, LoggedIn] | None:
     session.add(row)
     session.execute(delete(AgentSession).where(AgentSession.expires_at < now))
     session.flush()
-    return token, LoggedIn(agent.id, agent.name, csrf, row.id, agent.role)
+    return token, LoggedIn(agent.id, agent.name, csrf, row.id, agent.role, agent.department)
 
 
 def session_of(session: Session, token: str) -> LoggedIn | None:
@@ -154,7 +161,7 @@ def session_of(session: Session, token: str) -> LoggedIn | None:
     )
     if expires < utcnow():
         return None
-    return LoggedIn(agent.id, agent.name, login.csrf, login.id, agent.role)
+    return LoggedIn(agent.id, agent.name, login.csrf, login.id, agent.role, agent.department)
 
 
 def end_session(session: Session, session_id: int) -> None:

@@ -28,7 +28,7 @@ from bot.store.models import Message, OutboxItem, utcnow
 
 __all__ = [
     "defer", "deferred", "mark_answered", "mark_delivered", "open_question", "peek_outbox", "pending_senders",
-    "has_conversation", "queue_outbox", "record_message", "settle_deferred",
+    "has_conversation", "messages_around", "queue_outbox", "record_message", "settle_deferred",
     "rasa_user_events", "take_outbox", "texts_since", "transcript",
     "unanswered_messages",
     "waiting_for_the_bot",
@@ -238,6 +238,24 @@ def transcript(session: Session, *, channel: str, sender: str, limit: int = 200)
     query = (
         select(Message)
         .where(Message.channel == channel, Message.sender == sender)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    rows = list(session.scalars(query))
+    session.expunge_all()
+    return rows[::-1]
+
+
+def messages_around(
+    session: Session, *, channel: str, sender: str, moment: dt.datetime, before: dt.timedelta,
+    after: dt.timedelta, limit: int = 60,
+) -> list[Message]:  # fmt: skip
+    """Return the conversation's messages from BEFORE ahead of MOMENT to AFTER it (at most LIMIT, the
+    latest), oldest first: the chat a ticket came from."""
+    query = (
+        select(Message)
+        .where(Message.channel == channel, Message.sender == sender)
+        .where(Message.created_at >= moment - before, Message.created_at <= moment + after)
         .order_by(Message.id.desc())
         .limit(limit)
     )

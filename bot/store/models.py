@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
 from bot.privacy import unseal
@@ -17,7 +28,7 @@ __all__ = [
     "ImportedLabel", "Label",
     "Message", "ModelVersion", "OPEN_HANDOFF",
     "OutboxItem",
-    "STATUSES", "Ticket", "TicketEvent", "utcnow",
+    "STATUSES", "Ticket", "TicketEvent", "aware", "utcnow",
 ]  # fmt: skip
 
 _registry = registry()
@@ -42,15 +53,23 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def aware(moment: dt.datetime) -> dt.datetime:
+    """Return MOMENT, stored in UTC, timezone-aware (SQLite gives it back naive)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 class Ticket(Base):
     """A complaint filed by a citizen; its public number is derived from id and year (2026-000123)."""
 
     __tablename__ = "tickets"
-    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="ck_tickets_status"),)
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="ck_tickets_status"),
+        Index("ix_tickets_district_category", "district", "category"),
+    )
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     category = Column(String(32), nullable=False)
-    department = Column(String(100), nullable=False)
+    department = Column(String(100), nullable=False, index=True)
     district = Column(String(50))  # 읍·면·동
     location_text = Column(Text)
     latitude = Column(Float)
@@ -61,9 +80,11 @@ class Ticket(Base):
     contact_consent_at = Column(DateTime(timezone=True))
     channel = Column(String(16), nullable=False)
     sender = Column(String(128), nullable=False, index=True)
-    status = Column(String(16), nullable=False, default="received")
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False, default="received", index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The day processing should be done by (working days from the profile's deadline for the category).
+    due_at = Column(DateTime(timezone=True))
 
     events = relationship("TicketEvent", order_by="TicketEvent.id", back_populates="ticket")
 
@@ -77,6 +98,8 @@ class TicketEvent(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
     status = Column(String(16), nullable=False)
+    # status: the ticket entered STATUS; reassign: it moved to another department (the note says which).
+    kind = Column(String(16), nullable=False, default="status", server_default="status")
     note = Column(Text, nullable=False, default="")
     actor = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -140,6 +163,8 @@ class Agent(Base):
     active = Column(Boolean, nullable=False, default=True)
     # agent: takes chats, opens personal data only of the chat they hold; supervisor and admin: of any chat.
     role = Column(String(16), nullable=False, default="agent", server_default="agent")
+    # staff: the department whose tickets they see and move (its name, as tickets keep it).
+    department = Column(String(100))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 

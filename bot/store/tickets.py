@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.privacy import short_id
-from bot.store.models import STATUSES, Ticket, TicketEvent, utcnow
+from bot.store.models import STATUSES, Ticket, TicketEvent, aware, utcnow
 
 __all__ = [
-    "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketNotFound", "TicketView",
-    "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets", "parse_number",
-    "photo_refs", "purge_contacts", "recent_tickets", "update_status",
+    "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketFilter", "TicketNotFound",
+    "TicketView", "due_date", "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets",
+    "parse_number", "photo_refs", "purge_contacts", "reassign_ticket", "recent_tickets", "search_tickets",
+    "ticket_districts", "update_status",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
@@ -30,6 +32,8 @@ _CLOSED = ("resolved", "rejected")
 DESCRIPTION_LIMIT = 2000
 # The same citizen's same answers filed again within this are the same complaint (filed_just_now).
 REFILED_WITHIN = dt.timedelta(minutes=10)
+# A ticket due within this is "due soon" on the tickets page.
+DUE_SOON = dt.timedelta(days=2)
 # Six digits, more once a city has filed a million tickets; at most nine, so the id fits PostgreSQL's integer.
 _NUMBER = re.compile(r"^\s*(\d{4})-(\d{6,9})\s*$")
 
@@ -50,6 +54,7 @@ class EventView:
     note: str
     actor: str
     at: dt.datetime
+    kind: str = "status"  # or "reassign"
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,19 @@ class TicketView:
     created_at: dt.datetime
     updated_at: dt.datetime
     events: tuple[EventView, ...]
+    due_at: dt.datetime | None = None
+
+    def due(self, now: dt.datetime | None = None) -> str | None:
+        """Return "overdue" or "soon" for an open ticket past or near its deadline, else None."""
+        if self.due_at is None or self.status in _CLOSED:
+            return None
+        left = self.due_at - (now or utcnow())
+        return "overdue" if left < dt.timedelta(0) else "soon" if left < DUE_SOON else None
 
     def as_json(self, *, with_contact: bool = False) -> dict[str, object]:
         """Return a JSON-ready dict; the phone number only when WITH_CONTACT."""
         return {
+            "due_at": self.due_at.isoformat() if self.due_at else None, "due": self.due(),
             "number": self.number, "category": self.category, "department": self.department,
             "district": self.district, "location": self.location_text,
             "coordinates": None if self.latitude is None else [self.latitude, self.longitude],
@@ -84,7 +98,7 @@ class TicketView:
             "channel": self.channel, "sender": short_id(self.sender), "status": self.status,
             "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
             "events": [
-                {"status": e.status, "note": e.note, "actor": e.actor, "at": e.at.isoformat()}
+                {"status": e.status, "kind": e.kind, "note": e.note, "actor": e.actor, "at": e.at.isoformat()}
                 for e in self.events
             ],
         }  # fmt: skip
@@ -103,21 +117,36 @@ def parse_number(text: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes for what was stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def _view(ticket: Ticket) -> TicketView:
-    created = _aware(ticket.created_at)
+    created = aware(ticket.created_at)
     return TicketView(
         number=format_number(ticket.id, created), category=ticket.category, department=ticket.department,
         district=ticket.district, location_text=ticket.location_text, latitude=ticket.latitude,
         longitude=ticket.longitude, description=ticket.description, photo_url=ticket.photo_url,
         contact_phone=ticket.contact_phone, channel=ticket.channel, sender=ticket.sender,
-        status=ticket.status, created_at=created, updated_at=_aware(ticket.updated_at),
-        events=tuple(EventView(e.status, e.note, e.actor, _aware(e.created_at)) for e in ticket.events),
+        status=ticket.status, created_at=created, updated_at=aware(ticket.updated_at),
+        events=tuple(
+            EventView(e.status, e.note, e.actor, aware(e.created_at), e.kind or "status")
+            for e in ticket.events
+        ),
+        due_at=aware(ticket.due_at) if ticket.due_at else None,
     )  # fmt: skip
+
+
+def due_date(start: dt.datetime, working_days: int, zone: ZoneInfo) -> dt.datetime:
+    """Return the end (23:59:59 in ZONE) of the WORKING_DAYS-th working day after START's day.
+
+    Working days are Monday to Friday, as 민원 처리 기간 count them; public holidays are not known here
+    and count as working days (a deadline can come a day or two early, never late).
+    """
+    day = start.astimezone(zone).date()
+    left = working_days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
+    return end.astimezone(dt.timezone.utc)
 
 
 def file_ticket(
@@ -136,6 +165,7 @@ def file_ticket(
     photo_url: str | None = None,
     contact_phone: str | None = None,
     contact_consent: bool = False,
+    due_at: dt.datetime | None = None,
 ) -> TicketView:
     """Add a ticket and its first event ("received") to SESSION's transaction; return it.
 
@@ -147,7 +177,7 @@ def file_ticket(
         latitude=latitude, longitude=longitude, description=description[:DESCRIPTION_LIMIT],
         photo_url=photo_url, contact_phone=contact_phone if contact_consent else None,
         contact_consent_at=now if contact_consent and contact_phone else None,
-        channel=channel, sender=sender, status="received", created_at=now, updated_at=now,
+        channel=channel, sender=sender, status="received", created_at=now, updated_at=now, due_at=due_at,
     )  # fmt: skip
     ticket.events.append(TicketEvent(status="received", note=note, actor="citizen", created_at=now))
     session.add(ticket)
@@ -184,7 +214,7 @@ def _load(session: Session, number: str) -> Ticket | None:
     ticket = session.scalars(
         select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.events))
     ).one_or_none()
-    if ticket is None or _aware(ticket.created_at).year != year:
+    if ticket is None or aware(ticket.created_at).year != year:
         return None
     return ticket
 
@@ -215,12 +245,7 @@ def recent_tickets(session: Session, *, channel: str, sender: str, limit: int = 
 
 def list_tickets(session: Session, *, status: str | None = None, limit: int = 50) -> list[TicketView]:
     """Return tickets, newest first, optionally only those with STATUS."""
-    if status is not None and status not in STATUSES:
-        raise InvalidStatus(status)
-    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit).options(selectinload(Ticket.events))
-    if status is not None:
-        query = query.where(Ticket.status == status)
-    return [_view(t) for t in session.scalars(query)]
+    return search_tickets(session, TicketFilter(status=status), limit=limit)[1]
 
 
 def update_status(session: Session, *, number: str, status: str, note: str, actor: str) -> TicketView:
@@ -236,6 +261,86 @@ def update_status(session: Session, *, number: str, status: str, note: str, acto
     ticket.events.append(TicketEvent(status=status, note=note, actor=actor, created_at=now))
     session.flush()
     return _view(ticket)
+
+
+def reassign_ticket(session: Session, *, number: str, department: str, note: str, actor: str) -> TicketView:
+    """Move ticket NUMBER to DEPARTMENT, adding a "reassign" step with NOTE to its timeline."""
+    ticket = _load(session, number)
+    if ticket is None:
+        raise TicketNotFound(number)
+    now = utcnow()
+    ticket.department = department
+    ticket.updated_at = now
+    ticket.events.append(
+        TicketEvent(status=ticket.status, kind="reassign", note=note, actor=actor, created_at=now)
+    )
+    session.flush()
+    return _view(ticket)
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What the tickets page asks for: every field optional; TEXT matches the number, the description
+    and the place; DUE is "overdue" or "soon"; SINCE and UNTIL bound the filing time."""
+
+    status: str | None = None
+    category: str | None = None
+    district: str | None = None
+    department: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    text: str | None = None
+    due: str | None = None
+
+
+def search_tickets(
+    session: Session, wanted: TicketFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[int, list[TicketView]]:
+    """Return how many tickets match WANTED and the page of them from OFFSET, newest first."""
+    query = select(Ticket)
+    if wanted.status:
+        if wanted.status not in STATUSES:
+            raise InvalidStatus(wanted.status)
+        query = query.where(Ticket.status == wanted.status)
+    for column, value in (
+        (Ticket.category, wanted.category), (Ticket.district, wanted.district),
+        (Ticket.department, wanted.department),
+    ):  # fmt: skip
+        if value:
+            query = query.where(column == value)
+    if wanted.since:
+        query = query.where(Ticket.created_at >= wanted.since)
+    if wanted.until:
+        query = query.where(Ticket.created_at < wanted.until)
+    if wanted.due in ("overdue", "soon"):
+        now = utcnow()
+        query = query.where(Ticket.status.not_in(_CLOSED), Ticket.due_at.is_not(None))
+        if wanted.due == "overdue":
+            query = query.where(Ticket.due_at < now)
+        else:
+            query = query.where(Ticket.due_at >= now, Ticket.due_at < now + DUE_SOON)
+    text = (wanted.text or "").strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches = [
+            Ticket.description.ilike(pattern, escape="\\"),
+            Ticket.location_text.ilike(pattern, escape="\\"),
+        ]
+        parsed = parse_number(text)
+        if parsed is not None:
+            matches.append(Ticket.id == parsed[1])
+        query = query.where(or_(*matches))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(Ticket.id.desc()).offset(offset).limit(limit).options(selectinload(Ticket.events))
+    )
+    return int(total), [_view(t) for t in page]
+
+
+def ticket_districts(session: Session) -> list[str]:
+    """Return the 읍·면·동 (or 구) that tickets name, in 가나다 order."""
+    found = session.scalars(select(Ticket.district).where(Ticket.district.is_not(None)).distinct())
+    return sorted(str(d) for d in found)
 
 
 def photo_refs(session: Session, *, prefix: str = "upload:") -> set[str]:

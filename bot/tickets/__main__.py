@@ -19,12 +19,9 @@ import json
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from bot.messages import fill
 from bot.profile import load_profile
 from bot.settings import load_settings
-from bot.store.conversations import queue_outbox
 from bot.store.db import session_factory
 from bot.store.models import STATUSES
 from bot.store.tickets import (
@@ -36,6 +33,7 @@ from bot.store.tickets import (
     purge_contacts,
     update_status,
 )
+from bot.tickets.notify import tell_citizen
 
 __all__ = ["main"]
 
@@ -48,18 +46,6 @@ def _print(tickets: list[TicketView], as_json: bool) -> None:
         print(f"{t.number}  {t.status:<11}  {t.category:<16}  {t.department}  {t.created_at:%Y-%m-%d %H:%M}")
         for e in t.events:
             print(f"    {e.at:%Y-%m-%d %H:%M}  {e.status:<11}  {e.actor}: {e.note}")
-
-
-def _tell_citizen(session: Session, ticket: TicketView, text: str, labels: dict[str, str]) -> None:
-    """Queue the news for the citizen's messenger (in the same transaction as the change)."""
-    if ticket.channel == "rest":
-        return  # not a messenger conversation: nobody to tell
-    notice = fill(
-        text, number=ticket.number, status=labels[ticket.status], note=ticket.events[-1].note
-    ).strip()
-    queue_outbox(
-        session, channel=ticket.channel, sender=ticket.sender, messages=[{"text": notice, "buttons": []}]
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 ticket = update_status(
                     session, number=args.number, status=args.status, note=args.note, actor=actor
                 )
-                profile = load_profile(settings.city_profile)
-                _tell_citizen(session, ticket, profile.messages["ticket_update"], profile.status_labels)
+                tell_citizen(session, ticket, load_profile(settings.city_profile))
             print(f"{ticket.number} is now {ticket.status}")
     except TicketNotFound:
         print(f"error: no ticket {args.number}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -489,6 +490,9 @@ async def test_filing_stores_the_ticket_routes_it_and_answers_with_its_number(
     [sent] = [m for m in dispatcher.messages if not m.get("custom")]
     assert sent["response"] == "utter_ticket_filed" and sent["number"] == ticket.number
     assert sent["department"] == "건설도로과" and sent["phone"] == "1422-36"
+    # The deadline: seven working days from today, told as the city's people read a day ("12월 15일(화)").
+    assert ticket.due_at is not None and 9 <= (ticket.due_at - ticket.created_at).days <= 11
+    assert re.fullmatch(r"\d{1,2}월 \d{1,2}일\([월화수목금]\)", sent["due"])
     assert slots_of(events) == {slot: None for slot in FORM_SLOTS}
     assert "1234-5678" not in caplog.text and RICH not in caplog.text
 

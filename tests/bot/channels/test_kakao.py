@@ -220,7 +220,7 @@ def _every_response_the_bot_can_send() -> list[tuple[str, list[Outbound]]]:
         "number": "2026-000123", "department": "맑은물사업본부 관리과", "phone": "041-521-3132",
         "status": "처리 중", "timeline": "\n".join(["· 11월 25일 14:02 처리 중: 현장 확인 중이에요"] * 20),
         "tickets": "\n".join(["· 2026-000123 가로등·신호등 고장 신고: 처리 중"] * 5),
-        "time": "11월 25일 14:02",
+        "time": "11월 25일 14:02", "due": "12월 4일(금)",
         "note": "현장 확인 중이에요", "guess_1": PROFILE.label("complaint", "water_leak"),
         "guess_2": PROFILE.label("welfare", "housing_youth"), "guess_3": PROFILE.label("info", "local_tax"),
         "answer": "가" * 220,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +14,15 @@ from bot.store.models import Ticket, TicketEvent
 from bot.store.tickets import (
     DESCRIPTION_LIMIT,
     InvalidStatus,
+    TicketFilter,
     TicketNotFound,
+    due_date,
     file_ticket,
     find_ticket,
     list_tickets,
     parse_number,
     recent_tickets,
+    search_tickets,
     update_status,
 )  # fmt: skip
 
@@ -137,3 +142,29 @@ def test_fifty_tickets_filed_at_once_get_fifty_numbers(
     assert len(set(numbers)) == 50
     with sessions() as session:
         assert len(session.scalars(select(Ticket)).all()) == 50
+
+
+def test_a_deadline_counts_working_days_in_the_citys_time() -> None:
+    seoul = ZoneInfo("Asia/Seoul")
+    friday_evening = dt.datetime(2026, 12, 4, 20, 0, tzinfo=seoul)  # Friday
+    due = due_date(friday_evening, 7, seoul).astimezone(seoul)
+    # Mon 7 … Fri 11 are five, Mon 14 and Tue 15 the sixth and seventh.
+    assert (due.date(), due.time()) == (dt.date(2026, 12, 15), dt.time(23, 59, 59))
+    # 23:30 UTC on Sunday is already Monday in Seoul: Tuesday is the first working day after it.
+    late_sunday = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.timezone.utc)
+    assert due_date(late_sunday, 1, seoul).astimezone(seoul).date() == dt.date(2026, 12, 8)
+
+
+def test_open_tickets_past_or_near_their_deadline_stand_out(sessions: sessionmaker[Session]) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    with sessions.begin() as session:
+        late, soon, later = (
+            file_ticket(session, category="streetlight", department="건설도로과", description=str(n),
+                        channel="web", sender="u", note="접수", due_at=now + offset)
+            for n, offset in enumerate([-dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=5)])
+        )  # fmt: skip
+        closed = update_status(session, number=late.number, status="resolved", note="끝", actor="staff:a")
+    assert (late.due(now), soon.due(now), later.due(now), closed.due(now)) == ("overdue", "soon", None, None)
+    with sessions() as session:
+        total, found = search_tickets(session, TicketFilter(due="soon"))
+    assert (total, [t.number for t in found]) == (1, [soon.number])

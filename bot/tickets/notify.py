@@ -1,0 +1,28 @@
+"""Telling a citizen that their ticket moved: the text from the city profile, queued in their outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.messages import fill
+from bot.profile import CityProfile
+from bot.store.conversations import queue_outbox
+from bot.store.tickets import TicketView
+
+__all__ = ["tell_citizen"]
+
+
+def tell_citizen(session: Session, ticket: TicketView, profile: CityProfile) -> None:
+    """Queue the ticket's latest step for the citizen's messenger, in SESSION's transaction (so that the
+    change and the news are kept together). The gateway pushes it (web chat, Telegram) or sends it with
+    the citizen's next message (Kakao)."""
+    if ticket.channel == "rest":
+        return  # not a messenger conversation: nobody to tell
+    step = ticket.events[-1]
+    if step.kind == "reassign":
+        text = fill(profile.messages["ticket_reassigned"], number=ticket.number, department=ticket.department)
+    else:
+        status = profile.status_labels[ticket.status]
+        text = fill(profile.messages["ticket_update"], number=ticket.number, status=status, note=step.note)
+    message = {"text": text.strip(), "buttons": []}
+    queue_outbox(session, channel=ticket.channel, sender=ticket.sender, messages=[message])
