@@ -21,9 +21,12 @@ export RASA_TELEMETRY_ENABLED ?= false
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## Create .venv (Python 3.10) and install the pinned dependencies
+install: $(VENV)/.installed node_modules/.installed ## Create .venv (Python 3.10) and install the pinned dependencies (and the console's charts from npm)
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml scripts/install.sh
 	scripts/install.sh
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 train: $(MODEL) ## Train the model if the data, domain, config or tokenizer changed
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed

@@ -33,6 +33,7 @@ from bot.handoff.console import Console
 from bot.handoff.desk import Desk
 from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
+from bot.insights.dashboard import Dashboard
 from bot.photos import Photos
 from bot.profile import load_profile
 from bot.rasa import RasaClient
@@ -100,6 +101,7 @@ def create_app(
         shared=shared,
     )  # fmt: skip
     workspace = Workspace(db=db, delivery=delivery, profile=profile, guard=console.guard)
+    dashboard = Dashboard(db=db, profile=profile, guard=console.guard)
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -111,12 +113,14 @@ def create_app(
         Route("/web/chat.js", script("chat.js")),
         Route("/agent/agent.js", script("agent.js")),
         Route("/agent/tickets.js", script("tickets.js")),
+        Route("/agent/insights.js", script("insights.js")),
         WebSocketRoute("/web/ws", web.socket),
         Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/livez", lambda request: JSONResponse({"live": True})),  # this process answers (the balancer)
         *console.routes(),
         *workspace.routes(),
+        *dashboard.routes(),
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(

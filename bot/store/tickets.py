@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.privacy import short_id
@@ -21,13 +21,14 @@ __all__ = [
     "CONTACT_RETENTION", "DESCRIPTION_LIMIT", "EventView", "InvalidStatus", "TicketFilter", "TicketNotFound",
     "TicketView", "due_date", "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets",
     "parse_number", "photo_refs", "purge_contacts", "reassign_ticket", "recent_tickets", "search_tickets",
-    "ticket_districts", "update_status",
+    "CLOSED", "REPORT_DIMENSIONS", "add_demo_tickets", "delete_demo_tickets", "ticket_districts",
+    "ticket_report", "update_status",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
 # (utter_ask_complaint_contact_consent in domain.yml).
 CONTACT_RETENTION = dt.timedelta(days=365)
-_CLOSED = ("resolved", "rejected")
+CLOSED = ("resolved", "rejected")
 # A description longer than this is cut here (and the citizen told so by the form).
 DESCRIPTION_LIMIT = 2000
 # The same citizen's same answers filed again within this are the same complaint (filed_just_now).
@@ -81,7 +82,7 @@ class TicketView:
 
     def due(self, now: dt.datetime | None = None) -> str | None:
         """Return "overdue" or "soon" for an open ticket past or near its deadline, else None."""
-        if self.due_at is None or self.status in _CLOSED:
+        if self.due_at is None or self.status in CLOSED:
             return None
         left = self.due_at - (now or utcnow())
         return "overdue" if left < dt.timedelta(0) else "soon" if left < DUE_SOON else None
@@ -314,7 +315,7 @@ def search_tickets(
         query = query.where(Ticket.created_at < wanted.until)
     if wanted.due in ("overdue", "soon"):
         now = utcnow()
-        query = query.where(Ticket.status.not_in(_CLOSED), Ticket.due_at.is_not(None))
+        query = query.where(Ticket.status.not_in(CLOSED), Ticket.due_at.is_not(None))
         if wanted.due == "overdue":
             query = query.where(Ticket.due_at < now)
         else:
@@ -343,6 +344,58 @@ def ticket_districts(session: Session) -> list[str]:
     return sorted(str(d) for d in found)
 
 
+# What a report can count tickets by.
+REPORT_DIMENSIONS = {
+    "district": Ticket.district, "category": Ticket.category, "department": Ticket.department,
+    "status": Ticket.status, "channel": Ticket.channel,
+}  # fmt: skip
+
+
+def ticket_report(
+    session: Session, by: tuple[str, ...], *, since: dt.datetime | None = None,
+    until: dt.datetime | None = None, department: str | None = None,
+) -> list[dict[str, object]]:  # fmt: skip
+    """Count the tickets filed from SINCE to UNTIL (of DEPARTMENT, if given) per value of the BY dimensions
+    (REPORT_DIMENSIONS): how many, how many still open, how many open past their deadline; most first."""
+    unknown = [b for b in by if b not in REPORT_DIMENSIONS]
+    if not by or unknown:
+        raise ValueError(f"count by some of {', '.join(REPORT_DIMENSIONS)}")
+    columns = [REPORT_DIMENSIONS[b] for b in by]
+    still_open = Ticket.status.not_in(CLOSED)
+    late = and_(still_open, Ticket.due_at < utcnow())
+    total = func.count()
+    query = select(
+        *columns, total, func.sum(case((still_open, 1), else_=0)), func.sum(case((late, 1), else_=0))
+    ).group_by(*columns)
+    if since:
+        query = query.where(Ticket.created_at >= since)
+    if until:
+        query = query.where(Ticket.created_at < until)
+    if department:
+        query = query.where(Ticket.department == department)
+    rows = session.execute(query.order_by(total.desc(), *columns)).all()
+    return [
+        {**dict(zip(by, row[: len(by)])), "tickets": int(row[-3]), "open": int(row[-2] or 0),
+         "overdue": int(row[-1] or 0)}
+        for row in rows
+    ]  # fmt: skip
+
+
+DEMO_CHANNEL = "demo"  # demo tickets are filed on a channel of their own, so that they can be deleted
+
+
+def add_demo_tickets(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert made-up tickets (ROWS of Ticket's columns) on the demo channel, in one statement."""
+    session.execute(insert(Ticket), [{**row, "channel": DEMO_CHANNEL} for row in rows])
+    return len(rows)
+
+
+def delete_demo_tickets(session: Session) -> int:
+    """Delete every demo ticket; return how many."""
+    result = session.execute(delete(Ticket).where(Ticket.channel == DEMO_CHANNEL))
+    return int(result.rowcount or 0)
+
+
 def photo_refs(session: Session, *, prefix: str = "upload:") -> set[str]:
     """Return the photo references (starting with PREFIX) that tickets keep."""
     return set(session.scalars(select(Ticket.photo_url).where(Ticket.photo_url.startswith(prefix))))
@@ -353,7 +406,7 @@ def purge_contacts(session: Session, *, older_than: dt.timedelta = CONTACT_RETEN
     cutoff = utcnow() - older_than
     tickets = session.scalars(
         select(Ticket).where(
-            Ticket.contact_phone.is_not(None), Ticket.status.in_(_CLOSED), Ticket.updated_at < cutoff
+            Ticket.contact_phone.is_not(None), Ticket.status.in_(CLOSED), Ticket.updated_at < cutoff
         )
     ).all()
     for ticket in tickets:

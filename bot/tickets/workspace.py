@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -47,7 +48,7 @@ from bot.store.tickets import (
 )
 from bot.tickets.notify import tell_citizen
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "day_start"]
 
 PAGE = Path(__file__).resolve().parent.parent / "web" / "tickets.html"
 PER_PAGE = 50
@@ -109,10 +110,12 @@ class Workspace:
         if due not in (None, "overdue", "soon"):
             raise Refused(HTTPStatus.BAD_REQUEST, "due must be overdue or soon")
         page = _whole(query.get("page") or "1", "page")
+        zone = self.profile.timezone
         wanted = TicketFilter(
             status=status, category=query.get("category") or None, district=query.get("district") or None,
             department=login.department if login.role == "staff" else query.get("department") or None,
-            since=self._day(query.get("since"), "since"), until=self._day(query.get("until"), "until", 1),
+            since=day_start(query.get("since"), "since", zone),
+            until=day_start(query.get("until"), "until", zone, 1),
             text=(query.get("q") or "")[:100] or None, due=due,
         )  # fmt: skip
         total, tickets = await self.db.run(
@@ -213,18 +216,17 @@ class Workspace:
             "status_label": profile.status_labels.get(ticket.status, ticket.status),
         }  # fmt: skip
 
-    def _day(self, value: str | None, name: str, days_after: int = 0) -> dt.datetime | None:
-        """Return the start of day VALUE (YYYY-MM-DD, the city's time zone) plus DAYS_AFTER, in UTC."""
-        if not value:
-            return None
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise Refused(HTTPStatus.BAD_REQUEST, f"{name} must be a date like 2026-11-01") from exc
-        start = dt.datetime.combine(
-            day + dt.timedelta(days=days_after), dt.time(), tzinfo=self.profile.timezone
-        )
-        return start.astimezone(dt.timezone.utc)
+
+def day_start(value: str | None, name: str, zone: ZoneInfo, days_after: int = 0) -> dt.datetime | None:
+    """Return the start of day VALUE (YYYY-MM-DD, in ZONE) plus DAYS_AFTER, in UTC; Refused (400) for
+    anything else, None for nothing."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value) + dt.timedelta(days=days_after)
+    except (ValueError, OverflowError) as exc:
+        raise Refused(HTTPStatus.BAD_REQUEST, f"{name} must be a date like 2026-11-01") from exc
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
 
 
 def _whole(value: str, name: str) -> int:

@@ -49,9 +49,9 @@ def numbers(sessions: sessionmaker[Session]) -> dict[str, str]:
             "pothole": filed(session, category="road_damage", department=ROADS, district="불당동",
                              description="도로에 구멍이 패였어요", due_in=-dt.timedelta(days=1),
                              created=dt.datetime(2026, 11, 2, 3, tzinfo=dt.timezone.utc)),
-            "trash": filed(session, category="trash", department=CLEANING, district="쌍용동",
+            "trash": filed(session, category="garbage", department=CLEANING, district="쌍용동",
                            description="쓰레기가 쌓여 있어요", sender="page-0002"),
-            "trash2": filed(session, category="trash", department=CLEANING, district="두정동",
+            "trash2": filed(session, category="garbage", department=CLEANING, district="두정동",
                             description="무단투기 쓰레기 50% 넘게 방치", sender="page-0003"),
         }  # fmt: skip
 
@@ -149,7 +149,7 @@ def test_the_filters_narrow_the_list_and_pages_count_them(
         return sorted(numbers_of(response))
 
     assert found(district="쌍용동") == sorted([numbers["lamp"], numbers["trash"]])
-    assert found(category="trash", district="두정동") == [numbers["trash2"]]
+    assert found(category="garbage", district="두정동") == [numbers["trash2"]]
     assert found(due="overdue") == [numbers["pothole"]]
     assert found(until="2026-11-02") == [numbers["pothole"]]  # the city's day: 12:00 KST on 11-02
     assert numbers["pothole"] not in found(since="2026-11-03")

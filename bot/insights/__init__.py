@@ -1,0 +1,1 @@
+"""Where the problems are: the insights dashboard (bot/insights/dashboard.py)."""
