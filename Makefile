@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train retrain run run-scaled haproxy chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-scaling bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
+.PHONY: help install train retrain run run-scaled haproxy chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-scaling bench-insights bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-faults: install train services haproxy ## 50 citizens through HAProxy whil
 
 bench-scaling: install train services haproxy ## The scaled setup (PostgreSQL, Redis, HAProxy, 2 gateways) with 1, 2 and 4 Rasa servers against Rasa's starter bot; writes docs/benchmarks/scaling.md
 	$(PY) -m bench.scaling --out docs/benchmarks/scaling.md
+
+bench-insights: install services ## The dashboard and the tickets page at 100,000 tickets on SQLite and PostgreSQL; writes docs/benchmarks/insights.md
+	$(PY) -m bench.insights --out docs/benchmarks/insights.md
 
 bench: bench-gateway bench-nlu bench-crisis ## Every benchmark
 

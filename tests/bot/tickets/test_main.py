@@ -71,3 +71,28 @@ def test_purge_contacts_forgets_phones_of_tickets_closed_long_enough_ago(
     with sessions() as session:
         ticket = find_ticket(session, number=number)
     assert ticket is not None and ticket.contact_phone is None and ticket.description == "쓰레기 무단투기"
+
+
+def test_report_counts_by_the_dimensions_asked_for(number: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--by", "department,channel", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"department": "자원순환과", "channel": "telegram", "tickets": 1, "open": 1, "overdue": 0}
+    ]
+    assert main(["report", "--by", "category", "--until", "2000-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["report", "--by", "sender"]) == 2
+    assert "district, category" in capsys.readouterr().err
+
+
+def test_demo_tickets_are_filed_on_their_own_channel_and_deleted_alone(
+    number: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--count", "7000", "--days", "30"]) == 0
+    assert "filed 7000 demo tickets" in capsys.readouterr().out
+    assert main(["report", "--by", "channel", "--json"]) == 0
+    counts = {r["channel"]: r["tickets"] for r in json.loads(capsys.readouterr().out)}
+    assert counts == {"demo": 7000, "telegram": 1}
+    assert main(["demo", "--delete"]) == 0
+    assert "deleted 7000 demo tickets" in capsys.readouterr().out
+    assert main(["list", "--json"]) == 0
+    assert [t["number"] for t in json.loads(capsys.readouterr().out)] == [number]
