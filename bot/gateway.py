@@ -34,6 +34,7 @@ from bot.handoff.desk import Desk
 from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
+from bot.insights.satisfaction import Satisfaction
 from bot.photos import Photos
 from bot.profile import load_profile
 from bot.rasa import RasaClient
@@ -77,9 +78,10 @@ def create_app(
         db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile,
         handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator, shared=shared,
     )  # fmt: skip
+    satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
-        foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
+        foreign_help=profile.foreign_help, shared=shared, delivery=delivery, satisfaction=satisfaction,
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
@@ -161,16 +163,17 @@ def create_app(
             channels.append("telegram (webhook)" if webhook else "telegram (polling)")
         logger.info("gateway up on %s:%s; channels: %s", settings.host, settings.port, ", ".join(channels))
         listening = asyncio.create_task(shared.run())
-        sweeps = asyncio.create_task(desk.run_sweeps())
-        catching_up = asyncio.create_task(router.run_catch_up())
-        relearn = asyncio.create_task(crisis.keep_current())
-        retention = asyncio.create_task(keep_retention(db, days=settings.retention_days, photos=photos))
+        jobs = [
+            asyncio.create_task(job)
+            for job in (
+                desk.run_sweeps(), router.run_catch_up(), crisis.keep_current(), satisfaction.run(),
+                keep_retention(db, days=settings.retention_days, photos=photos),
+            )
+        ]  # fmt: skip
         yield
-        sweeps.cancel()
-        catching_up.cancel()
+        for job in jobs:
+            job.cancel()
         listening.cancel()
-        relearn.cancel()
-        retention.cancel()
         await transcript.settled()  # answers already sent are stored before the gateway stops
         if telegram is not None:
             if telegram.application.updater is not None and telegram.application.updater.running:
@@ -186,6 +189,7 @@ def create_app(
     app.state.transcript = transcript
     app.state.web = web
     app.state.desk = desk
+    app.state.satisfaction = satisfaction
     app.state.telegram = telegram
     app.state.kakao = kakao
     return app

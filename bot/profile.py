@@ -125,6 +125,8 @@ class CityProfile:
     cancel_phrases: tuple[str, ...]
     # Telegram: the bot's menu (command -> (its description, what it says; "" for the help text)) and the
     # deep links t.me/<bot>?start=KEY (key -> what the start says).
+    # When a satisfaction question may be sent (never at night); None: business hours.
+    survey_hours: BusinessHours | None = None
     # Working days to process a complaint, by category ("default" for the rest): the ticket's deadline.
     ticket_deadlines: dict[str, int] = field(default_factory=lambda: {"default": 7})
     telegram_commands: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -199,6 +201,15 @@ def _time(value: str) -> dt.time:
     return dt.datetime.strptime(str(value), "%H:%M").time()
 
 
+def _hours(raw: dict[str, Any]) -> BusinessHours:
+    return BusinessHours(
+        days=tuple(_WEEKDAYS.index(d) for d in raw["days"]),
+        open=_time(raw["open"]),
+        close=_time(raw["close"]),
+        text=str(raw.get("text", "")),
+    )
+
+
 def _parse(raw: dict[str, Any]) -> CityProfile:
     labels = raw["labels"]
     hours = raw["business_hours"]
@@ -210,12 +221,8 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         phone=str(raw["phone"]),
         timezone=ZoneInfo(raw.get("timezone", "Asia/Seoul")),
         time_format=raw.get("time_format", "%Y-%m-%d %H:%M"),
-        business_hours=BusinessHours(
-            days=tuple(_WEEKDAYS.index(d) for d in hours["days"]),
-            open=_time(hours["open"]),
-            close=_time(hours["close"]),
-            text=hours["text"],
-        ),
+        business_hours=_hours(hours),
+        survey_hours=_hours(raw["survey_hours"]) if raw.get("survey_hours") else None,
         # A department without a checked number of its own is reached through the city's main number.
         departments={
             k: Department(v["name"], str(v.get("phone") or raw["phone"]))

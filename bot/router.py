@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import Delivery
 from bot.handoff.crisis import kind_of
 from bot.handoff.reception import Reception
+from bot.insights.satisfaction import Satisfaction
 from bot.messages import Inbound, Outbound, is_foreign
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.requests import different_requests, split_candidates
@@ -63,8 +64,11 @@ class Router:
         foreign_help: tuple[dict[str, str], ...] = (),
         shared: Shared | None = None,
         delivery: Delivery | None = None,
+        satisfaction: Satisfaction | None = None,
     ) -> None:
-        """DELIVERY sends what the bot answers later (catch_up) where the citizen is."""
+        """DELIVERY sends what the bot answers later (catch_up) where the citizen is; SATISFACTION takes the
+        answers to its questions (만족도 조사) before Rasa sees them."""
+        self.satisfaction = satisfaction
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
         self.texts, self.foreign_help = texts, foreign_help
         self.shared = shared or LocalShared()
@@ -113,6 +117,8 @@ class Router:
             answers = await self.reception.crisis(message, crisis, handoff, question)
         elif handoff is not None:
             answers = await self.reception.message(message, handoff, question)
+        elif self.satisfaction is not None and (rated := await self.satisfaction.answer(message)) is not None:
+            answers = rated
         elif free and is_foreign(message.text):
             # The bot answers in Korean only: say so in English, with a line that helps in many languages.
             answers = [Outbound(text=self.texts["foreign_language"], buttons=self.foreign_help)]

@@ -29,6 +29,7 @@ from bot.store.conversations import open_question, transcript
 from bot.store.db import Database
 from bot.store.labels import add_crisis_label, add_label, labels_of
 from bot.store.models import Message, utcnow
+from bot.store.surveys import plan_survey
 from bot.store.tickets import due_date, file_ticket, recent_tickets
 from bot.transcript import Transcript
 
@@ -180,7 +181,17 @@ class Desk:
     async def close(self, handoff_id: int, agent_id: int) -> None:
         """End the chat: the citizen is told that the bot is back, and Rasa resumes."""
         await self._mine(handoff_id, agent_id)
-        handoff = await self.db.run(lambda s: handoffs.close(s, handoff_id, agent_id=agent_id))
+
+        def close(session: Session) -> handoffs.HandoffView | None:
+            closed = handoffs.close(session, handoff_id, agent_id=agent_id)
+            if closed is not None:  # the citizen is asked about the chat, once, in the daytime
+                plan_survey(
+                    session, kind="handoff", ref=str(closed.id), channel=closed.channel, sender=closed.sender,
+                    agent_id=agent_id,
+                )  # fmt: skip
+            return closed
+
+        handoff = await self.db.run(close)
         if handoff is None:
             raise Conflict("this chat is not assigned to you")
         await self.hub.publish({"type": "queue"})

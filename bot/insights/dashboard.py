@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +26,7 @@ from bot.store.agents import LoggedIn
 from bot.store.db import Database
 from bot.store.insights import insights
 from bot.store.models import STATUSES
+from bot.store.surveys import scores
 from bot.tickets.workspace import Guard, day_start
 
 __all__ = ["Dashboard"]
@@ -71,7 +74,12 @@ class Dashboard:
         if not since < until or until - since > LONGEST:
             raise Refused(HTTPStatus.BAD_REQUEST, "since must come before until, at most three years apart")
         department = login.department if login.role == "staff" else query.get("department") or None
-        found = await self.db.run(lambda s: insights(s, since=since, until=until, department=department))
+
+        def figures(session: Session) -> dict[str, Any]:
+            found = insights(session, since=since, until=until, department=department)
+            return {**found, "satisfaction": scores(session, since=since, until=until, department=department)}
+
+        found = await self.db.run(figures)
         profile = self.profile
         labels = {
             "category": {c: profile.label("complaint", c) for c in CATEGORIES["complaint"]},

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeMeta, registry, relationship
 
@@ -28,7 +29,7 @@ __all__ = [
     "ImportedLabel", "Label",
     "Message", "ModelVersion", "OPEN_HANDOFF",
     "OutboxItem",
-    "STATUSES", "Ticket", "TicketEvent", "aware", "utcnow",
+    "STATUSES", "Survey", "Ticket", "TicketEvent", "aware", "utcnow",
 ]  # fmt: skip
 
 _registry = registry()
@@ -295,3 +296,28 @@ class ModelVersion(Base):
     loaded = Column(Boolean, nullable=False, default=False)  # Rasa took it live (PUT /model)
     note = Column(Text, nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Survey(Base):
+    """A satisfaction question: one per resolved ticket (kind ticket, ref its number) or closed chat (kind
+    handoff, ref its id), asked in the daytime, answered with a score of 1 to 5 and perhaps a comment."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        CheckConstraint("kind IN ('ticket', 'handoff')", name="ck_surveys_kind"),
+        CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="ck_surveys_score"),
+        UniqueConstraint("kind", "ref", name="uq_surveys_kind_ref"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    kind = Column(String(8), nullable=False)
+    ref = Column(String(32), nullable=False)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    department = Column(String(100))  # a ticket's department (the dashboard's per-department scores)
+    agent_id = Column(Integer, ForeignKey("agents.id"))  # a chat's agent (per-agent scores)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    asked_at = Column(DateTime(timezone=True), index=True)
+    score = Column(Integer)
+    comment = Column(Text)
+    answered_at = Column(DateTime(timezone=True), index=True)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from bot.messages import fill
 from bot.profile import CityProfile
 from bot.store.conversations import queue_outbox
+from bot.store.surveys import plan_survey
 from bot.store.tickets import TicketView
 
 __all__ = ["tell_citizen"]
@@ -15,10 +16,16 @@ __all__ = ["tell_citizen"]
 def tell_citizen(session: Session, ticket: TicketView, profile: CityProfile) -> None:
     """Queue the ticket's latest step for the citizen's messenger, in SESSION's transaction (so that the
     change and the news are kept together). The gateway pushes it (web chat, Telegram) or sends it with
-    the citizen's next message (Kakao)."""
-    if ticket.channel == "rest":
+    the citizen's next message (Kakao). A resolved ticket's citizen is asked, once, how it went (the
+    question goes in the daytime: bot/insights/satisfaction.py)."""
+    if ticket.channel in ("rest", "demo"):
         return  # not a messenger conversation: nobody to tell
     step = ticket.events[-1]
+    if step.kind == "status" and ticket.status == "resolved":
+        plan_survey(
+            session, kind="ticket", ref=ticket.number, channel=ticket.channel, sender=ticket.sender,
+            department=ticket.department,
+        )  # fmt: skip
     if step.kind == "reassign":
         text = fill(profile.messages["ticket_reassigned"], number=ticket.number, department=ticket.department)
     else:

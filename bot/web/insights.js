@@ -51,6 +51,13 @@
       ...f.by_department.map((r) => el("tr", {}, el("td", {className: "name", textContent: r.department}),
         el("td", {textContent: fmt(r.tickets)}), el("td", {textContent: fmt(r.open)}), el("td", {textContent: fmt(r.overdue)}),
         el("td", {textContent: r.median_days === null ? "-" : r.median_days + "일"}))));
+    const rated = [...f.satisfaction.by_department.map((r) => ["부서", r.department || "미상", r]),
+      ...f.satisfaction.by_agent.map((r) => ["상담원", r.agent, r])];
+    $("satisfaction").replaceChildren(
+      el("tr", {}, ...["", "이름", "평균", "응답"].map((t, i) => el("th", {className: i < 2 ? "name" : "", textContent: t}))),
+      ...(rated.length ? rated.map(([kind, name, r]) => el("tr", {}, el("td", {className: "name", textContent: kind}),
+        el("td", {className: "name", textContent: name}), el("td", {textContent: r.mean.toFixed(1)}), el("td", {textContent: fmt(r.answers)})))
+        : [el("tr", {}, el("td", {colSpan: 4, className: "name", textContent: "이 기간에 받은 응답이 없어요."}))]));
     const categories = f.by_category.map((r) => r.category);
     const cells = new Map(f.by_district_category.map((r) => [r.district + "|" + r.category, r.tickets]));
     const most = Math.max(1, ...f.by_district_category.map((r) => r.tickets));

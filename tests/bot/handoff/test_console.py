@@ -21,7 +21,7 @@ from bot.handoff import throttle as throttle_module
 from bot.privacy import sign
 from bot.profile import load_profile
 from bot.store.agents import add_agent, disable_agent
-from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Ticket
+from bot.store.models import AccessLog, CrisisLabel, Handoff, Label, Message, Survey, Ticket
 from bot.store.tickets import update_status
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
 from tests.bot.channels.test_kakao import skill_request
@@ -115,6 +115,14 @@ def test_web_chat_to_an_agent_and_back_to_the_bot(
         assert say(citizen, "기초연금 알려주세요")[0]["text"] == "챗봇: 기초연금 알려주세요"
     row = handoff_row(sessions)
     assert row.status == "closed" and row.resumed and row.closed_at is not None
+    with sessions() as session:  # the citizen will be asked, once, in the daytime, how the chat went
+        survey = session.scalars(select(Survey)).one()
+    assert (survey.kind, survey.ref, survey.sender, survey.agent_id) == (
+        "handoff",
+        str(row.id),
+        SENDER,
+        row.agent_id,
+    )
 
 
 def test_a_second_agent_cannot_take_a_claimed_chat(
