@@ -13,6 +13,8 @@ from typing import Any
 
 __all__ = [
     "MAX_TEXT",
+    "STANDING",
+    "is_standing",
     "Inbound",
     "clean_text",
     "Outbound",
@@ -184,6 +186,16 @@ def _final(value: str) -> str | None:
         if char.isalnum():
             return None  # ㅠㅠ, another script: no reading to go by
     return None
+
+
+# Payloads the gateway answers itself, whatever the state of the conversation ("survey:<id>:<score>"):
+# a button with one still works when pressed later, so it is not dropped as stale.
+STANDING = ("survey:",)
+
+
+def is_standing(button: dict[str, str]) -> bool:
+    """Return whether BUTTON's payload stays valid whenever it is pressed."""
+    return str(button.get("payload", "")).startswith(STANDING)
 
 
 def fill(template: str, **values: Any) -> str:

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
-from bot.messages import Inbound, Outbound, split_text
+from bot.messages import Inbound, Outbound, is_standing, split_text
 from bot.router import Router
 from bot.shared import LocalShared, Shared
 
@@ -272,11 +272,12 @@ class Kakao:
         await self.delivery.keep(CHANNEL, user_id, messages)
 
     async def _waiting(self, user_id: str) -> list[Outbound]:
-        """Take what waits in the outbox; its quick replies are stale by now, its links are not."""
+        """Take what waits in the outbox; its quick replies are stale by now (but for the standing ones, a
+        satisfaction question's), its links are not."""
         return [
             Outbound(
                 text=m.text,
-                buttons=tuple(b for b in m.buttons if "payload" not in b),
+                buttons=tuple(b for b in m.buttons if "payload" not in b or is_standing(b)),
                 image=m.image,
                 author=m.author,
             )

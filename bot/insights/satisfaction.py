@@ -25,7 +25,7 @@ __all__ = ["Satisfaction"]
 
 logger = logging.getLogger(__name__)
 
-_ANSWER = re.compile(r"^survey:(\d{1,9}):([1-5]|none)$")
+_ANSWER = re.compile(r"^survey:(\d{1,9}):([1-5]|none)$")  # a STANDING payload (bot/messages.py)
 COMMENT_FOR = 600.0  # seconds in which the next typed message is the comment
 ASK_EVERY = 60.0  # seconds between rounds of asking the surveys that are due
 

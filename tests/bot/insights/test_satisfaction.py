@@ -18,7 +18,8 @@ from bot.store.agents import add_agent
 from bot.store.models import OutboxItem, Survey
 from bot.store.surveys import answer_survey, plan_survey, scores
 from bot.store.tickets import file_ticket
-from tests.bot.channels.helpers import FakeRasa, gateway
+from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
+from tests.bot.channels.test_kakao import skill_request
 from tests.bot.handoff.test_console import login
 
 CITIZEN = "survey-page-0001"
@@ -152,3 +153,32 @@ def test_scores_are_averaged_per_department_and_per_agent(sessions: sessionmaker
         "by_department": [{"department": "건설도로과", "mean": 3.5, "answers": 2}],
         "by_agent": [{"agent": "김상담", "mean": 4.0, "answers": 1}],
     }
+
+
+def test_on_kakao_the_question_comes_with_the_next_answer_and_a_press_is_kept(
+    sessions: sessionmaker[Session], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = "kakao-user-77"
+    with sessions.begin() as session:
+        plan_survey(
+            session, kind="ticket", ref="2026-000009", channel="kakao", sender=user, department="건설도로과"
+        )
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client:
+        assert ask(client, NOON.astimezone(dt.timezone.utc), monkeypatch) == 1
+        url = f"/kakao/skill?secret={SECRET}"
+        answer = client.post(url, json=skill_request("안녕하세요", user=user)).json()["template"]
+        [reply] = [r for r in answer["quickReplies"] if r["label"] == "4점"]
+        assert reply["extra"]["payload"].endswith(":4")
+        action = {
+            "id": "act",
+            "name": "skill",
+            "params": {},
+            "detailParams": {},
+            "clientExtra": reply["extra"],
+        }
+        pressed = skill_request(reply["messageText"], user=user, action=action)
+        thanks = client.post(url, json=pressed).json()["template"]["outputs"][0]["simpleText"]["text"]
+    assert thanks.startswith("4점, 고마워요.")
+    assert [survey.score for survey in survey_rows(sessions)] == [4]
+    assert [m["message"] for m in rasa.received] == ["안녕하세요"]  # the press never reached Rasa
