@@ -86,8 +86,11 @@ class Ticket(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     # The day processing should be done by (working days from the profile's deadline for the category).
     due_at = Column(DateTime(timezone=True))
+    # A second report of the same problem, merged into the first: it follows the first one's steps.
+    merged_into = Column(Integer, ForeignKey("tickets.id", name="fk_tickets_merged_into"), index=True)
 
     events = relationship("TicketEvent", order_by="TicketEvent.id", back_populates="ticket")
+    merged_into_ticket = relationship("Ticket", remote_side=[id], lazy="joined", join_depth=1)
 
 
 class TicketEvent(Base):
@@ -99,7 +102,8 @@ class TicketEvent(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
     status = Column(String(16), nullable=False)
-    # status: the ticket entered STATUS; reassign: it moved to another department (the note says which).
+    # status: the ticket entered STATUS; reassign: it moved to another department (the note says which);
+    # merge: it joined another ticket (the note says which) and follows its steps from then on.
     kind = Column(String(16), nullable=False, default="status", server_default="status")
     note = Column(Text, nullable=False, default="")
     actor = Column(String(64), nullable=False)

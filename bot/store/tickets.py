@@ -22,7 +22,7 @@ __all__ = [
     "TicketView", "due_date", "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets",
     "parse_number", "photo_refs", "purge_contacts", "reassign_ticket", "recent_tickets", "search_tickets",
     "CLOSED", "REPORT_DIMENSIONS", "add_demo_tickets", "delete_demo_tickets", "ticket_districts",
-    "ticket_report", "update_status",
+    "ticket_report", "update_status", "CannotMerge", "merge_ticket", "merged_with",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
@@ -79,6 +79,7 @@ class TicketView:
     updated_at: dt.datetime
     events: tuple[EventView, ...]
     due_at: dt.datetime | None = None
+    merged_into: str | None = None  # the number of the ticket it joined
 
     def due(self, now: dt.datetime | None = None) -> str | None:
         """Return "overdue" or "soon" for an open ticket past or near its deadline, else None."""
@@ -91,6 +92,7 @@ class TicketView:
         """Return a JSON-ready dict; the phone number only when WITH_CONTACT."""
         return {
             "due_at": self.due_at.isoformat() if self.due_at else None, "due": self.due(),
+            "merged_into": self.merged_into,
             "number": self.number, "category": self.category, "department": self.department,
             "district": self.district, "location": self.location_text,
             "coordinates": None if self.latitude is None else [self.latitude, self.longitude],
@@ -131,7 +133,12 @@ def _view(ticket: Ticket) -> TicketView:
             for e in ticket.events
         ),
         due_at=aware(ticket.due_at) if ticket.due_at else None,
+        merged_into=_number_of(ticket.merged_into_ticket) if ticket.merged_into else None,
     )  # fmt: skip
+
+
+def _number_of(ticket: Ticket | None) -> str | None:
+    return format_number(ticket.id, aware(ticket.created_at)) if ticket is not None else None
 
 
 def due_date(start: dt.datetime, working_days: int, zone: ZoneInfo) -> dt.datetime:
@@ -250,16 +257,56 @@ def list_tickets(session: Session, *, status: str | None = None, limit: int = 50
 
 
 def update_status(session: Session, *, number: str, status: str, note: str, actor: str) -> TicketView:
-    """Move ticket NUMBER to STATUS, adding an event with NOTE to its timeline."""
+    """Move ticket NUMBER to STATUS, adding an event with NOTE to its timeline; the tickets merged into it
+    take the same step (merged_with lists them, for telling their citizens)."""
     if status not in STATUSES:
         raise InvalidStatus(status)
     ticket = _load(session, number)
     if ticket is None:
         raise TicketNotFound(number)
     now = utcnow()
-    ticket.status = status
+    for each in [ticket, *_merged(session, ticket.id)]:
+        each.status = status
+        each.updated_at = now
+        each.events.append(TicketEvent(status=status, note=note, actor=actor, created_at=now))
+    session.flush()
+    return _view(ticket)
+
+
+def _merged(session: Session, ticket_id: int) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket).where(Ticket.merged_into == ticket_id).options(selectinload(Ticket.events))
+        )
+    )
+
+
+def merged_with(session: Session, number: str) -> list[TicketView]:
+    """Return the tickets merged into ticket NUMBER."""
+    ticket = _load(session, number)
+    return [_view(t) for t in _merged(session, ticket.id)] if ticket is not None else []
+
+
+class CannotMerge(ValueError):
+    """Two tickets that cannot be merged (the same one, one merged already, or the target closed)."""
+
+
+def merge_ticket(session: Session, *, number: str, into: str, note: str, actor: str) -> TicketView:
+    """Merge ticket NUMBER into ticket INTO: it takes INTO's status and deadline, a "merge" step with NOTE,
+    and follows INTO's steps from now on. Returns NUMBER's ticket."""
+    ticket, target = _load(session, number), _load(session, into)
+    if ticket is None or target is None:
+        raise TicketNotFound(number if ticket is None else into)
+    if ticket.id == target.id or ticket.merged_into or target.merged_into or target.status in CLOSED:
+        raise CannotMerge(f"{number} cannot join {into}")
+    if _merged(session, ticket.id):
+        raise CannotMerge(f"{number} has tickets merged into it")
+    now = utcnow()
+    ticket.merged_into_ticket, ticket.status, ticket.due_at = target, target.status, target.due_at
     ticket.updated_at = now
-    ticket.events.append(TicketEvent(status=status, note=note, actor=actor, created_at=now))
+    ticket.events.append(
+        TicketEvent(status=target.status, kind="merge", note=note, actor=actor, created_at=now)
+    )
     session.flush()
     return _view(ticket)
 

@@ -38,6 +38,7 @@ from bot.store.tickets import (
     delete_demo_tickets,
     find_ticket,
     list_tickets,
+    merged_with,
     purge_contacts,
     ticket_report,
     update_status,
@@ -143,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                 ticket = update_status(
                     session, number=args.number, status=args.status, note=args.note, actor=actor
                 )
-                tell_citizen(session, ticket, load_profile(settings.city_profile))
+                profile = load_profile(settings.city_profile)
+                for each in [ticket, *merged_with(session, ticket.number)]:  # the reports merged into it too
+                    tell_citizen(session, each, profile)
             print(f"{ticket.number} is now {ticket.status}")
     except TicketNotFound:
         print(f"error: no ticket {args.number}", file=sys.stderr)

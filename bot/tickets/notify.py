@@ -28,6 +28,8 @@ def tell_citizen(session: Session, ticket: TicketView, profile: CityProfile) -> 
         )  # fmt: skip
     if step.kind == "reassign":
         text = fill(profile.messages["ticket_reassigned"], number=ticket.number, department=ticket.department)
+    elif step.kind == "merge":
+        text = fill(profile.messages["ticket_merged"], number=ticket.number, into=ticket.merged_into)
     else:
         status = profile.status_labels[ticket.status]
         text = fill(profile.messages["ticket_update"], number=ticket.number, status=status, note=step.note)

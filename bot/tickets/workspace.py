@@ -9,6 +9,8 @@
     POST /agent/api/tickets/{number}/status     {status, note}: move it; the citizen is told
     POST /agent/api/tickets/{number}/reassign   {department}: pass it to another department; the citizen
                                                 is told
+    POST /agent/api/tickets/{number}/merge      {into}: a second report of one problem joins the first; it
+                                                follows the first one's steps, and its citizen hears of them
 
 Who may do what: staff see and move their own department's tickets only (another's: 403); supervisors and
 admins, every ticket; agents read them (they file tickets for citizens in chats) but do not move them.
@@ -37,15 +39,19 @@ from bot.store.conversations import messages_around
 from bot.store.db import Database
 from bot.store.models import STATUSES, aware
 from bot.store.tickets import (
+    CannotMerge,
     TicketFilter,
     TicketView,
     find_ticket,
+    merge_ticket,
+    merged_with,
     parse_number,
     reassign_ticket,
     search_tickets,
     ticket_districts,
     update_status,
 )
+from bot.tickets.duplicates import likely_duplicates
 from bot.tickets.notify import tell_citizen
 
 __all__ = ["Workspace", "day_start"]
@@ -77,6 +83,7 @@ class Workspace:
             Route("/agent/api/tickets/{number}", self.guard(self.detail)),
             Route("/agent/api/tickets/{number}/status", self.guard(self.move), methods=post),
             Route("/agent/api/tickets/{number}/reassign", self.guard(self.reassign), methods=post),
+            Route("/agent/api/tickets/{number}/merge", self.guard(self.merge), methods=post),
         ]
 
     async def page(self, request: Request) -> HTMLResponse:
@@ -139,10 +146,17 @@ class Workspace:
                 for m in rows
             ]
 
+        def similar(session: Any) -> list[dict[str, Any]]:
+            return [
+                {**self._row(other), "score": round(score, 2)}
+                for other, score in likely_duplicates(session, ticket)
+                if login.role != "staff" or other.department == login.department
+            ]
+
         return JSONResponse(
             {
                 **self._row(ticket), "can_move": self._may_move(login, ticket),
-                "conversation": await self.db.run(chat),
+                "conversation": await self.db.run(chat), "similar": await self.db.run(similar),
             }
         )  # fmt: skip
 
@@ -160,7 +174,8 @@ class Workspace:
             moved = update_status(
                 session, number=ticket.number, status=status, note=note, actor=_actor(login)
             )
-            tell_citizen(session, moved, self.profile)
+            for each in [moved, *merged_with(session, ticket.number)]:  # the reports merged into it too
+                tell_citizen(session, each, self.profile)
             return moved
 
         moved = await self.db.run(change)
@@ -188,6 +203,29 @@ class Workspace:
         moved = await self.db.run(change)
         await self.delivery.flush()
         return JSONResponse(self._row(moved))
+
+    async def merge(self, request: Request, login: LoggedIn) -> Response:
+        """Merge this ticket into another (the first report of the same problem); tell the citizen."""
+        ticket = await self._ticket(request, login, moving=True)
+        body = await json_body(request)
+        into = str(body.get("into") or "")
+        target = await self.db.run(lambda s: find_ticket(s, number=into)) if parse_number(into) else None
+        if target is None:
+            raise Refused(HTTPStatus.BAD_REQUEST, "into must be the number of an existing ticket")
+        if not self._may_move(login, target):
+            raise Refused(HTTPStatus.FORBIDDEN, "another department's ticket")
+
+        def change(session: Any) -> TicketView:
+            joined = merge_ticket(session, number=ticket.number, into=into, note=into, actor=_actor(login))
+            tell_citizen(session, joined, self.profile)
+            return joined
+
+        try:
+            joined = await self.db.run(change)
+        except CannotMerge as exc:
+            raise Refused(HTTPStatus.CONFLICT, "these tickets cannot be merged (merged or closed)") from exc
+        await self.delivery.flush()
+        return JSONResponse(self._row(joined))
 
     # --- helpers ---
 

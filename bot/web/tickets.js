@@ -86,11 +86,13 @@
       el("dt", {textContent: "부서"}), el("dd", {textContent: t.department}),
       el("dt", {textContent: "위치"}), el("dd", {textContent: [t.district, t.location].filter(Boolean).join(" · ") || "없음"}),
       el("dt", {textContent: "기한"}), el("dd", {}, t.due_at ? day(t.due_at) + " " : "없음", dueBadge(t)),
-      el("dt", {textContent: "내용"}), el("dd", {textContent: t.description}));
+      el("dt", {textContent: "내용"}), el("dd", {textContent: t.description}),
+      ...(t.merged_into ? [el("dt", {textContent: "합쳐진 곳"}), el("dd", {textContent: t.merged_into})] : []));
     const photo = t.photo_url ? el("img", {className: "photo", alt: "시민이 보낸 사진", src: "/agent/api/photo?ref=" + encodeURIComponent(t.photo_url)}) : null;
+    const what = (e) => e.kind === "reassign" ? `부서 이관: ${e.note}` : e.kind === "merge" ? `${e.note}에 합침`
+      : `${(me.statuses.find((s) => s.name === e.status) || {}).label || e.status} — ${e.note}`;
     const steps = t.events.map((e) => el("div", {className: "step"},
-      el("div", {className: "at", textContent: `${when(e.at)} · ${e.actor}`}),
-      el("div", {textContent: e.kind === "reassign" ? `부서 이관: ${e.note}` : `${(me.statuses.find((s) => s.name === e.status) || {}).label || e.status} — ${e.note}`})));
+      el("div", {className: "at", textContent: `${when(e.at)} · ${e.actor}`}), el("div", {textContent: what(e)})));
     const chat = t.conversation.length ? t.conversation.map((m) => el("div", {className: "chat " + m.direction, textContent: m.text}))
       : [el("div", {textContent: "대화 기록이 없어요."})];
     const forms = [];
@@ -118,6 +120,19 @@
         } catch (e) { notice.textContent = e.message; }
       });
       forms.push(el("h3", {textContent: "처리"}), change, el("h3", {textContent: "다른 부서로"}), move);
+      if (t.similar.length && !t.merged_into) {
+        forms.push(el("h3", {textContent: "비슷한 민원 (같은 문제일 수 있어요)"}), ...t.similar.map((s) => {
+          const join = el("button", {className: "action secondary", type: "button", textContent: `${s.number}에 합치기`});
+          join.addEventListener("click", async () => {
+            try {
+              await api(`tickets/${encodeURIComponent(t.number)}/merge`, {into: s.number});
+              await load(); await open(t.number); $("detail").querySelector(".notice").textContent = "합쳤어요. 시민에게 알렸어요.";
+            } catch (e) { notice.textContent = e.message; }
+          });
+          return el("div", {className: "similar"}, el("div", {textContent: `${s.number} · ${s.status_label} · ${s.location || ""}`}),
+            el("div", {className: "at", textContent: s.description}), join);
+        }));
+      }
     }
     pane.replaceChildren(...[el("h2", {textContent: `민원 ${t.number}`}), notice, facts, photo].filter(Boolean),
       ...forms, el("h3", {textContent: "처리 기록"}), ...steps, el("h3", {textContent: "접수된 대화 (개인정보 가림)"}), ...chat);

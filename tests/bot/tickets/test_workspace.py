@@ -22,10 +22,10 @@ ROADS, CLEANING = "건설도로과", "청소행정과"
 
 def filed(session: Session, *, category: str, department: str, district: str, description: str,
           sender: str = "page-0001", due_in: dt.timedelta | None = dt.timedelta(days=7),
-          created: dt.datetime | None = None) -> str:  # fmt: skip
+          created: dt.datetime | None = None, place: str | None = None) -> str:  # fmt: skip
     ticket = file_ticket(
         session, category=category, department=department, description=description, channel="web",
-        sender=sender, note="접수했어요.", district=district, location_text=f"{district} 어딘가",
+        sender=sender, note="접수했어요.", district=district, location_text=place or f"{district} 어딘가",
         due_at=dt.datetime.now(dt.timezone.utc) + due_in if due_in is not None else None,
     )  # fmt: skip
     if created is not None:
@@ -215,3 +215,61 @@ def test_staff_need_a_department_and_only_staff_have_one(sessions: sessionmaker[
         add_agent(session, "부서없음", PASSWORD, "staff")
     with sessions.begin() as session, pytest.raises(AgentError):
         add_agent(session, "상담부서", PASSWORD, "agent", ROADS)
+
+
+def test_a_second_report_of_one_problem_is_found_merged_and_follows_the_first(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        add_agent(session, "박팀장", PASSWORD, "supervisor")
+        first = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="주공2단지 정문 앞 가로등이 며칠째 꺼져 있어요",
+            sender="page-0010",
+            place="쌍용동 주공2단지 정문",
+        )
+        second = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="쌍용동 주공2단지 정문 쪽 가로등 불이 안 들어와요",
+            sender="page-0011",
+            place="주공2단지 정문 앞",
+        )
+        elsewhere = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="쌍용공원 산책로 가로등이 나갔어요",
+            sender="page-0012",
+            place="쌍용공원 산책로",
+        )
+    csrf = login(client, "박팀장")
+    similar = client.get(f"/agent/api/tickets/{second}").json()["similar"]
+    assert [s["number"] for s in similar] == [first]  # not the park's
+    merged = client.post(f"/agent/api/tickets/{second}/merge", json={"into": first}, headers=csrf)
+    assert merged.status_code == 200 and merged.json()["merged_into"] == first
+    again = client.post(f"/agent/api/tickets/{elsewhere}/merge", json={"into": second}, headers=csrf)
+    assert again.status_code == 409  # into a merged ticket: no chains
+    assert (
+        client.post(
+            f"/agent/api/tickets/{second}/merge", json={"into": "2026-999999"}, headers=csrf
+        ).status_code
+        == 400
+    )
+    done = {"status": "resolved", "note": "전구를 교체했어요."}
+    assert client.post(f"/agent/api/tickets/{first}/status", json=done, headers=csrf).status_code == 200
+    assert client.get(f"/agent/api/tickets/{second}").json()["status"] == "resolved"
+    with sessions() as session:
+        told: dict[str, list[str]] = {}
+        for kept in session.scalars(select(OutboxItem).order_by(OutboxItem.id)):
+            told.setdefault(kept.sender, []).extend(m["text"] for m in json.loads(kept.data))
+    assert told["page-0011"][0].startswith(f"민원 {second}")
+    assert f"먼저 들어온 민원 {first}" in told["page-0011"][0]
+    assert any("'처리 완료'로" in text and "전구를 교체했어요." in text for text in told["page-0011"])
+    assert any("'처리 완료'로" in text for text in told["page-0010"])
