@@ -10,7 +10,7 @@ import datetime as dt
 import statistics
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, String, case, column, func, inspect, select, table
 from sqlalchemy.orm import Session
 
 from bot.store.models import Handoff, Ticket, aware
@@ -19,11 +19,40 @@ from bot.store.tickets import CLOSED, ticket_report
 __all__ = ["insights"]
 
 
-def _week(session: Session, column: Any) -> Any:
-    """The Monday of COLUMN's week (UTC), as text YYYY-MM-DD, in the database's own dialect."""
+# Rasa's own table (its SQL tracker store), in the same database: read, never written.
+_EVENTS = table(
+    "events", column("type_name", String), column("timestamp", Float), column("intent_name", String)
+)
+
+
+def _week(session: Session, column: Any, *, epoch: bool = False) -> Any:
+    """The Monday of COLUMN's week (UTC), as text YYYY-MM-DD, in the database's own dialect; EPOCH: COLUMN
+    holds seconds since 1970 (Rasa's timestamps)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.date_trunc("week", column), "YYYY-MM-DD")
+        moment = func.to_timestamp(column) if epoch else column
+        return func.to_char(func.date_trunc("week", moment), "YYYY-MM-DD")
+    if epoch:
+        return func.date(column, "unixepoch", "-6 days", "weekday 1")
     return func.date(column, "-6 days", "weekday 1")  # SQLite: back to the Monday
+
+
+def _fallback_weeks(session: Session, since: dt.datetime, until: dt.datetime) -> list[dict[str, object]]:
+    """Citizens' messages per week and how many of them the bot did not understand (nlu_fallback)."""
+    if not inspect(session.connection()).has_table("events"):
+        return []  # Rasa has not written here (yet)
+    week = _week(session, _EVENTS.c.timestamp, epoch=True)
+    missed = func.sum(case((_EVENTS.c.intent_name == "nlu_fallback", 1), else_=0))
+    rows = session.execute(
+        select(week, func.count(), missed)
+        .where(_EVENTS.c.type_name == "user")
+        .where(_EVENTS.c.timestamp >= since.timestamp(), _EVENTS.c.timestamp < until.timestamp())
+        .group_by(week)
+        .order_by(week)
+    ).all()
+    return [
+        {"week": str(w), "messages": int(n), "fallbacks": int(f or 0), "rate": round(int(f or 0) / int(n), 3)}
+        for w, n, f in rows
+    ]
 
 
 def insights(
@@ -57,6 +86,7 @@ def insights(
         "by_department": _with_median_days(session, by_department, in_period),
         "weeks": [{"week": str(w), "tickets": int(n), "closed": int(c or 0)} for w, n, c in weeks],
         "handoffs": _handoffs(session, since, until),
+        "fallback_weeks": _fallback_weeks(session, since, until),
     }
 
 

@@ -38,6 +38,10 @@
     draw("weeks", {type: "line", data: {labels: f.weeks.map((w) => w.week), datasets: [
       {label: "접수", data: f.weeks.map((w) => w.tickets), borderColor: "#1f3a68", backgroundColor: "#1f3a68"},
       {label: "처리 끝", data: f.weeks.map((w) => w.closed), borderColor: "#16a34a", backgroundColor: "#16a34a"}]}});
+    draw("fallbacks", {type: "bar", data: {labels: f.fallback_weeks.map((w) => w.week), datasets: [
+      {label: "못 알아들음 (%)", data: f.fallback_weeks.map((w) => Math.round(w.rate * 1000) / 10), backgroundColor: "#dc2626"}]},
+      options: {plugins: {legend: {display: false}, tooltip: {callbacks: {afterLabel: (item) => {
+        const w = f.fallback_weeks[item.dataIndex]; return `${fmt(w.fallbacks)} / ${fmt(w.messages)}건`; }}}}}});
     draw("categories", {type: "bar", data: {labels: f.by_category.map((r) => label("category", r.category)),
       datasets: [{label: "민원", data: f.by_category.map((r) => r.tickets), backgroundColor: "#3b82f6"}]},
       options: {plugins: {legend: {display: false}}}});

@@ -15,6 +15,7 @@ from bot.store.models import Ticket
 from bot.store.tickets import file_ticket, update_status
 from tests.bot.channels.helpers import FakeRasa, gateway, served
 from tests.bot.handoff.test_console import login
+from tests.bot.handoff.test_review import write_tracker
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROADS, CLEANING = "건설도로과", "청소행정과"
@@ -74,6 +75,20 @@ def test_the_figures_count_the_period_by_place_category_department_and_week(data
     )
     assert figures["handoffs"] == {"handoffs": 2, "crises": 1}
     assert figures["labels"]["category"]["streetlight"] == "가로등·신호등 고장 신고"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_bots_weekly_fallback_rate_comes_from_rasas_own_events(database_url: str) -> None:
+    with gateway(database_url, FakeRasa()) as client:
+        login(client, "박팀장")
+        assert client.get("/agent/api/insights").json()["fallback_weeks"] == []  # no Rasa table yet
+        now = NOW.timestamp()
+        understood = {"intent": {"name": "complaint", "confidence": 0.9}, "entities": [], "text": "x"}
+        missed = {"intent": {"name": "nlu_fallback", "confidence": 0.4}, "entities": [], "text": "y"}
+        said = [("가로등", understood, now - 60), ("음", missed, now - 50), ("네", understood, now - 40)]
+        write_tracker(database_url, "web:a", [*said, ("옛날", missed, now - 400 * 86400)])
+        [week] = client.get("/agent/api/insights").json()["fallback_weeks"]
+    assert (week["messages"], week["fallbacks"], week["rate"]) == (3, 1, 0.333)
 
 
 @pytest.mark.usefixtures("seeded")
