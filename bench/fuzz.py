@@ -43,7 +43,7 @@ from starlette.routing import Route
 from websockets.client import connect as connect_socket
 from websockets.exceptions import ConnectionClosed
 
-from bench.stack import free_port, serving_in_a_thread
+from bench.stack import free_port, serving_in_a_thread, stop
 from bot.settings import PROJECT_ROOT
 from bot.store.agents import add_agent
 from bot.store.db import get_engine, session_factory
@@ -399,11 +399,7 @@ def _gateway(database_url: str, folder: Path) -> Iterator[tuple[str, int]]:
                 raise RuntimeError("the gateway did not answer within 2 minutes")
             yield url, process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout=20)
             log.close()
 
 

@@ -38,7 +38,8 @@ from bot.settings import PROJECT_ROOT
 from bot.store.migrate import upgrade
 
 __all__ = [
-    "Stack", "StackError", "free_port", "memory", "running_stack", "serving_in_a_thread", "vanilla_rasa",
+    "Stack", "StackError", "free_port", "memory", "running_stack", "serving_in_a_thread", "stop",
+    "vanilla_rasa",
 ]  # fmt: skip
 
 RASA = Path(sys.executable).with_name("rasa")
@@ -196,12 +197,18 @@ def running_stack(
         for process in reversed(processes.values()):
             process.terminate()
         for process in processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
         for log in logs:
             log.close()
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Ask PROCESS to end (SIGTERM); kill it if it has not within TIMEOUT seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def memory(pid: int) -> int:
@@ -256,8 +263,4 @@ def vanilla_rasa(folder: Path, *, startup: float = 240) -> Iterator[tuple[str, i
             _wait(f"{url}/", process, time.monotonic() + startup)
             yield url, process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)

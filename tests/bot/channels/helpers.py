@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -107,3 +108,12 @@ def served(database_url: str, rasa: FakeRasa) -> Iterator[str]:
     )
     with serving_in_a_thread(app) as url:
         yield url
+
+
+def console_login(page: Page, url: str, name: str, password: str = "a-long-password") -> None:
+    """Log NAME in to the console at URL in a browser PAGE, and wait until it says who is in."""
+    page.goto(f"{url}/agent")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("#login button")
+    expect(page.locator("#who")).to_have_text(f"{name} 님")

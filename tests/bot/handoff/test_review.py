@@ -23,7 +23,7 @@ from bot.store import handoffs
 from bot.store.agents import add_agent
 from bot.store.conversations import record_message
 from bot.store.models import Label, Message, utcnow
-from tests.bot.channels.helpers import FakeRasa, served
+from tests.bot.channels.helpers import FakeRasa, console_login, served
 from tests.bot.handoff.test_console import SENDER, login, say
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -234,11 +234,7 @@ def test_an_agent_labels_the_review_queue_in_a_browser(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR").new_page()
-        page.goto(f"{console_url}/agent")
-        page.fill("#name", "김상담")
-        page.fill("#password", "a-long-password")
-        page.click("#login button")
-        expect(page.locator("#who")).to_have_text("김상담 님")
+        console_login(page, console_url, "김상담")
         page.click("#tab-review")
         items = page.locator(".review-item")
         expect(items).to_have_count(3)

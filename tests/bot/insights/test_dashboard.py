@@ -13,7 +13,7 @@ from bot.store import handoffs
 from bot.store.agents import add_agent
 from bot.store.models import Ticket
 from bot.store.tickets import file_ticket, update_status
-from tests.bot.channels.helpers import FakeRasa, gateway, served
+from tests.bot.channels.helpers import FakeRasa, console_login, gateway, served
 from tests.bot.handoff.test_console import login
 from tests.bot.handoff.test_review import write_tracker
 
@@ -123,11 +123,7 @@ def test_the_dashboard_draws_the_seeded_numbers_and_exports_them(
         page = browser.new_context(
             viewport={"width": 1400, "height": 1000}, locale="ko-KR", accept_downloads=True
         ).new_page()
-        page.goto(f"{url}/agent")
-        page.fill("#name", "박팀장")
-        page.fill("#password", "a-long-password")
-        page.click("#login button")
-        expect(page.locator("#who")).to_have_text("박팀장 님")
+        console_login(page, url, "박팀장")
         page.click("text=민원 현황")
         expect(page.locator(".number b").first).to_have_text("6")
         bars = (

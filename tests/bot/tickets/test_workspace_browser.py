@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.agents import add_agent
 from bot.store.tickets import file_ticket
-from tests.bot.channels.helpers import FakeRasa, served
+from tests.bot.channels.helpers import FakeRasa, console_login, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -48,11 +48,7 @@ def test_staff_move_a_ticket_in_the_browser_and_the_citizen_sees_it(
             ).number  # fmt: skip
 
         staff = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ko-KR").new_page()
-        staff.goto(f"{url}/agent")
-        staff.fill("#name", "도로담당")
-        staff.fill("#password", "a-long-password")
-        staff.click("#login button")
-        expect(staff.locator("#who")).to_have_text("도로담당 님")
+        console_login(staff, url, "도로담당")
         staff.click("text=민원 처리")
         expect(staff.locator("#summary")).to_have_text("2건")
         staff.select_option("#f-district", "쌍용동")
