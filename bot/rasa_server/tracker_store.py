@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import logging
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -34,6 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.photos import is_photo_ref
 from bot.privacy import is_sealed, mask_personal_data, seal, unseal
 from bot.store.db import RECONNECT, get_engine
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["CachedSQLTrackerStore"]
 
@@ -80,7 +83,28 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._handed_out: dict[str, tuple[weakref.ref[DialogueStateTracker], int]] = {}
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        """Return the tracker of the conversation's latest session: from memory if the database agrees."""
+        """Return the tracker of the conversation's latest session: from memory if the database agrees.
+
+        Found by make bench-faults: Rasa wraps a tracker store in its FailSafeTrackerStore, which answers
+        "no such conversation" when reading fails; during a PostgreSQL restart a citizen in the middle of a
+        complaint form got the main menu, and the form was asked again afterwards. So reading is tried
+        again while the database is away (bot.store.db.RECONNECT), and if it stays away, the conversation
+        kept in memory (this server's own, as the gateway sends a conversation to one server) is used.
+        """
+        for pause in (*RECONNECT, None):
+            try:
+                return self._retrieve(sender_id)
+            except (OperationalError, InterfaceError):
+                if pause is None:
+                    kept = self._sessions.get(sender_id)
+                    if kept is None:
+                        raise
+                    logger.warning("the database is away: a conversation goes on as this server last knew it")
+                    return self._tracker(sender_id, kept.events)
+                await asyncio.sleep(pause)
+        return None  # not reached
+
+    def _retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._sessions.get(sender_id)
         if kept is not None and self._unchanged(sender_id, kept):
             self._sessions.move_to_end(sender_id)

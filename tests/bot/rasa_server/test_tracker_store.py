@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -20,7 +20,9 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from bot.rasa_server import tracker_store as tracker_store_module
 from bot.rasa_server.tracker_store import CachedSQLTrackerStore
 from bot.store.db import get_engine
 
@@ -220,3 +222,31 @@ def test_it_keeps_at_most_cache_size_conversations(database_url: str) -> None:
     assert list(ours._sessions) == ["b", "c"]
     assert [e.as_dict()["event"] for e in run(ours.retrieve("a")).events][-1] == "action"
     assert list(ours._sessions) == ["c", "a"]
+
+
+def test_a_form_in_progress_survives_the_database_going_away_for_a_moment_or_longer(
+    stores: tuple[CachedSQLTrackerStore, SQLTrackerStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by make bench-faults: Rasa's FailSafeTrackerStore turns a failed read into "no conversation",
+    and a citizen in the middle of a form got the main menu while PostgreSQL restarted."""
+    ours, _ = stores
+    failsafe = FailSafeTrackerStore(ours)
+    converse(failsafe, "mid-form", said("가로등 신고요", location="쌍용동 주공2단지"))
+    monkeypatch.setattr(tracker_store_module, "RECONNECT", (0.01, 0.01))
+    real_scope, failures = ours.session_scope, {"left": 2}
+
+    def flaky_scope() -> Any:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OperationalError("SELECT", {}, Exception("the database system is shutting down"))
+        return real_scope()
+
+    monkeypatch.setattr(ours, "session_scope", flaky_scope)
+    # Away for a moment: read again and answered from the database.
+    assert run(failsafe.retrieve("mid-form")).get_slot("complaint_location") == "쌍용동 주공2단지"
+    # Away for longer than the tries: the conversation as this server last knew it, not a new one.
+    failures["left"] = 10
+    assert run(failsafe.retrieve("mid-form")).get_slot("complaint_location") == "쌍용동 주공2단지"
+    # A conversation this server never kept is not made up.
+    failures["left"] = 10
+    assert run(failsafe.retrieve("someone-else")) is None
