@@ -37,11 +37,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import conversation_of, message_metadata, phrase, profile, sessions
 from actions.places import MAX_PLACE, is_vague, place_phrase
-from bot.messages import squash
+from bot.messages import fill, squash
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
 from bot.privacy import mask_personal_data, normalise_phone
 from bot.store.models import utcnow
 from bot.store.tickets import DESCRIPTION_LIMIT, due_date, file_ticket, filed_just_now
+from bot.tickets.duplicates import likely_duplicates
 
 __all__ = [
     "FORM_SLOTS", "ActionAskComplaintCategory", "ActionAskComplaintConfirm", "ActionSubmitComplaint",
@@ -717,6 +718,8 @@ class ActionSubmitComplaint(Action):
                     contact_consent=consent,
                     due_at=due_date(utcnow(), city.deadline_days(category), city.timezone),
                 )  # fmt: skip
+                # The same problem reported already (open, same 읍·면·동 and category, alike): offered below.
+                similar = [other for other, _ in likely_duplicates(session, ticket, limit=1)]
         except SQLAlchemyError as exc:
             # The answers stay in the slots; "다시 시도" runs this action again.
             logger.error("filing a %s complaint failed: %s", category, type(exc).__name__)
@@ -730,4 +733,15 @@ class ActionSubmitComplaint(Action):
             phone=department.phone,
             due=city.local_date(ticket.due_at) if ticket.due_at else "-",
         )
+        for first in similar:
+            texts = city.messages
+            dispatcher.utter_message(
+                text=fill(
+                    texts["duplicate_found"], number=first.number, status=city.status_labels[first.status]
+                ),
+                buttons=[
+                    {"title": texts["duplicate_follow"], "payload": f"merge:{ticket.number}:{first.number}"},
+                    {"title": texts["duplicate_keep"], "payload": f"merge:{ticket.number}:keep"},
+                ],
+            )
         return clear

@@ -44,6 +44,7 @@ from bot.settings import Settings
 from bot.shared import shared_from
 from bot.store.conversations import has_conversation
 from bot.store.db import Database, session_factory
+from bot.tickets.choices import TicketChoices
 from bot.tickets.workspace import Workspace
 from bot.transcript import Transcript
 
@@ -81,7 +82,8 @@ def create_app(
     satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
-        foreign_help=profile.foreign_help, shared=shared, delivery=delivery, satisfaction=satisfaction,
+        foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
+        standing=(satisfaction, TicketChoices(db=db, profile=profile)),
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts

@@ -188,9 +188,10 @@ def _final(value: str) -> str | None:
     return None
 
 
-# Payloads the gateway answers itself, whatever the state of the conversation ("survey:<id>:<score>"):
+# Payloads the gateway answers itself, whatever the state of the conversation ("survey:<id>:<score>",
+# "merge:<ticket>:<ticket or keep>"):
 # a button with one still works when pressed later, so it is not dropped as stale.
-STANDING = ("survey:",)
+STANDING = ("survey:", "merge:")
 
 
 def is_standing(button: dict[str, str]) -> bool:

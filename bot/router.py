@@ -11,14 +11,14 @@ import datetime as dt
 import functools
 import json
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.crisis import kind_of
 from bot.handoff.reception import Reception
-from bot.insights.satisfaction import Satisfaction
 from bot.messages import Inbound, Outbound, is_foreign
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.requests import different_requests, split_candidates
@@ -50,6 +50,13 @@ CATCH_UP_FOR = dt.timedelta(hours=1)
 TURN, TURN_WAIT = 45.0, 3.0
 
 
+class Standing(Protocol):
+    """What answers presses of standing buttons (bot/messages.STANDING) before Rasa sees them."""
+
+    async def answer(self, message: Inbound) -> list[Outbound] | None:
+        """Return the reply if MESSAGE is theirs to answer, else None."""
+
+
 class Router:
     """Route citizens' messages to the bot or to people."""
 
@@ -64,11 +71,12 @@ class Router:
         foreign_help: tuple[dict[str, str], ...] = (),
         shared: Shared | None = None,
         delivery: Delivery | None = None,
-        satisfaction: Satisfaction | None = None,
+        standing: Sequence[Standing] = (),
     ) -> None:
-        """DELIVERY sends what the bot answers later (catch_up) where the citizen is; SATISFACTION takes the
-        answers to its questions (만족도 조사) before Rasa sees them."""
-        self.satisfaction = satisfaction
+        """DELIVERY sends what the bot answers later (catch_up) where the citizen is; STANDING take the
+        presses of buttons that stay valid whatever the conversation's state (만족도 조사, a complaint's
+        "함께 처리해 주세요") before Rasa sees them: the first that answers a message has it."""
+        self.standing = tuple(standing)
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
         self.texts, self.foreign_help = texts, foreign_help
         self.shared = shared or LocalShared()
@@ -89,6 +97,13 @@ class Router:
             return await self._route(message, holds_turn=token is not None)
         finally:
             self.transcript.after_saving(message.conversation_id, lambda: self.shared.release(key, token))
+
+    async def _standing(self, message: Inbound) -> list[Outbound] | None:
+        for answerer in self.standing:
+            answers = await answerer.answer(message)
+            if answers is not None:
+                return answers
+        return None
 
     async def _route(self, message: Inbound, *, holds_turn: bool = True) -> list[Outbound]:
         await self.transcript.settled(message.conversation_id)  # the last answers first: order is kept
@@ -117,8 +132,8 @@ class Router:
             answers = await self.reception.crisis(message, crisis, handoff, question)
         elif handoff is not None:
             answers = await self.reception.message(message, handoff, question)
-        elif self.satisfaction is not None and (rated := await self.satisfaction.answer(message)) is not None:
-            answers = rated
+        elif (taken := await self._standing(message)) is not None:
+            answers = taken
         elif free and is_foreign(message.text):
             # The bot answers in Korean only: say so in English, with a line that helps in many languages.
             answers = [Outbound(text=self.texts["foreign_language"], buttons=self.foreign_help)]

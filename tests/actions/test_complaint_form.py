@@ -672,3 +672,41 @@ async def test_a_corrected_place_that_names_no_dong_keeps_the_dong_known() -> No
 
 def test_giving_up_to_phone_the_city_cancels() -> None:
     assert wants_to_cancel("아 됐어요 그냥 제가 직접 전화할게요", "deny", 0.6)
+
+
+async def test_a_report_like_an_open_one_is_filed_and_offered_to_join_it(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    """The same lamp reported by a second citizen: their ticket is filed, and they may join the first."""
+    lamp = {
+        **FILLED, "complaint_location": "쌍용동 주공2단지 정문", "complaint_contact_consent": False,
+        "complaint_description": "주공2단지 정문 앞 가로등이 며칠째 꺼져 있어요",
+    }  # fmt: skip
+    await submit(lamp, sender_id="web:first-citizen")
+    _, dispatcher = await submit(
+        {
+            **lamp,
+            "complaint_location": "주공2단지 정문 앞",
+            "complaint_description": "가로등 불이 안 들어와요",
+        },
+        sender_id="web:second-citizen",
+    )
+    with sessions() as session:
+        second, first = list_tickets(session)
+    filed, offer = [m for m in dispatcher.messages if not m.get("custom")]
+    assert filed["response"] == "utter_ticket_filed" and filed["number"] == second.number
+    assert offer["text"].startswith(
+        f"같은 곳의 비슷한 신고가 이미 접수되어 있어요({first.number}, 지금 '접수')"
+    )
+    assert [b["payload"] for b in offer["buttons"]] == [
+        f"merge:{second.number}:{first.number}", f"merge:{second.number}:keep"
+    ]  # fmt: skip
+    _, elsewhere = await submit(
+        {
+            **lamp,
+            "complaint_location": "쌍용공원 산책로",
+            "complaint_description": "산책로 가로등이 나갔어요",
+        },
+        sender_id="web:third-citizen",
+    )
+    assert [m.get("response") for m in elsewhere.messages if not m.get("custom")] == ["utter_ticket_filed"]

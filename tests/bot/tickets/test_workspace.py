@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from bot.privacy import sign
 from bot.store.agents import AgentError, add_agent
 from bot.store.models import OutboxItem, Ticket, TicketEvent
-from bot.store.tickets import file_ticket
+from bot.store.tickets import file_ticket, list_tickets
 from tests.bot.channels.helpers import FakeRasa, gateway
-from tests.bot.handoff.test_console import login
+from tests.bot.handoff.test_console import SENDER as CITIZEN
+from tests.bot.handoff.test_console import login, say
 
 PASSWORD = "a-long-password"
 ROADS, CLEANING = "건설도로과", "청소행정과"
@@ -273,3 +275,47 @@ def test_a_second_report_of_one_problem_is_found_merged_and_follows_the_first(
     assert f"먼저 들어온 민원 {first}" in told["page-0011"][0]
     assert any("'처리 완료'로" in text and "전구를 교체했어요." in text for text in told["page-0011"])
     assert any("'처리 완료'로" in text for text in told["page-0010"])
+
+
+def test_a_citizen_joins_their_report_to_the_first_one_or_keeps_it_apart(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    """The buttons of the complaint form's duplicate offer, pressed in the web chat."""
+    with sessions.begin() as session:
+        first = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="가로등이 꺼졌어요",
+            sender="page-0020",
+        )
+        mine = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="가로등 불이 안 들어와요",
+            sender=CITIZEN,
+        )
+        other = filed(
+            session,
+            category="streetlight",
+            department=ROADS,
+            district="쌍용동",
+            description="가로등 고장",
+            sender="page-0021",
+        )
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"type": "hello", "sender": CITIZEN, "token": sign(CITIZEN)}))
+        joined = say(socket, "함께 처리해 주세요", f"merge:{mine}:{first}")
+        assert joined[-1]["text"].startswith(f"네, 민원 {mine}") and first in joined[-1]["text"]
+        again = say(socket, "함께 처리해 주세요", f"merge:{mine}:{first}")
+        assert again[-1]["text"].startswith("지금은 두 민원을 합칠 수 없어요")
+        kept = say(socket, "남의 민원", f"merge:{other}:{first}")  # not theirs to merge: nothing changes
+        assert kept[-1]["text"] == f"네, 민원 {other}은 따로 처리할게요."  # ...3 (삼) takes 은
+    assert rasa.received == []
+    with sessions() as session:
+        merged = {t.number: t.merged_into for t in list_tickets(session)}
+    assert merged == {mine: first, first: None, other: None}
