@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from telegram.ext import Application
@@ -14,9 +16,12 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.channels.telegram import MAX_CALLBACK
 from bot.gateway import create_app
+from bot.insights import satisfaction as satisfaction_module
 from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.agents import add_agent
+from bot.store.models import Survey
+from bot.store.surveys import plan_survey
 from tests.bot.channels.helpers import FakeRasa
 
 PROFILE = load_profile("cheonan")
@@ -379,3 +384,31 @@ def test_an_agent_sees_a_telegram_photo_through_the_gateway_without_the_token(
     assert photo.status_code == 200 and photo.content == PHOTO_BYTES
     assert TOKEN not in photo.text and TOKEN not in str(photo.headers)
     assert ("getFile", {"file_id": "big"}) in api.calls
+
+
+def test_a_satisfaction_question_is_pushed_and_its_press_kept_without_rasa(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa, sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """만족도 조사 on Telegram: the question comes at once (Telegram can push), a press is a score."""
+    with sessions.begin() as session:
+        plan_survey(session, kind="ticket", ref="2026-000005", channel="telegram", sender="777")
+    noon = dt.datetime(2026, 12, 7, 3, tzinfo=dt.timezone.utc)  # 12:00 in Seoul
+    monkeypatch.setattr(satisfaction_module, "utcnow", lambda: noon)
+    assert client.portal.call(client.app.state.satisfaction.ask_due) == 1  # type: ignore[attr-defined]
+    [question] = api.sent()
+    assert question["text"].startswith("민원 2026-000005 처리는 만족스러우셨나요?")
+    keyboard = json.loads(question["reply_markup"])["inline_keyboard"]
+    three = [b for row in keyboard for b in row if b["text"] == "3점"]
+    press = {
+        "update_id": 40,
+        "callback_query": {
+            "id": "cb9", "from": USER, "chat_instance": "ci", "data": three[0]["callback_data"],
+            "message": {"message_id": 9, "date": 1764050000, "chat": CHAT, "text": question["text"]},
+        },
+    }  # fmt: skip
+    post(client, press)
+    assert api.sent()[-1]["text"].startswith("3점, 고마워요.")
+    assert rasa.received == []
+    with sessions() as session:
+        assert [s.score for s in session.scalars(select(Survey))] == [3]
