@@ -21,10 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.testclient import TestClient
+
 from bench.faults import fresh_database
 from bench.gateway import _machine
+from bot.gateway import create_app
 from bot.profile import load_profile
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.store.agents import add_agent
 from bot.store.db import session_factory
 from bot.store.insights import insights
 from bot.store.migrate import upgrade
@@ -66,7 +70,25 @@ def measure(database_url: str, count: int) -> dict[str, tuple[float, float]]:
                 ask(session)
                 spent.append((time.perf_counter() - started) * 1000)
         times[name] = (statistics.median(spent), max(spent))
+    times["dashboard over HTTP (GET /agent/api/insights, 30 days)"] = _over_http(database_url, sessions)
     return times
+
+
+def _over_http(database_url: str, sessions: Any) -> tuple[float, float]:
+    """Time the dashboard's API as the page calls it: a logged-in supervisor, the gateway in this process."""
+    with sessions.begin() as session:
+        add_agent(session, "벤치팀장", "a-long-password", "supervisor")
+    app = create_app(
+        Settings(database_url=database_url, rasa_url="http://rasa.bench", agent_cookie_secure=False)
+    )
+    spent = []
+    with TestClient(app) as client:
+        client.post("/agent/api/login", json={"name": "벤치팀장", "password": "a-long-password"})
+        for _ in range(5):
+            started = time.perf_counter()
+            assert client.get("/agent/api/insights").status_code == 200
+            spent.append((time.perf_counter() - started) * 1000)
+    return statistics.median(spent), max(spent)
 
 
 def report(results: dict[str, dict[str, tuple[float, float]]], count: int) -> str:
