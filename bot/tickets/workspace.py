@@ -155,7 +155,7 @@ class Workspace:
 
         return JSONResponse(
             {
-                **self._row(ticket), "can_move": self._may_move(login, ticket),
+                **self._row(ticket), "can_move": self._may_move(login, ticket) and not ticket.merged_into,
                 "conversation": await self.db.run(chat), "similar": await self.db.run(similar),
             }
         )  # fmt: skip
@@ -241,6 +241,8 @@ class Workspace:
             raise Refused(HTTPStatus.FORBIDDEN, "another department's ticket")
         if moving and not self._may_move(login, ticket):
             raise Refused(HTTPStatus.FORBIDDEN, "agents read tickets; staff of its department move them")
+        if moving and ticket.merged_into:
+            raise Refused(HTTPStatus.CONFLICT, f"this ticket follows {ticket.merged_into}: move that one")
         return ticket
 
     @staticmethod

@@ -260,13 +260,16 @@ def test_a_second_report_of_one_problem_is_found_merged_and_follows_the_first(
     assert again.status_code == 409  # into a merged ticket: no chains
     assert (
         client.post(
-            f"/agent/api/tickets/{second}/merge", json={"into": "2026-999999"}, headers=csrf
+            f"/agent/api/tickets/{elsewhere}/merge", json={"into": "2026-999999"}, headers=csrf
         ).status_code
         == 400
     )
     done = {"status": "resolved", "note": "전구를 교체했어요."}
     assert client.post(f"/agent/api/tickets/{first}/status", json=done, headers=csrf).status_code == 200
-    assert client.get(f"/agent/api/tickets/{second}").json()["status"] == "resolved"
+    followed = client.get(f"/agent/api/tickets/{second}").json()
+    assert followed["status"] == "resolved" and followed["can_move"] is False
+    reopen = {"status": "in_progress", "note": "다시 봐요"}
+    assert client.post(f"/agent/api/tickets/{second}/status", json=reopen, headers=csrf).status_code == 409
     with sessions() as session:
         told: dict[str, list[str]] = {}
         for kept in session.scalars(select(OutboxItem).order_by(OutboxItem.id)):

@@ -26,9 +26,14 @@ def test_staff_move_a_ticket_in_the_browser_and_the_citizen_sees_it(
     with sessions.begin() as session:
         add_agent(session, "도로담당", "a-long-password", "staff", "건설도로과")
         other = file_ticket(
-            session, category="road_damage", department="건설도로과", description="보도블록이 깨졌어요",
+            session, category="garbage", department="청소행정과", description="쓰레기가 쌓여 있어요",
             channel="web", sender="someone-else-0001", note="접수했어요.", district="불당동",
         )  # fmt: skip
+        earlier = file_ticket(
+            session, category="streetlight", department="건설도로과", description="주공2단지 앞 가로등 고장",
+            channel="web", sender="someone-else-0002", note="접수했어요.", district="쌍용동",
+            location_text="쌍용동 주공2단지 앞",
+        ).number  # fmt: skip
     with served(database_url, FakeRasa()) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         citizen = browser.new_context(locale="ko-KR").new_page()
@@ -50,8 +55,8 @@ def test_staff_move_a_ticket_in_the_browser_and_the_citizen_sees_it(
         staff = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ko-KR").new_page()
         console_login(staff, url, "도로담당")
         staff.click("text=민원 처리")
-        expect(staff.locator("#summary")).to_have_text("2건")
-        staff.select_option("#f-district", "쌍용동")
+        expect(staff.locator("#summary")).to_have_text("2건")  # 건설도로과's two, not 청소행정과's
+        staff.select_option("#f-due", "overdue")
         staff.click("#filters button")
         expect(staff.locator("#summary")).to_have_text("1건")
         row = staff.locator("#rows tr")
@@ -68,12 +73,16 @@ def test_staff_move_a_ticket_in_the_browser_and_the_citizen_sees_it(
         staff.click("text=상태 바꾸기")
         expect(staff.locator("#detail .notice")).to_have_text("바꿨어요. 시민에게 알렸어요.")
         expect(staff.locator("#rows tr").first).to_contain_text("처리 중")
+        # The earlier report of the same lamp: this one joins it, and its citizen is told.
+        expect(staff.locator("#detail .similar")).to_contain_text(earlier)
+        staff.click(f"text={earlier}에 합치기")
+        expect(staff.locator("#detail .notice")).to_have_text("합쳤어요. 시민에게 알렸어요.")
         staff.screenshot(path="/tmp/tickets.png")
+        expect(citizen.locator(".row.bot .bubble", has_text=f"먼저 들어온 민원 {earlier}")).to_have_count(1)
 
-        news = citizen.locator(".row.bot .bubble", has_text=number)
+        news = citizen.locator(".row.bot .bubble", has_text="처리 상태가")
         expect(news).to_contain_text("'처리 중'으로 바뀌었어요")
         expect(news).to_contain_text("내일 오전에 전구를 교체할 예정이에요.")
         # Another department's ticket is not this staff member's to open.
-        response = staff.request.get(f"{url}/agent/api/tickets/{other.number}")
-        assert response.status == 200  # same department: 건설도로과
+        assert staff.request.get(f"{url}/agent/api/tickets/{other.number}").status == 403
         browser.close()
