@@ -49,10 +49,10 @@ class Satisfaction:
 
     async def ask_due(self) -> int:
         """Send the questions that are due, if it is not night in the city; return how many were sent."""
-        hours = self.profile.survey_hours or self.profile.business_hours
-        if not hours.is_open(utcnow(), self.profile.timezone):
+        hours, now = self.profile.survey_hours or self.profile.business_hours, utcnow()
+        if not hours.is_open(now, self.profile.timezone):
             return 0
-        due: list[SurveyView] = await self.db.run_or(due_surveys, [])
+        due: list[SurveyView] = await self.db.run_or(functools.partial(due_surveys, now=now), [])
         for survey in due:
             # Marked first: a question is never sent twice, even if sending fails (a lost question is fine).
             await self.db.run_or(functools.partial(mark_asked, survey_id=survey.id), None)

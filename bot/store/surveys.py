@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 ASK_WITHIN = dt.timedelta(days=3)  # a survey not asked by then is dropped (the service is no longer fresh)
+ASK_AFTER = dt.timedelta(minutes=30)  # not on the heels of the news or the chat's goodbye
 COMMENT_LIMIT = 500
 
 
@@ -54,11 +55,13 @@ def plan_survey(
     return True
 
 
-def due_surveys(session: Session, *, limit: int = 200) -> list[SurveyView]:
-    """Return the surveys planned recently and not asked yet, oldest first."""
+def due_surveys(session: Session, *, now: dt.datetime | None = None, limit: int = 200) -> list[SurveyView]:
+    """Return the surveys planned from ASK_WITHIN to ASK_AFTER before NOW and not asked yet, oldest first."""
+    now = now or utcnow()
     rows = session.scalars(
         select(Survey)
-        .where(Survey.asked_at.is_(None), Survey.created_at >= utcnow() - ASK_WITHIN)
+        .where(Survey.asked_at.is_(None), Survey.created_at >= now - ASK_WITHIN)
+        .where(Survey.created_at <= now - ASK_AFTER)
         .order_by(Survey.id)
         .limit(limit)
     )

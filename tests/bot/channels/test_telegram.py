@@ -393,7 +393,9 @@ def test_a_satisfaction_question_is_pushed_and_its_press_kept_without_rasa(
     """만족도 조사 on Telegram: the question comes at once (Telegram can push), a press is a score."""
     with sessions.begin() as session:
         plan_survey(session, kind="ticket", ref="2026-000005", channel="telegram", sender="777")
-    noon = dt.datetime(2026, 12, 7, 3, tzinfo=dt.timezone.utc)  # 12:00 in Seoul
+    noon = dt.datetime.combine(
+        dt.date.today() + dt.timedelta(days=1), dt.time(3), tzinfo=dt.timezone.utc
+    )  # KST 12
     monkeypatch.setattr(satisfaction_module, "utcnow", lambda: noon)
     assert client.portal.call(client.app.state.satisfaction.ask_due) == 1  # type: ignore[attr-defined]
     [question] = api.sent()

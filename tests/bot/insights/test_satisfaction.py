@@ -16,7 +16,7 @@ from bot.insights import satisfaction as satisfaction_module
 from bot.privacy import sign
 from bot.store.agents import add_agent
 from bot.store.models import OutboxItem, Survey
-from bot.store.surveys import answer_survey, plan_survey, scores
+from bot.store.surveys import answer_survey, due_surveys, plan_survey, scores
 from bot.store.tickets import file_ticket
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
 from tests.bot.channels.test_kakao import skill_request
@@ -24,8 +24,10 @@ from tests.bot.handoff.test_console import login
 
 CITIZEN = "survey-page-0001"
 KST = dt.timezone(dt.timedelta(hours=9))
-NOON = dt.datetime(2026, 12, 5, 12, tzinfo=KST)  # a Saturday: surveys go out every day
-NIGHT = dt.datetime(2026, 12, 5, 23, tzinfo=KST)
+# Tomorrow (surveys are asked from half an hour after they are planned, every day of the week).
+TOMORROW = dt.datetime.now(KST).date() + dt.timedelta(days=1)
+NOON = dt.datetime.combine(TOMORROW, dt.time(12), tzinfo=KST)
+NIGHT = dt.datetime.combine(TOMORROW, dt.time(23), tzinfo=KST)
 
 
 @pytest.fixture
@@ -182,3 +184,14 @@ def test_on_kakao_the_question_comes_with_the_next_answer_and_a_press_is_kept(
     assert thanks.startswith("4점, 고마워요.")
     assert [survey.score for survey in survey_rows(sessions)] == [4]
     assert [m["message"] for m in rasa.received] == ["안녕하세요"]  # the press never reached Rasa
+
+
+def test_a_survey_is_not_asked_on_the_heels_of_the_news(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        plan_survey(session, kind="handoff", ref="9", channel="web", sender="w1")
+        planned = session.scalars(select(Survey)).one().created_at
+    planned = planned if planned.tzinfo else planned.replace(tzinfo=dt.timezone.utc)
+    with sessions() as session:
+        assert due_surveys(session, now=planned + dt.timedelta(minutes=5)) == []
+        assert [s.ref for s in due_surveys(session, now=planned + dt.timedelta(minutes=31))] == ["9"]
+        assert due_surveys(session, now=planned + dt.timedelta(days=4)) == []  # too late: dropped
