@@ -2,7 +2,7 @@
 
 A bucket holds up to BURST tokens and refills RATE tokens a second; each message takes one. Buckets keeps
 them in bounded memory: at most MAX_KEYS keys, the least recently used forgotten first (a forgotten key
-starts full again). Limit keeps them where the gateways share state (bot/shared.py: Redis with several
+starts full again). bot.shared.Limit keeps them where the gateways share state (Redis with several
 gateways), so that a client address has one allowance, not one per gateway.
 """
 
@@ -11,12 +11,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.shared import Shared
-
-__all__ = ["Buckets", "Limit"]
+__all__ = ["Buckets"]
 
 
 class Buckets:
@@ -44,14 +40,3 @@ class Buckets:
         while len(self.buckets) > self.max_keys:
             self.buckets.popitem(last=False)
         return allowed
-
-
-class Limit:
-    """RATE tokens a second up to BURST per key, named NAME, in the gateways' shared state."""
-
-    def __init__(self, shared: Shared, name: str, rate: float, burst: float) -> None:
-        self.shared, self.name, self.rate, self.burst = shared, name, rate, burst
-
-    async def take(self, key: str, cost: float = 1.0) -> bool:
-        """Take COST tokens from KEY's bucket; return False (taking nothing) if it has too few."""
-        return await self.shared.spend(f"rate:{self.name}:{key}", self.rate, self.burst, cost)

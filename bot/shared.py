@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from bot.limits import Buckets
 
-__all__ = ["LocalShared", "RedisShared", "Shared", "shared_from"]
+__all__ = ["Limit", "LocalShared", "RedisShared", "Shared", "shared_from"]
 
 logger = logging.getLogger(__name__)
 
@@ -396,6 +396,17 @@ class RedisShared(Shared):
     async def close(self) -> None:
         await self.redis.close()
         await self.listener.close()
+
+
+class Limit:
+    """RATE tokens a second up to BURST per key, named NAME, in the gateways' shared state."""
+
+    def __init__(self, shared: Shared, name: str, rate: float, burst: float) -> None:
+        self.shared, self.name, self.rate, self.burst = shared, name, rate, burst
+
+    async def take(self, key: str, cost: float = 1.0) -> bool:
+        """Take COST tokens from KEY's bucket; return False (taking nothing) if it has too few."""
+        return await self.shared.spend(f"rate:{self.name}:{key}", self.rate, self.burst, cost)
 
 
 def shared_from(redis_url: str) -> Shared:

@@ -37,13 +37,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.bodies import TooLarge, parse_json, read_body
 from bot.delivery import Delivery
-from bot.limits import Buckets, Limit
+from bot.limits import Buckets
 from bot.messages import MAX_TEXT, Inbound, Outbound
 from bot.photos import PhotoError, Photos
 from bot.privacy import sign, signed
 from bot.profile import CityProfile
 from bot.router import Router
-from bot.shared import LocalShared, Shared
+from bot.shared import Limit, LocalShared, Shared
 
 __all__ = ["WebChat", "WebLimits"]
 

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
-from bot.limits import Limit
 from bot.messages import Inbound, Outbound, fill, squash
 from bot.privacy import mask_personal_data
 from bot.profile import CityProfile
 from bot.rasa import RasaClient, RasaUnavailable
-from bot.shared import LocalShared, Shared
+from bot.shared import Limit, LocalShared, Shared
 from bot.store import handoffs
 from bot.store.conversations import texts_since
 from bot.store.db import Database, StoreUnavailable

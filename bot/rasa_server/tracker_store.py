@@ -93,7 +93,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """
         for pause in (*RECONNECT, None):
             try:
-                return self._retrieve(sender_id)
+                return self._latest(sender_id)
             except (OperationalError, InterfaceError):
                 if pause is None:
                     kept = self._sessions.get(sender_id)
@@ -104,7 +104,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(pause)
         return None  # not reached
 
-    def _retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+    def _latest(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._sessions.get(sender_id)
         if kept is not None and self._unchanged(sender_id, kept):
             self._sessions.move_to_end(sender_id)

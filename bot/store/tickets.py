@@ -22,7 +22,7 @@ __all__ = [
     "TicketView", "due_date", "file_ticket", "filed_just_now", "find_ticket", "format_number", "list_tickets",
     "parse_number", "photo_refs", "purge_contacts", "reassign_ticket", "recent_tickets", "search_tickets",
     "CLOSED", "REPORT_DIMENSIONS", "add_demo_tickets", "delete_demo_tickets", "ticket_districts",
-    "ticket_report", "update_status", "CannotMerge", "merge_ticket", "merged_with",
+    "ticket_report", "update_status", "CannotMerge", "merge_ticket", "merged_with", "open_tickets_like",
 ]  # fmt: skip
 
 # How long a phone number is kept after its ticket was closed: the consent question promises a year
@@ -383,6 +383,24 @@ def search_tickets(
         query.order_by(Ticket.id.desc()).offset(offset).limit(limit).options(selectinload(Ticket.events))
     )
     return int(total), [_view(t) for t in page]
+
+
+def open_tickets_like(
+    session: Session, ticket: TicketView, *, since: dt.datetime, most: int = 200
+) -> list[TicketView]:
+    """Return the open tickets, not merged, of TICKET's 읍·면·동 and category filed from SINCE (the latest
+    MOST), but TICKET itself: the candidates of bot/tickets/duplicates.py."""
+    parsed = parse_number(ticket.number)
+    rows = session.scalars(
+        select(Ticket)
+        .where(Ticket.district == ticket.district, Ticket.category == ticket.category)
+        .where(Ticket.status.not_in(CLOSED), Ticket.merged_into.is_(None), Ticket.created_at >= since)
+        .where(Ticket.id != (parsed[1] if parsed else 0))
+        .order_by(Ticket.id.desc())
+        .limit(most)
+        .options(selectinload(Ticket.events))
+    )
+    return [_view(t) for t in rows]
 
 
 def ticket_districts(session: Session) -> list[str]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Ticket, aware, utcnow
-from bot.store.tickets import CLOSED, TicketView, find_ticket, format_number
+from bot.store.tickets import TicketView, open_tickets_like
 
 __all__ = ["THRESHOLD", "likely_duplicates", "similarity"]
 
@@ -68,23 +66,11 @@ def likely_duplicates(
     like the same problem, most alike first, with their scores."""
     if not ticket.district:
         return []
-    rows = session.scalars(
-        select(Ticket)
-        .where(Ticket.district == ticket.district, Ticket.category == ticket.category)
-        .where(Ticket.status.not_in(CLOSED), Ticket.created_at >= ticket.created_at - dt.timedelta(days=days))
-        .where(Ticket.created_at <= max(ticket.created_at, utcnow()))
-        .order_by(Ticket.id.desc())
-        .limit(200)
-    )
-    found = []
-    for row in rows:
-        number = format_number(row.id, aware(row.created_at))
-        if number == ticket.number:
-            continue
-        score = similarity(
-            ticket.description, ticket.location_text, row.description, row.location_text, ticket.district
-        )
-        if score >= THRESHOLD:
-            found.append((number, score))
-    found.sort(key=lambda x: -x[1])
-    return [(view, score) for number, score in found[:limit] if (view := find_ticket(session, number=number))]
+    found = [
+        (other, similarity(
+            ticket.description, ticket.location_text, other.description, other.location_text, ticket.district
+        ))
+        for other in open_tickets_like(session, ticket, since=ticket.created_at - dt.timedelta(days=days))
+    ]  # fmt: skip
+    found = [(other, score) for other, score in found if score >= THRESHOLD]
+    return sorted(found, key=lambda pair: -pair[1])[:limit]

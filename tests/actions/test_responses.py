@@ -30,7 +30,7 @@ def test_no_response_has_an_unfilled_variable_other_than_slots_and_action_argume
     slots = set(domain()["slots"])
     filled_by_actions = {
         "category", "location", "description", "photo", "contact", "limit", "number", "department", "phone",
-        "status", "timeline", "tickets", "time", "note", "answer",
+        "status", "timeline", "tickets", "time", "note", "answer", "due",
     }  # fmt: skip
     for name, variants in domain()["responses"].items():
         for variant in variants:

@@ -250,3 +250,14 @@ def test_a_form_in_progress_survives_the_database_going_away_for_a_moment_or_lon
     # A conversation this server never kept is not made up.
     failures["left"] = 10
     assert run(failsafe.retrieve("someone-else")) is None
+
+
+def test_the_whole_conversation_is_read_as_rasas_http_api_asks(
+    stores: tuple[CachedSQLTrackerStore, SQLTrackerStore],
+) -> None:
+    """Found by the console's browser test: a method of this store named like one of Rasa's broke the
+    whole-conversation read the console's "챗봇 이해" comes from (GET /conversations/{id}/tracker)."""
+    ours, _ = stores
+    converse(ours, "whole", said("가로등 신고요"), said("쌍용동이요"))
+    full = run(ours.retrieve_full_tracker("whole"))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["가로등 신고요", "쌍용동이요"]
