@@ -38,13 +38,12 @@ from bot.store.tickets import (
     delete_demo_tickets,
     find_ticket,
     list_tickets,
-    merged_with,
     purge_contacts,
     ticket_report,
     update_status,
 )
 from bot.tickets.demo import demo_rows
-from bot.tickets.notify import tell_citizen
+from bot.tickets.notify import tell_moved
 
 __all__ = ["main"]
 
@@ -144,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 ticket = update_status(
                     session, number=args.number, status=args.status, note=args.note, actor=actor
                 )
-                profile = load_profile(settings.city_profile)
-                for each in [ticket, *merged_with(session, ticket.number)]:  # the reports merged into it too
-                    tell_citizen(session, each, profile)
+                tell_moved(session, ticket, load_profile(settings.city_profile))
             print(f"{ticket.number} is now {ticket.status}")
     except TicketNotFound:
         print(f"error: no ticket {args.number}", file=sys.stderr)

@@ -8,9 +8,9 @@ from bot.messages import fill
 from bot.profile import CityProfile
 from bot.store.conversations import queue_outbox
 from bot.store.surveys import plan_survey
-from bot.store.tickets import TicketView
+from bot.store.tickets import TicketView, merged_with
 
-__all__ = ["tell_citizen"]
+__all__ = ["tell_citizen", "tell_moved"]
 
 
 def tell_citizen(session: Session, ticket: TicketView, profile: CityProfile) -> None:
@@ -35,3 +35,10 @@ def tell_citizen(session: Session, ticket: TicketView, profile: CityProfile) -> 
         text = fill(profile.messages["ticket_update"], number=ticket.number, status=status, note=step.note)
     message = {"text": text.strip(), "buttons": []}
     queue_outbox(session, channel=ticket.channel, sender=ticket.sender, messages=[message])
+
+
+def tell_moved(session: Session, ticket: TicketView, profile: CityProfile) -> None:
+    """Tell the citizen of TICKET, which just took a status step, and those of the reports merged into it
+    (they took the same step: bot.store.tickets.update_status)."""
+    for each in [ticket, *merged_with(session, ticket.number)]:
+        tell_citizen(session, each, profile)

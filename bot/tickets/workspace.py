@@ -44,7 +44,6 @@ from bot.store.tickets import (
     TicketView,
     find_ticket,
     merge_ticket,
-    merged_with,
     parse_number,
     reassign_ticket,
     search_tickets,
@@ -52,7 +51,7 @@ from bot.store.tickets import (
     update_status,
 )
 from bot.tickets.duplicates import likely_duplicates
-from bot.tickets.notify import tell_citizen
+from bot.tickets.notify import tell_citizen, tell_moved
 
 __all__ = ["Workspace", "day_start"]
 
@@ -174,8 +173,7 @@ class Workspace:
             moved = update_status(
                 session, number=ticket.number, status=status, note=note, actor=_actor(login)
             )
-            for each in [moved, *merged_with(session, ticket.number)]:  # the reports merged into it too
-                tell_citizen(session, each, self.profile)
+            tell_moved(session, moved, self.profile)
             return moved
 
         moved = await self.db.run(change)
