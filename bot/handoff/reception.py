@@ -68,7 +68,7 @@ class Reception:
             except RasaUnavailable:
                 pass  # the gateway does not send to Rasa while the handoff is open; resume is harmless
         open_now = self._open_now()
-        queued = await self.request(message, f"crisis:{kind}", "urgent", [])
+        queued = await self.request(message, f"crisis:{kind}", "urgent", [], form_waits=question is not None)
         return [self._emergency(open_now, question)] + (queued if open_now else [])
 
     def _open_now(self) -> bool:
@@ -82,9 +82,18 @@ class Reception:
         return Outbound(text=self.texts["crisis" if open_now else "crisis_after_hours"], buttons=buttons)
 
     async def request(
-        self, message: Inbound, reason: str, priority: str, guesses: list[dict[str, Any]]
+        self,
+        message: Inbound,
+        reason: str,
+        priority: str,
+        guesses: list[dict[str, Any]],
+        form_waits: bool = False,
     ) -> list[Outbound]:
         """Open (or escalate) the conversation's handoff; return what the citizen is told.
+
+        FORM_WAITS: a complaint form waits behind the handoff, and the way out of the queue the citizen is
+        offered is "신고 이어서 하기" (a channel shows the last message's buttons, so the crisis block's own
+        button would be hidden behind the queue's).
 
         Past its address's limit the chat is not queued: the citizen is told to call (a crisis message has
         had the emergency numbers already), and the bot goes on.
@@ -110,15 +119,13 @@ class Reception:
         await self.hub.publish({"type": "queue"})
         if handoff.status == "assigned":
             return []
-        return self._queued_texts(message.channel, position)
+        return self._queued_texts(message.channel, position, form_waits)
 
-    def _queued_texts(self, channel: str, position: int) -> list[Outbound]:
+    def _queued_texts(self, channel: str, position: int, form_waits: bool) -> list[Outbound]:
         hours = self.profile.business_hours
         now = utcnow()
-        cancel = {
-            "title": self.texts["cancel_handoff_button"],
-            "payload": self.texts["cancel_handoff_button"],
-        }
+        leave = self.texts["continue_form_button" if form_waits else "cancel_handoff_button"]
+        cancel = {"title": leave, "payload": leave}
         if hours.is_open(now, self.profile.timezone):
             answers = [
                 Outbound(text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,))

@@ -94,6 +94,9 @@ def test_a_crisis_in_a_form_keeps_the_form_and_the_citizen_goes_on_with_it(
     assert block.text == TEXTS["crisis"]
     assert [b["title"] for b in block.buttons][-1] == "신고 이어서 하기"
     assert {"title": "자살예방 109", "phone": "109"} in block.buttons
+    # The web chat shows the last buttons: in hours the queue's, and they are the way back too.
+    assert crisis[1].text == TEXTS["handoff_queued"].format(position=1)
+    assert crisis[1].buttons == ({"title": "신고 이어서 하기", "payload": "신고 이어서 하기"},)
     # Rasa was paused, not told to end the form.
     assert rasa.posted[0] == (CONVERSATION, [{"event": "pause"}])
     # Going on: the handoff ends, Rasa resumes, and the open question comes again with its button.
