@@ -3,21 +3,42 @@ general answer with the city's department and quick links."""
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import profile
+from actions.common import profile, sessions
 from bot.knowledge import knowledge_base
+from bot.news.answers import asks_for_newest, card, news_answer
 from bot.nlu.taxonomy import CATEGORIES, ranked_categories
+from bot.profile import CityProfile
 from bot.settings import load_settings
 
 __all__ = ["ActionAnswerWithLinks"]
 
+logger = logging.getLogger(__name__)
+
 # Below this, the response selector's topic is a guess: the citizen picks the topic from buttons instead.
 _TOPIC_CONFIDENCE = 0.3
 _WHICH_TOPIC = {"welfare": "utter_which_welfare", "info": "utter_which_info"}
+
+
+def _posts(city: CityProfile, text: str, category: str) -> tuple[str, list[dict[str, str]]]:
+    """Return the line over the cards and the cards of the city's posts for TEXT, if CATEGORY is a topic
+    that posts answer; ("", []) if not, or if the database fails (the general answer goes instead)."""
+    if category not in city.news.topics:
+        return "", []
+    try:
+        with sessions().begin() as session:
+            line, posts = news_answer(session, city, text, category)
+    except SQLAlchemyError as exc:
+        logger.error("reading the city's posts failed: %s", type(exc).__name__)
+        return "", []
+    return line, [card(post, city) for post in posts]
 
 
 class ActionAnswerWithLinks(Action):
@@ -43,16 +64,25 @@ class ActionAnswerWithLinks(Action):
                 response=_WHICH_TOPIC[intent], buttons=[{"title": t, "payload": t} for t in titles]
             )
             return []
-        hit = knowledge_base(load_settings().city_profile).match(
-            intent, category, str(message.get("text") or "")
-        )
+        text = str(message.get("text") or "")
+        # City news and events: the city's own posts, as cards (bot/news). A question that names nothing
+        # (요즘 천안 소식) gets the newest; one that names something gets the knowledge base's answer, if it
+        # has one, with the posts about it.
+        line, cards = _posts(city, text, category) if intent == "info" else ("", [])
+        newest = intent == "info" and category in city.news.topics and asks_for_newest(city, text)
+        hit = None if newest else knowledge_base(load_settings().city_profile).match(intent, category, text)
         if hit is not None:
-            # The answer to the question asked; its links, and the page it is about.
+            # The answer to the question asked; its links, and the page it is about; posts about it too.
             entry = hit.entry
             buttons = city.link_buttons(entry.links)
             if entry.url:
                 buttons.append({"title": city.messages["knowledge_page"], "url": entry.url})
             dispatcher.utter_message(response="utter_knowledge", answer=entry.answer, buttons=buttons[:4])
+            if line == "news_found":
+                dispatcher.utter_message(json_message={"cards": cards})
+            return []
+        if cards:
+            dispatcher.utter_message(text=city.messages[line], json_message={"cards": cards})
             return []
         department = city.department(intent, category)
         dispatcher.utter_message(

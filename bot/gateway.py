@@ -35,6 +35,7 @@ from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
 from bot.insights.satisfaction import Satisfaction
+from bot.news.fetch import NewsFetcher
 from bot.photos import Photos
 from bot.profile import load_profile
 from bot.rasa import RasaClient
@@ -80,6 +81,7 @@ def create_app(
         handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator, shared=shared,
     )  # fmt: skip
     satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
+    news = NewsFetcher(db=db, client=http, profile=profile, shared=shared)
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
@@ -169,7 +171,7 @@ def create_app(
             asyncio.create_task(job)
             for job in (
                 desk.run_sweeps(), router.run_catch_up(), crisis.keep_current(), satisfaction.run(),
-                keep_retention(db, days=settings.retention_days, photos=photos),
+                news.run(), keep_retention(db, days=settings.retention_days, photos=photos),
             )
         ]  # fmt: skip
         yield

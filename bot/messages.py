@@ -2,7 +2,8 @@
 
 A button is channel-neutral: {"title", "payload"} (a quick reply that sends PAYLOAD as the citizen's
 message), {"title", "url"} (a link), {"title", "phone"} (a call) or {"title", "operator"} (Kakao's own
-상담직원 연결; other channels show nothing for it).
+상담직원 연결; other channels show nothing for it). So is a card (the city's posts: bot/news/answers.py):
+{"title", "text", "url", "button", "image"?}, which every channel draws within its limits.
 """
 
 from __future__ import annotations
@@ -86,11 +87,12 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Outbound:
-    """One message of the bot: text, buttons, an image."""
+    """One message of the bot: text, buttons, an image, or cards."""
 
     text: str = ""
     buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
     image: str | None = None
+    cards: tuple[dict[str, str], ...] = field(default_factory=tuple)
     # Who wrote it when not the bot: the name channels show (the profile's word for an agent).
     author: str | None = None
     # Only on the last answer of one of Rasa's turns: the form question it leaves open (the slot), or ""
@@ -102,6 +104,8 @@ class Outbound:
         data: dict[str, Any] = {"text": self.text, "buttons": list(self.buttons)}
         if self.image:
             data["image"] = self.image
+        if self.cards:
+            data["cards"] = list(self.cards)
         if self.author:
             data["author"] = self.author
         return data
@@ -112,18 +116,37 @@ class Outbound:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outbound:
-        """Return the message that as_json (or Rasa's REST channel) described."""
+        """Return the message that as_json (or Rasa's REST channel: cards come as {"custom": {"cards"}})
+        described."""
         buttons = tuple(
             {k: str(v) for k, v in b.items() if k in ("title", "payload", "url", "phone", "operator")}
             for b in data.get("buttons") or []
             if isinstance(b, dict) and b.get("title")
         )
+        custom = data["custom"] if isinstance(data.get("custom"), dict) else {}
         return cls(
             text=str(data.get("text") or ""),
             buttons=buttons,
             image=data.get("image") or None,
+            cards=_cards(data.get("cards") or custom.get("cards")),
             author=str(data["author"]) if data.get("author") else None,
         )
+
+
+_CARD_FIELDS = ("title", "text", "url", "button", "image")
+
+
+def _cards(raw: Any) -> tuple[dict[str, str], ...]:
+    """Return the cards of RAW that have a title and a web address, with their known fields only."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        {k: str(card[k]) for k in _CARD_FIELDS if card.get(k)}
+        for card in raw
+        if isinstance(card, dict)
+        and card.get("title")
+        and str(card.get("url", "")).startswith(("https://", "http://"))
+    )
 
 
 def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:
@@ -131,11 +154,15 @@ def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:
     merged: list[Outbound] = []
     for answer in answers:
         message = Outbound.from_json(answer)
-        if not (message.text or message.buttons or message.image):
+        if not (message.text or message.buttons or message.image or message.cards):
             continue
         previous = merged[-1] if merged else None
         # Rasa's REST channel sends each paragraph of a text without buttons as its own message.
-        if previous and not previous.buttons and not previous.image and not message.image and message.text:
+        if (
+            previous
+            and not (previous.buttons or previous.image or previous.cards or message.image or message.cards)
+            and message.text
+        ):
             merged[-1] = Outbound(text=f"{previous.text}\n\n{message.text}", buttons=message.buttons)
         else:
             merged.append(message)

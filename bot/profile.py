@@ -23,7 +23,9 @@ __all__ = [
     "BusinessHours",
     "CityProfile",
     "Department",
+    "Feed",
     "Link",
+    "NewsSettings",
     "ProfileError",
     "load_profile",
 ]
@@ -98,6 +100,28 @@ class HandoffSettings:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """One of the city's feeds: its short name (the posts' source), its title, and its address ("" until
+    the city gives it: not fetched)."""
+
+    name: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class NewsSettings:
+    """The city's posts: feeds, how often they are read, how many cards an answer shows, the blog
+    categories of an info topic, and the words that ask for news without saying what about."""
+
+    feeds: tuple[Feed, ...] = ()
+    fetch_every_minutes: int = 30
+    cards: int = 3
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    generic_words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class CityProfile:
     """One city's profile."""
 
@@ -131,6 +155,7 @@ class CityProfile:
     ticket_deadlines: dict[str, int] = field(default_factory=lambda: {"default": 7})
     telegram_commands: dict[str, tuple[str, str]] = field(default_factory=dict)
     telegram_start: dict[str, str] = field(default_factory=dict)
+    news: NewsSettings = field(default_factory=NewsSettings)
 
     def label(self, intent: str, category: str | None = None) -> str:
         """Return the short name of INTENT, or of its CATEGORY when one is given and known."""
@@ -260,6 +285,20 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
             for c in raw.get("telegram", {}).get("commands", [])
         },
         telegram_start={str(k): str(v) for k, v in raw.get("telegram", {}).get("start", {}).items()},
+        news=_news(raw.get("news") or {}),
+    )
+
+
+def _news(raw: dict[str, Any]) -> NewsSettings:
+    return NewsSettings(
+        feeds=tuple(
+            Feed(str(f["name"]), str(f.get("title") or f["name"]), str(f.get("url") or ""))
+            for f in raw.get("feeds", [])
+        ),
+        fetch_every_minutes=int(raw.get("fetch_every_minutes", 30)),
+        cards=int(raw.get("cards", 3)),
+        topics={str(k): tuple(str(c) for c in v) for k, v in (raw.get("topics") or {}).items()},
+        generic_words=frozenset(str(w) for w in raw.get("generic_words", [])),
     )
 
 

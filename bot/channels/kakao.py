@@ -42,6 +42,13 @@ MAX_LABEL = 14
 MAX_CARD_BUTTONS = 3
 MAX_CAROUSEL = 10
 MAX_CARD_TITLE = 50
+# A card's description: textCard 400 (128 in a carousel), basicCard 230 (76 in a carousel).
+MAX_DESCRIPTION = {
+    ("textCard", False): 400,
+    ("textCard", True): 128,
+    ("basicCard", False): 230,
+    ("basicCard", True): 76,
+}
 MAX_USER_ID = 70
 MAX_BODY = 64 * 1024
 # A callbackUrl works once, within a minute of the request: an agent's answer may use it for this long.
@@ -127,15 +134,37 @@ def _quick_reply(button: dict[str, str]) -> dict[str, Any]:
     return {"label": _label(title), "action": "message", "messageText": title, "extra": extra}
 
 
+def _posts(cards: list[dict[str, str]]) -> dict[str, Any] | None:
+    """The city's posts (bot/news) as one output: a basicCard each where every one has a picture (Kakao
+    requires one), else a textCard each; more than one in a carousel the citizen swipes."""
+    cards = cards[:MAX_CAROUSEL]
+    if not cards:
+        return None
+    kind = "basicCard" if all(c.get("image") for c in cards) else "textCard"
+    limit = MAX_DESCRIPTION[(kind, len(cards) > 1)]
+    items = []
+    for card in cards:
+        item: dict[str, Any] = {
+            "title": _label(card["title"], MAX_CARD_TITLE),
+            "description": _label(card.get("text", ""), limit),
+            "buttons": [_card_button({"title": card.get("button") or card["title"], "url": card["url"]})],
+        }
+        if kind == "basicCard":
+            item["thumbnail"] = {"imageUrl": card["image"]}
+        items.append(item)
+    return {kind: items[0]} if len(items) == 1 else {"carousel": {"type": kind, "items": items}}
+
+
 def render(
     messages: list[Outbound], *, links_title: str, more: str, photo: str = "photo", photo_block: str = "",
     photo_button: str = "사진 보내기",
 ) -> tuple[dict[str, Any], list[Outbound]]:  # fmt: skip
     """Return a skill response within Kakao's limits, and what did not fit (for the outbox).
 
-    Texts become simpleText outputs split at 1,000 characters; link, phone and operator buttons become
-    text cards (three buttons each: one under the other when they fit, else a carousel); quick replies go
-    last, at most ten. At most three outputs: text that does not fit is kept for the next message and the
+    Texts become simpleText outputs split at 1,000 characters; the city's posts a card each (one output,
+    under the texts); link, phone and operator buttons become text cards (three buttons each: one under the
+    other when they fit, else a carousel); quick replies go last, at most ten. At most three outputs: text
+    that does not fit is kept for the next message and the
     citizen is told. When the form asks for a photo and PHOTO_BLOCK (the builder's block with the 이미지
     보안전송 plugin) is set, a first quick reply PHOTO_BUTTON leads there: Kakao takes photos only so.
     """
@@ -150,10 +179,12 @@ def render(
         }.values()
     )
     replies = [b for m in messages for b in m.buttons if "payload" in b]
+    posts = _posts([c for m in messages for c in m.cards])
 
     outputs: list[dict[str, Any]] = [
         {"simpleImage": {"imageUrl": url, "altText": photo}} for url in images[:1]
     ]
+    after = [posts] if posts else []  # under the texts that introduce them
     cards = [
         links[i : i + MAX_CARD_BUTTONS]
         for i in range(0, min(len(links), MAX_CAROUSEL * MAX_CARD_BUTTONS), MAX_CARD_BUTTONS)
@@ -161,13 +192,13 @@ def render(
     pieces = split_text(text, MAX_TEXT)
     # Cards one under the other where they fit (every number in sight: a crisis block's four), else one
     # carousel that the citizen swipes.
-    stacked = len(outputs) + len(pieces) + len(cards) <= MAX_OUTPUTS
-    room = MAX_OUTPUTS - len(outputs) - (len(cards) if stacked else 1 if cards else 0)
+    stacked = len(outputs) + len(after) + len(pieces) + len(cards) <= MAX_OUTPUTS
+    room = MAX_OUTPUTS - len(outputs) - len(after) - (len(cards) if stacked else 1 if cards else 0)
     overflow: list[Outbound] = []
     if len(pieces) > room:
         overflow = [Outbound(text="\n\n".join(pieces[room - 1 :]))]
         pieces = pieces[: room - 1] + [more]
-    outputs += [{"simpleText": {"text": piece}} for piece in pieces]
+    outputs += [{"simpleText": {"text": piece}} for piece in pieces] + after
     if cards:
         items = [
             {"title": _label(links_title, MAX_CARD_TITLE), "buttons": [_card_button(b) for b in c]}
@@ -207,12 +238,18 @@ def problems(response: dict[str, Any]) -> list[str]:
     for output in outputs:
         if "simpleText" in output and not 0 < len(output["simpleText"]["text"]) <= MAX_TEXT:
             found.append(f"simpleText of {len(output['simpleText']['text'])} characters")
-        cards = [output["textCard"]] if "textCard" in output else output.get("carousel", {}).get("items", [])
+        carousel = output.get("carousel", {})
+        kind = carousel.get("type") or next((k for k in ("textCard", "basicCard") if k in output), "")
+        cards = carousel.get("items") or ([output[kind]] if kind in output else [])
         if len(cards) > MAX_CAROUSEL:
             found.append(f"carousel of {len(cards)}")
         for card in cards:
             if len(card.get("title", "")) > MAX_CARD_TITLE or len(card.get("buttons", [])) > MAX_CARD_BUTTONS:
                 found.append("card title or buttons over the limit")
+            if len(card.get("description", "")) > MAX_DESCRIPTION[(kind, bool(carousel))]:
+                found.append(f"{kind} description of {len(card['description'])} characters")
+            if kind == "basicCard" and not card.get("thumbnail", {}).get("imageUrl"):
+                found.append("basicCard without a thumbnail")
             found += [
                 f"button label {b['label']!r}" for b in card.get("buttons", []) if len(b["label"]) > MAX_LABEL
             ]

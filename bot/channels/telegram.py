@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
+MAX_CAPTION = 1024  # a photo's caption
 MAX_CALLBACK = 64
 # How long an update id is remembered (Telegram redelivers for at most a day) and a long payload's key.
 SEEN_FOR = 24 * 3600.0
@@ -210,6 +211,21 @@ class Telegram:
                 rows.append([InlineKeyboardButton(button["title"], url=button["url"])])
         return InlineKeyboardMarkup(rows) if rows else None
 
+    async def _card(self, chat_id: int, card: dict[str, str]) -> None:
+        """Send a post (bot/news) as a photo with its title and summary as caption, or as a text without
+        a picture; its link as a button under it."""
+        link = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(card.get("button") or card["title"], url=card["url"])]]
+        )
+        words = f"{card['title']}\n{card.get('text', '')}".strip()
+        bot = self.application.bot
+        if card.get("image"):
+            await bot.send_photo(
+                chat_id, card["image"], caption=split_text(words, MAX_CAPTION)[0], reply_markup=link
+            )
+        else:
+            await bot.send_message(chat_id, split_text(words, MAX_MESSAGE)[0], reply_markup=link)
+
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
         """Send MESSAGES to chat SENDER unasked (an agent's reply, a ticket's new status); return success."""
         try:
@@ -239,6 +255,8 @@ class Telegram:
                         )
                 if message.image:
                     await bot.send_photo(chat_id, message.image)
+                for card in message.cards:
+                    await self._card(chat_id, card)
             except TelegramError as exc:
                 logger.error("sending to Telegram failed: %s", type(exc).__name__)
                 return False

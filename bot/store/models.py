@@ -28,7 +28,7 @@ __all__ = [
     "AccessLog", "Agent", "AgentSession", "Base", "CrisisLabel", "HANDOFF_STATUSES", "Handoff",
     "ImportedLabel", "Label",
     "Message", "ModelVersion", "OPEN_HANDOFF",
-    "OutboxItem",
+    "OutboxItem", "Post",
     "STATUSES", "Survey", "Ticket", "TicketEvent", "aware", "utcnow",
 ]  # fmt: skip
 
@@ -325,3 +325,27 @@ class Survey(Base):
     score = Column(Integer)
     comment = Column(Text)
     answered_at = Column(DateTime(timezone=True), index=True)
+
+
+class Post(Base):
+    """A post of one of the city's feeds (blog, YouTube, press releases): stored once per source and guid,
+    updated when the feed edits it. TERMS is what search matches (bot/news/terms.py): SQLite's FTS5 table
+    posts_fts and PostgreSQL's full-text index over it are made by migration 0011, not by this model."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("source", "guid", name="uq_posts_source_guid"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    source = Column(String(32), nullable=False)
+    guid = Column(String(500), nullable=False)
+    title = Column(String(300), nullable=False)
+    link = Column(String(1000), nullable=False)
+    # The feed's date, or when the post was first seen if the feed gives none it can read.
+    published_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    category = Column(String(50), index=True)
+    tags = Column(Text, nullable=False, default="")  # one per line
+    summary = Column(Text, nullable=False, default="")  # plain text
+    image = Column(String(1000))
+    terms = Column(Text, nullable=False, default="")
+    fetched_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True))

@@ -46,7 +46,8 @@
       name.className = "name"; name.textContent = who;
       col.appendChild(name);
     }
-    col.appendChild(body);
+    if (entry.text || entry.image || !entry.cards) col.appendChild(body);
+    if (entry.cards && entry.cards.length) col.appendChild(cards(entry.cards));
     const links = (entry.buttons || []).filter((b) => b.url || b.phone);
     if (links.length) {
       const box = document.createElement("div");
@@ -63,6 +64,33 @@
     if (entry.me) { row.appendChild(time); row.appendChild(col); } else { row.appendChild(col); row.appendChild(time); }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // The city's posts: cards side by side that the citizen swipes, each with its picture, title, date and
+  // summary, and a link that opens the post.
+  function cards(list) {
+    const row = document.createElement("div");
+    row.className = "cards";
+    for (const c of list) {
+      const card = document.createElement("article");
+      card.className = "card";
+      if (c.image) {
+        const img = document.createElement("img");
+        img.src = c.image; img.alt = ""; img.loading = "lazy";
+        img.addEventListener("error", () => img.remove());
+        card.appendChild(img);
+      }
+      const title = document.createElement("h3");
+      title.textContent = c.title;
+      const text = document.createElement("p");
+      text.textContent = c.text || "";
+      const open = document.createElement("a");
+      open.textContent = c.button || c.title;
+      open.href = c.url; open.target = "_blank"; open.rel = "noopener noreferrer";
+      card.append(title, text, open);
+      row.appendChild(card);
+    }
+    return row;
   }
 
   function showChips(buttons) {
@@ -139,7 +167,7 @@
       }
       const messages = data.type === "messages" ? data.messages : [{text: data.text, buttons: []}];
       let last = [];
-      for (const m of messages) { add({me: false, text: m.text, buttons: m.buttons, image: m.image, author: m.author, at: Date.now()}); last = m.buttons || last; }
+      for (const m of messages) { add({me: false, text: m.text, buttons: m.buttons, image: m.image, cards: m.cards, author: m.author, at: Date.now()}); last = m.buttons || last; }
       showChips(last);
     };
     socket.onclose = () => {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages import Inbound, fill, is_foreign
+from bot.messages import Inbound, Outbound, fill, from_rasa, is_foreign
 from bot.profile import load_profile
 
 TEXTS = load_profile("cheonan").messages
@@ -65,3 +65,16 @@ def test_a_message_in_another_language_is_told_from_korean_and_from_short_latin_
 )
 def test_nothing_reaches_rasa_as_an_intent_literal(typed: str, payload: str | None, sent: str) -> None:
     assert Inbound(channel="web", user_id="u", text=typed, payload=payload).message_text() == sent
+
+
+def test_cards_come_from_rasas_custom_message_and_keep_only_what_a_card_has() -> None:
+    cards = [
+        {"title": "흥타령 소식", "text": "12월 2일(수) · 개막 확정", "url": "https://www.cheonan.example/press/1",
+         "button": "자세히 보기", "image": "https://www.cheonan.example/1.jpg", "onclick": "x"},
+        {"title": "링크 없는 카드"},
+        {"title": "자바스크립트", "url": "javascript:alert(1)"},
+    ]  # fmt: skip
+    [line, shown] = from_rasa([{"text": "찾으시는 소식이에요."}, {"custom": {"cards": cards}}])
+    assert line == Outbound(text="찾으시는 소식이에요.")
+    assert shown.cards == ({k: v for k, v in cards[0].items() if k != "onclick"},)
+    assert Outbound.from_json(shown.as_json()) == shown  # the web chat's and the outbox's format

@@ -472,3 +472,49 @@ def test_a_message_rasa_missed_goes_to_it_before_the_next_one(database_url: str,
     assert shown == "\n\n".join(
         [PROFILE.messages["rasa_back"], "받았어요: 불법주차 신고요", "받았어요: 쌍용동 사거리요"]
     )
+
+
+def _post_card(
+    n: int, image: bool = True, text: str = "12월 3일(목) · 이번 주말 천안에서 즐길 거리예요."
+) -> dict[str, str]:
+    card = {"title": f"천안시 소식 {n}번째 " + "제목이 길어요 " * 8, "text": text, "button": "자세히 보기",
+            "url": f"https://blog.cheonan.example/posts/{n}"}  # fmt: skip
+    return {**card, "image": f"https://blog.cheonan.example/img/{n}.jpg"} if image else card
+
+
+def test_the_citys_posts_are_a_carousel_of_basic_cards_under_the_line_within_kakaos_limits() -> None:
+    long = "12월 3일(목) · " + "긴 요약이에요. " * 40
+    cards = tuple(_post_card(n, text=long) for n in range(12))
+    response, overflow = render([Outbound(text="천안시의 최근 소식이에요."), Outbound(cards=cards)], **TEXTS)
+    assert problems(response) == [] and overflow == []
+    first, second = response["template"]["outputs"]
+    assert first == {"simpleText": {"text": "천안시의 최근 소식이에요."}}
+    carousel = second["carousel"]
+    assert carousel["type"] == "basicCard" and len(carousel["items"]) == 10
+    item = carousel["items"][0]
+    assert item["thumbnail"] == {"imageUrl": "https://blog.cheonan.example/img/0.jpg"}
+    assert len(item["description"]) == 76 and item["description"].endswith("…")
+    assert len(item["title"]) <= 50
+    assert item["buttons"] == [
+        {"label": "자세히 보기", "action": "webLink", "webLinkUrl": "https://blog.cheonan.example/posts/0"}
+    ]
+
+
+def test_posts_without_a_picture_are_text_cards_and_one_post_is_one_card() -> None:
+    response, _ = render([Outbound(cards=(_post_card(1), _post_card(2, image=False)))], **TEXTS)
+    assert problems(response) == []
+    [output] = response["template"]["outputs"]
+    assert output["carousel"]["type"] == "textCard"
+    assert "thumbnail" not in output["carousel"]["items"][0]
+    single, _ = render([Outbound(cards=(_post_card(3, text="요약 " * 200),))], **TEXTS)
+    assert problems(single) == []
+    [card] = single["template"]["outputs"]
+    assert len(card["basicCard"]["description"]) == 230
+
+
+def test_the_limit_checker_sees_a_post_card_over_kakaos_limits() -> None:
+    response, _ = render([Outbound(cards=(_post_card(1), _post_card(2)))], **TEXTS)
+    item = response["template"]["outputs"][0]["carousel"]["items"][0]
+    item["description"] = "가" * 77
+    del response["template"]["outputs"][0]["carousel"]["items"][1]["thumbnail"]
+    assert problems(response) == ["basicCard description of 77 characters", "basicCard without a thumbnail"]

@@ -414,3 +414,35 @@ def test_a_satisfaction_question_is_pushed_and_its_press_kept_without_rasa(
     assert rasa.received == []
     with sessions() as session:
         assert [s.score for s in session.scalars(select(Survey))] == [3]
+
+
+NEWS_CARDS = [
+    {"title": "천안주말사용설명서 12월 첫째 주", "text": "12월 3일(목) · 12월 첫 주말, 어디 갈지 고민이라면",
+     "url": "https://blog.cheonan.example/posts/2323", "button": "자세히 보기",
+     "image": "https://blog.cheonan.example/img/2323.jpg"},
+    {"title": "2027 천안흥타령춤축제, 9월 22일 개막 확정",
+     "text": "12월 2일(수) · " + "축제 소식이에요. " * 200,
+     "url": "https://www.cheonan.example/press/5131", "button": "자세히 보기"},
+]  # fmt: skip
+
+
+def test_the_citys_posts_come_as_a_photo_with_its_caption_or_a_text_each_with_its_link(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    # Rasa's REST channel: the line, then the cards as a custom message of their own.
+    rasa.answers = lambda body: [{"text": "천안시의 최근 소식이에요."}, {"custom": {"cards": NEWS_CARDS}}]
+    assert post(client, text_update(40, "요즘 천안 소식")) == 200
+    names = [name for name, _ in api.calls if name in ("sendMessage", "sendPhoto")]
+    assert names == ["sendMessage", "sendPhoto", "sendMessage"]
+    photo = next(params for name, params in api.calls if name == "sendPhoto")
+    assert photo["photo"] == NEWS_CARDS[0]["image"]
+    assert photo["caption"].startswith("천안주말사용설명서 12월 첫째 주\n12월 3일(목)")
+    assert json.loads(photo["reply_markup"]) == {
+        "inline_keyboard": [[{"text": "자세히 보기", "url": "https://blog.cheonan.example/posts/2323"}]]
+    }
+    text = api.sent()[-1]
+    assert text["text"].startswith("2027 천안흥타령춤축제") and len(text["text"]) <= 4096
+    assert (
+        json.loads(text["reply_markup"])["inline_keyboard"][0][0]["url"]
+        == "https://www.cheonan.example/press/5131"
+    )
