@@ -6,6 +6,7 @@ the bot as a citizen would, and changes a ticket's status with the staff command
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -20,9 +21,12 @@ import yaml
 
 from bench.stack import running_stack
 from bot.knowledge import knowledge_base
+from bot.messages import Inbound, fill
 from bot.profile import load_profile
-from bot.store.db import session_factory
+from bot.store.conversations import take_outbox
+from bot.store.db import Database, session_factory
 from bot.store.tickets import list_tickets
+from bot.tickets.choices import TicketChoices
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "minwon.tar.gz"
@@ -208,3 +212,72 @@ def test_the_place_keeps_its_landmark_and_a_vague_one_gets_one_question(bot: Bot
 def test_the_answer_is_to_the_question_asked(bot: Bot, question: str, words: list[str]) -> None:
     answer = _text(bot.say(f"web:e2e-q-{len(question)}", question))
     assert all(word in answer for word in words), answer
+
+
+def _file(bot: Bot, sender: str, report: str) -> tuple[str, list[dict[str, Any]]]:
+    """File REPORT (a complaint with its place) without photo or phone; return its number and the answer."""
+    bot.say(sender, report)
+    bot.say(sender, "사진 없어요")
+    bot.say(sender, "번호 안 남길게요")
+    filed = bot.say(sender, "접수해 주세요")
+    number = re.search(r"접수 번호: (\d{4}-\d{6})", _text(filed))
+    assert number, filed
+    return number.group(1), filed
+
+
+def test_the_same_problem_reported_again_is_offered_to_join_the_first_and_then_hears_its_news(
+    bot: Bot,
+) -> None:
+    """The duplicate offer in a whole conversation: the second citizen is told of the open report, presses
+    "함께 처리해 주세요" (the gateway's TicketChoices, on the same database), and the first report's
+    resolution reaches them too."""
+    texts = load_profile("cheonan").messages
+    first, _ = _file(bot, "web:e2e-dup-1", "성정동 전통시장 입구 가로등이 밤새 꺼져 있어요")
+    second, filed = _file(bot, "web:e2e-dup-2", "성정동 전통시장 입구 쪽 가로등이 안 들어와요")
+    offer = [m for m in filed if "buttons" in m and first in m.get("text", "")]
+    with session_factory(bot.database_url)() as session:
+        filed_so_far = [
+            (t.number, t.sender, t.category, t.district, t.description) for t in list_tickets(session)
+        ]
+    assert offer, (filed, filed_so_far)
+    assert [b["payload"] for b in offer[0]["buttons"]] == [f"merge:{second}:{first}", f"merge:{second}:keep"]
+    assert [b["title"] for b in offer[0]["buttons"]] == [texts["duplicate_follow"], texts["duplicate_keep"]]
+    # Another place in the same 동 is another problem: no offer.
+    _, elsewhere = _file(bot, "web:e2e-dup-3", "성정동 주민센터 앞 가로등이 깜빡거려요")
+    assert not [m for m in elsewhere if "merge:" in json.dumps(m)], elsewhere
+
+    db = Database(session_factory(bot.database_url))
+    press = Inbound(
+        channel="web", user_id="e2e-dup-2", text=texts["duplicate_follow"], payload=f"merge:{second}:{first}"
+    )
+    answer = asyncio.run(TicketChoices(db=db, profile=load_profile("cheonan")).answer(press))
+    assert answer is not None
+    [joined] = answer
+    assert joined.text == fill(texts["duplicate_joined"], number=second, into=first)
+
+    done = bot.staff("update", first, "--status", "resolved", "--note", "등기구를 바꿨어요")
+    assert done.returncode == 0, done.stderr
+    with session_factory(bot.database_url)() as session:
+        news = [m["text"] for m in take_outbox(session, channel="web", sender="e2e-dup-2")]
+        untouched = take_outbox(session, channel="web", sender="e2e-dup-3")
+    assert any(second in text and "등기구를 바꿨어요" in text for text in news), news
+    assert not [m for m in untouched if "등기구" in m["text"]]
+
+
+def test_city_news_and_a_named_festival_are_answered_with_the_citys_posts(bot: Bot) -> None:
+    for source in ("blog", "youtube", "press"):
+        feed = ROOT / "tests" / "data" / "feeds" / f"cheonan_{source}.xml"
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.news", "fetch", "--source", source, "--file", str(feed)],
+            env=bot.env, cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    texts = load_profile("cheonan").messages
+    news = bot.say("web:e2e-news", "요즘 천안 소식 알려줘")
+    assert _texts(news)[0] == texts["news_newest"]
+    [cards] = [m["custom"]["cards"] for m in news if "custom" in m]
+    assert len(cards) == 3 and all(c["url"].startswith("https://") for c in cards)
+    festival = bot.say("web:e2e-news", "흥타령 축제 내년엔 언제 해요?")
+    [cards] = [m["custom"]["cards"] for m in festival if "custom" in m]
+    assert all("흥타령" in c["title"] for c in cards[:2])
+    assert "2027 천안흥타령춤축제, 9월 22일 개막 확정" in [c["title"] for c in cards]
