@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 # No usage telemetry from a city's servers (and these machines have no internet anyway).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help install train retrain run run-scaled haproxy chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-scaling bench-insights bench-duplicates bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
+.PHONY: help install train retrain run run-scaled haproxy chat migrate services browser test test-unit validate test-conversations evaluate bench bench-gateway bench-scaling bench-insights bench-broadcast bench-duplicates bench-nlu bench-knowledge bench-crisis fuzz lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -101,6 +101,9 @@ bench-scaling: install train services haproxy ## The scaled setup (PostgreSQL, R
 
 bench-insights: install services ## The dashboard and the tickets page at 100,000 tickets on SQLite and PostgreSQL; writes docs/benchmarks/insights.md
 	$(PY) -m bench.insights --out docs/benchmarks/insights.md
+
+bench-broadcast: install ## A card set to 10,000 Telegram subscribers within Telegram's limits, the gateway restarted half-way; writes docs/benchmarks/broadcast.md
+	$(PY) -m bench.broadcast --subscribers $${SUBSCRIBERS:-10000} --out docs/benchmarks/broadcast.md
 
 bench-duplicates: install ## The duplicate detector's precision and recall on pairs written for it; writes docs/benchmarks/duplicates.md
 	$(PY) -m bench.duplicates --out docs/benchmarks/duplicates.md

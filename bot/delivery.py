@@ -11,10 +11,15 @@ from bot.store.conversations import mark_delivered, peek_outbox, pending_senders
 from bot.store.db import Database
 from bot.transcript import Transcript
 
-__all__ = ["Delivery", "Pusher"]
+__all__ = ["Blocked", "Delivery", "Pusher"]
 
-# Sends messages to a citizen now; returns False when it cannot (no open page, the messenger refused).
+# Sends messages to a citizen now; returns False when it cannot (no open page, the messenger refused), and
+# raises Blocked when the citizen blocked the bot.
 Pusher = Callable[[str, list[Outbound]], Awaitable[bool]]
+
+
+class Blocked(Exception):
+    """The citizen blocked the bot in their messenger: nothing sent will reach them."""
 
 
 class Delivery:
@@ -42,13 +47,27 @@ class Delivery:
 
         Returns whether they were pushed. They are stored in the conversation either way.
         """
+        return await self.send(channel, sender, messages) == "sent"
+
+    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> str:
+        """Like deliver; return "sent" (pushed), "queued" (kept for their next message) or "blocked" (the
+        citizen blocked the bot: kept nowhere)."""
         await self.transcript.settled(f"{channel}:{sender}")
         await self.transcript.write(channel, sender, messages)
-        push = self.pushers.get(channel)
-        if push is not None and await push(sender, messages):
-            return True
-        await self.keep(channel, sender, messages)
-        return False
+        pushed = await self.push(channel, sender, messages)
+        if pushed == "unpushed":
+            await self.keep(channel, sender, messages)
+            return "queued"
+        return pushed
+
+    async def push(self, channel: str, sender: str, messages: list[Outbound]) -> str:
+        """Push MESSAGES now if the channel can, storing nothing; return "sent", "blocked" (the citizen
+        blocked the bot) or "unpushed" (no open page, a channel that cannot push, the messenger refused)."""
+        pusher = self.pushers.get(channel)
+        try:
+            return "sent" if pusher is not None and await pusher(sender, messages) else "unpushed"
+        except Blocked:
+            return "blocked"
 
     async def keep(self, channel: str, sender: str, messages: list[Outbound]) -> None:
         """Keep MESSAGES in the outbox for the citizen's next message."""
@@ -76,5 +95,9 @@ class Delivery:
                     functools.partial(peek_outbox, channel=channel, sender=sender), ([], [])
                 )
                 ids, waiting = found
-                if waiting and await push(sender, [Outbound.from_json(m) for m in waiting]):
+                try:
+                    pushed = bool(waiting) and await push(sender, [Outbound.from_json(m) for m in waiting])
+                except Blocked:
+                    pushed = True  # nothing will ever reach them: the outbox is done with
+                if pushed:
                     await self.db.run_or(functools.partial(mark_delivered, ids=ids), None)

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from telegram.ext import Application
 
 from bot.channels.kakao import Kakao
-from bot.channels.telegram import ALLOWED_UPDATES, Telegram
+from bot.channels.telegram import ALLOWED_UPDATES, Telegram, rate_limiter
 from bot.channels.web import WebChat, WebLimits
 from bot.delivery import Delivery
 from bot.handoff import crisis
@@ -35,7 +35,9 @@ from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
 from bot.insights.satisfaction import Satisfaction
+from bot.news.broadcast import Broadcaster
 from bot.news.fetch import NewsFetcher
+from bot.news.subscriptions import Subscriptions
 from bot.photos import Photos
 from bot.profile import load_profile
 from bot.rasa import RasaClient
@@ -82,10 +84,11 @@ def create_app(
     )  # fmt: skip
     satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
     news = NewsFetcher(db=db, client=http, profile=profile, shared=shared)
+    broadcaster = Broadcaster(db=db, delivery=delivery, profile=profile, shared=shared)
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
-        standing=(satisfaction, TicketChoices(db=db, profile=profile)),
+        standing=(satisfaction, TicketChoices(db=db, profile=profile), Subscriptions(db=db, profile=profile)),
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
@@ -143,7 +146,7 @@ def create_app(
     webhook = bool(settings.telegram_webhook_secret)
     if settings.telegram_token:
         if telegram_app is None:
-            builder = Application.builder().token(settings.telegram_token)
+            builder = Application.builder().token(settings.telegram_token).rate_limiter(rate_limiter())
             if settings.telegram_api_url:
                 builder = builder.base_url(settings.telegram_api_url)
             telegram_app = (builder.updater(None) if webhook else builder).build()
@@ -171,7 +174,8 @@ def create_app(
             asyncio.create_task(job)
             for job in (
                 desk.run_sweeps(), router.run_catch_up(), crisis.keep_current(), satisfaction.run(),
-                news.run(), keep_retention(db, days=settings.retention_days, photos=photos),
+                news.run(), broadcaster.run_forever(),
+                keep_retention(db, days=settings.retention_days, photos=photos),
             )
         ]  # fmt: skip
         yield
@@ -194,6 +198,7 @@ def create_app(
     app.state.web = web
     app.state.desk = desk
     app.state.satisfaction = satisfaction
+    app.state.broadcaster = broadcaster
     app.state.telegram = telegram
     app.state.kakao = kakao
     return app

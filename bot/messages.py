@@ -2,8 +2,9 @@
 
 A button is channel-neutral: {"title", "payload"} (a quick reply that sends PAYLOAD as the citizen's
 message), {"title", "url"} (a link), {"title", "phone"} (a call) or {"title", "operator"} (Kakao's own
-상담직원 연결; other channels show nothing for it). So is a card (the city's posts: bot/news/answers.py):
-{"title", "text", "url", "button", "image"?}, which every channel draws within its limits.
+상담직원 연결; other channels show nothing for it). So is a card (the city's posts and card news: bot/news):
+{"title", "text", "url"?, "button", "image"?} (an address, a picture or both), which every channel draws
+within its limits.
 """
 
 from __future__ import annotations
@@ -137,16 +138,21 @@ _CARD_FIELDS = ("title", "text", "url", "button", "image")
 
 
 def _cards(raw: Any) -> tuple[dict[str, str], ...]:
-    """Return the cards of RAW that have a title and a web address, with their known fields only."""
+    """Return the cards of RAW that have a title, with their known fields only; an address that is not
+    http(s) is dropped (so is a card left with neither an address nor a picture)."""
     if not isinstance(raw, list):
         return ()
-    return tuple(
-        {k: str(card[k]) for k in _CARD_FIELDS if card.get(k)}
-        for card in raw
-        if isinstance(card, dict)
-        and card.get("title")
-        and str(card.get("url", "")).startswith(("https://", "http://"))
-    )
+    cards = []
+    for card in raw:
+        if not isinstance(card, dict) or not card.get("title"):
+            continue
+        kept = {k: str(card[k]) for k in _CARD_FIELDS if card.get(k)}
+        for key in ("url", "image"):
+            if not kept.get(key, "https://").startswith(("https://", "http://")):
+                del kept[key]
+        if "url" in kept or "image" in kept:
+            cards.append(kept)
+    return tuple(cards)
 
 
 def from_rasa(answers: list[dict[str, Any]]) -> list[Outbound]:
@@ -216,9 +222,9 @@ def _final(value: str) -> str | None:
 
 
 # Payloads the gateway answers itself, whatever the state of the conversation ("survey:<id>:<score>",
-# "merge:<ticket>:<ticket or keep>"):
+# "merge:<ticket>:<ticket or keep>", "subscribe:<topic>", "unsubscribe:<topic>"):
 # a button with one still works when pressed later, so it is not dropped as stale.
-STANDING = ("survey:", "merge:")
+STANDING = ("survey:", "merge:", "subscribe:", "unsubscribe:")
 
 
 def is_standing(button: dict[str, str]) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "Link",
     "NewsSettings",
     "ProfileError",
+    "Topic",
     "load_profile",
 ]
 
@@ -110,6 +111,18 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """A subscription topic: its name, what it sends and how often, and when (weekday 0-6 from Monday,
+    the time of day in the city's time zone)."""
+
+    key: str
+    title: str
+    says: str
+    day: int
+    time: dt.time
+
+
+@dataclass(frozen=True)
 class NewsSettings:
     """The city's posts: feeds, how often they are read, how many cards an answer shows, the blog
     categories of an info topic, and the words that ask for news without saying what about."""
@@ -119,6 +132,9 @@ class NewsSettings:
     cards: int = 3
     topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_words: frozenset[str] = frozenset()
+    subscriptions: dict[str, Topic] = field(default_factory=dict)
+    subscribe_words: tuple[str, ...] = ()
+    unsubscribe_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,6 +315,18 @@ def _news(raw: dict[str, Any]) -> NewsSettings:
         cards=int(raw.get("cards", 3)),
         topics={str(k): tuple(str(c) for c in v) for k, v in (raw.get("topics") or {}).items()},
         generic_words=frozenset(str(w) for w in raw.get("generic_words", [])),
+        subscriptions={
+            str(key): Topic(
+                str(key),
+                str(t["title"]),
+                str(t["says"]),
+                _WEEKDAYS.index(t["send"]["day"]),
+                _time(t["send"]["time"]),
+            )
+            for key, t in (raw.get("subscriptions") or {}).items()
+        },
+        subscribe_words=tuple(squash(str(w)) for w in raw.get("subscribe_words", [])),
+        unsubscribe_words=tuple(squash(str(w)) for w in raw.get("unsubscribe_words", [])),
     )
 
 

@@ -11,6 +11,7 @@ there, and otherwise says that it is on its way and keeps it in the outbox for t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -147,7 +148,11 @@ def _posts(cards: list[dict[str, str]]) -> dict[str, Any] | None:
         item: dict[str, Any] = {
             "title": _label(card["title"], MAX_CARD_TITLE),
             "description": _label(card.get("text", ""), limit),
-            "buttons": [_card_button({"title": card.get("button") or card["title"], "url": card["url"]})],
+            "buttons": (
+                [_card_button({"title": card.get("button") or card["title"], "url": card["url"]})]
+                if card.get("url")
+                else []
+            ),
         }
         if kind == "basicCard":
             item["thumbnail"] = {"imageUrl": card["image"]}
@@ -312,11 +317,8 @@ class Kakao:
         """Take what waits in the outbox; its quick replies are stale by now (but for the standing ones, a
         satisfaction question's), its links are not."""
         return [
-            Outbound(
-                text=m.text,
-                buttons=tuple(b for b in m.buttons if "payload" not in b or is_standing(b)),
-                image=m.image,
-                author=m.author,
+            dataclasses.replace(
+                m, buttons=tuple(b for b in m.buttons if "payload" not in b or is_standing(b))
             )
             for m in await self.delivery.take(CHANNEL, user_id)
         ]

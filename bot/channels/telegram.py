@@ -21,25 +21,33 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.bodies import TooLarge, parse_json, read_body
-from bot.delivery import Delivery
+from bot.delivery import Blocked, Delivery
 from bot.messages import Inbound, Outbound, split_text
 from bot.profile import CityProfile
 from bot.router import Router
 from bot.shared import LocalShared, Shared
 
-__all__ = ["MAX_CALLBACK", "Telegram"]
+__all__ = ["MAX_CALLBACK", "Telegram", "rate_limiter"]
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024  # a photo's caption
+MAX_ALBUM = 10  # photos in one album (sendMediaGroup)
 MAX_CALLBACK = 64
 # How long an update id is remembered (Telegram redelivers for at most a day) and a long payload's key.
 SEEN_FOR = 24 * 3600.0
@@ -51,6 +59,13 @@ MAX_BODY = 1024 * 1024  # an update is a few kilobytes; a larger body is refused
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # "/command", "/command@this_bot", with what follows ("/start complaint").
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's limits for every send, a broadcast's included: at most 30 messages a second overall (one
+    every 1/30 s: no burst of 30 at once), 20 a minute per group; a 429's retry_after is waited out and the
+    request tried again (3 times)."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=3)
 
 
 class Telegram:
@@ -212,52 +227,83 @@ class Telegram:
         return InlineKeyboardMarkup(rows) if rows else None
 
     async def _card(self, chat_id: int, card: dict[str, str]) -> None:
-        """Send a post (bot/news) as a photo with its title and summary as caption, or as a text without
-        a picture; its link as a button under it."""
-        link = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(card.get("button") or card["title"], url=card["url"])]]
+        """Send a card (a post, card news) as a photo with its title and text as caption, or as a text
+        without a picture; its link as a button under it."""
+        link = (
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(card.get("button") or card["title"], url=card["url"])]]
+            )
+            if card.get("url")
+            else None
         )
         words = f"{card['title']}\n{card.get('text', '')}".strip()
         bot = self.application.bot
         if card.get("image"):
-            await bot.send_photo(
-                chat_id, card["image"], caption=split_text(words, MAX_CAPTION)[0], reply_markup=link
-            )
+            caption = split_text(words, MAX_CAPTION)[0]
+            await bot.send_photo(chat_id, card["image"], caption=caption, reply_markup=link)
         else:
             await bot.send_message(chat_id, split_text(words, MAX_MESSAGE)[0], reply_markup=link)
 
+    async def _album(self, chat_id: int, text: str, cards: tuple[dict[str, str], ...]) -> None:
+        """Send cards that all have a picture as one album (one message of up to ten photos), each caption
+        its title, text and link, the first headed by TEXT: one request, however many cards."""
+        media = []
+        for i, card in enumerate(cards[:MAX_ALBUM]):
+            words = "\n".join(w for w in (text if i == 0 else "", card["title"], card.get("text", "")) if w)
+            link = f"\n{card['url']}" if card.get("url") else ""
+            caption = split_text(words, MAX_CAPTION - len(link))[0] + link
+            media.append(InputMediaPhoto(card["image"], caption=caption))
+        await self.application.bot.send_media_group(chat_id, media)
+
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
-        """Send MESSAGES to chat SENDER unasked (an agent's reply, a ticket's new status); return success."""
+        """Send MESSAGES to chat SENDER unasked (an agent's reply, a ticket's new status); return success.
+
+        Blocked (bot.delivery) if the citizen blocked the bot: nothing will ever reach them.
+        """
         try:
             chat_id = int(sender)
         except ValueError:
             return False
-        return await self.reply(chat_id, messages)
+        try:
+            await self._send(chat_id, messages)
+        except Forbidden as exc:
+            raise Blocked(sender) from exc
+        except TelegramError as exc:
+            logger.error("sending to Telegram failed: %s", type(exc).__name__)
+            return False
+        return True
 
     async def reply(self, chat_id: int, messages: list[Outbound]) -> bool:
-        """Send MESSAGES to CHAT_ID: long texts split, buttons on the last piece, phone numbers as text.
+        """Send MESSAGES to CHAT_ID; return whether Telegram took them all."""
+        try:
+            await self._send(chat_id, messages)
+        except TelegramError as exc:
+            logger.error("sending to Telegram failed: %s", type(exc).__name__)
+            return False
+        return True
 
-        Returns whether Telegram took them all.
-        """
+    async def _send(self, chat_id: int, messages: list[Outbound]) -> None:
+        """Send MESSAGES: long texts split, buttons on the last piece, phone numbers as text, cards with
+        pictures as an album (the text its first caption, when it has no buttons)."""
         bot = self.application.bot
         for message in messages:
             phones = [f"{b['title']}: {b['phone']}" for b in message.buttons if "phone" in b]
             text = "\n".join([message.signed(), *phones]).strip()
+            album = len(message.cards) > 1 and all(c.get("image") for c in message.cards)
+            if album and not message.buttons and len(text) < MAX_CAPTION // 2:
+                await self._album(chat_id, text, message.cards)
+                continue
             pieces = split_text(text, MAX_MESSAGE) or [""]
-            try:
-                for i, piece in enumerate(pieces):
-                    last = i == len(pieces) - 1
-                    if piece:
-                        await bot.send_message(
-                            chat_id,
-                            piece,
-                            reply_markup=await self._keyboard(message.buttons) if last else None,
-                        )
-                if message.image:
-                    await bot.send_photo(chat_id, message.image)
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                if piece:
+                    await bot.send_message(
+                        chat_id, piece, reply_markup=await self._keyboard(message.buttons) if last else None
+                    )
+            if message.image:
+                await bot.send_photo(chat_id, message.image)
+            if album:
+                await self._album(chat_id, "", message.cards)
+            else:
                 for card in message.cards:
                     await self._card(chat_id, card)
-            except TelegramError as exc:
-                logger.error("sending to Telegram failed: %s", type(exc).__name__)
-                return False
-        return True

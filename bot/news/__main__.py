@@ -5,10 +5,16 @@ Usage:
     python -m bot.news fetch --source blog --file FEED.xml  a saved feed, as the posts of SOURCE
     python -m bot.news search "흥타령 축제 언제예요?" [--topic events_tourism] [--json]
     python -m bot.news list [--limit 10] [--json]
+    python -m bot.news cards add --topic weekend_guide --title "천안주말사용설명서 12월 둘째 주" \
+        --card "IMAGE_URL|CAPTION|LINK" [--card …] (1 to 10; a caption's first line is the card's title)
+    python -m bot.news cards list [--json]
+    python -m bot.news send weekend_guide        the topic's newest card set now (the gateway sends it)
+    python -m bot.news broadcasts [--json]       recipients, sent, queued, blocked, failed, seconds
 
 `fetch` stores each post once per source (updated when the feed changed it) and prints what it did; a feed
-that is no feed (invalid XML, an error page) is refused whole. Exit status: 0 done, 1 a feed was not read
-or no database, 2 bad arguments.
+that is no feed (invalid XML, an error page) is refused whole. `send` starts a broadcast in the database;
+the gateway (any of several) sends it within a minute, as it does on the topic's schedule. Exit status: 0
+done, 1 a feed was not read, nothing to send or no database, 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -29,6 +36,13 @@ from bot.news.feeds import FeedError
 from bot.news.fetch import Fetched, download, store_feed
 from bot.profile import load_profile
 from bot.settings import load_settings
+from bot.store.broadcasts import (
+    DELIVERY_STATUSES,
+    add_card_set,
+    broadcast_report,
+    latest_card_sets,
+    start_broadcast,
+)
 from bot.store.db import session_factory
 from bot.store.posts import PostView, newest_posts
 
@@ -46,7 +60,60 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="the newest posts")
     listing.add_argument("--limit", type=int, default=10)
     listing.add_argument("--json", action="store_true")
+    cards = commands.add_parser("cards", help="card news").add_subparsers(dest="action", required=True)
+    add = cards.add_parser("add", help="publish a card set")
+    add.add_argument("--topic", required=True)
+    add.add_argument("--title", required=True)
+    add.add_argument("--card", action="append", required=True, help="IMAGE_URL|CAPTION|LINK (LINK optional)")
+    add.add_argument("--by", default=getpass.getuser())
+    cards.add_parser("list", help="the newest card sets").add_argument("--json", action="store_true")
+    commands.add_parser("send", help="send a topic's newest card set now").add_argument("topic")
+    commands.add_parser("broadcasts", help="what the broadcasts did").add_argument(
+        "--json", action="store_true"
+    )
     return parser
+
+
+def _card(spec: str) -> dict[str, str]:
+    """Return the card "IMAGE|CAPTION|LINK" describes; ValueError if it is not one."""
+    image, _, rest = spec.partition("|")
+    caption, _, link = rest.partition("|")
+    if not image.startswith("https://") or not caption.strip() or (link and not link.startswith("https://")):
+        raise ValueError(f"not IMAGE_URL|CAPTION|LINK with https:// addresses: {spec!r}")
+    card = {"image": image, "caption": caption.strip().replace("\\n", "\n")}
+    return {**card, "link": link} if link else card
+
+
+def _cards(args: argparse.Namespace, database_url: str, topics: set[str]) -> int:
+    if args.action == "add":
+        if args.topic not in topics:
+            print(
+                f"no topic {args.topic!r} in the profile (there are: {', '.join(sorted(topics))})",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            cards = [_card(spec) for spec in args.card]
+            with session_factory(database_url).begin() as session:
+                set_id = add_card_set(session, topic=args.topic, title=args.title, cards=cards, by=args.by)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"card set {set_id}: {args.title} ({len(cards)} cards, {args.topic})")
+        return 0
+    with session_factory(database_url)() as session:
+        sets = latest_card_sets(session)
+    if args.json:
+        print(
+            json.dumps(
+                [{**dataclasses.asdict(c), "created_at": c.created_at.isoformat()} for c in sets],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    for c in sets:
+        print(f"{c.id}  [{c.topic}] {c.title} ({len(c.cards)} cards)")
+    return 0
 
 
 def _post(post: PostView) -> dict[str, Any]:
@@ -83,6 +150,34 @@ def _fetch(args: argparse.Namespace, database_url: str, urls: dict[str, str]) ->
     return 1 if failed else 0
 
 
+def _send(topic: str, database_url: str, topics: set[str]) -> int:
+    if topic not in topics:
+        print(f"no topic {topic!r} in the profile (there are: {', '.join(sorted(topics))})", file=sys.stderr)
+        return 2
+    with session_factory(database_url).begin() as session:
+        started = start_broadcast(session, topic=topic)
+    if started is None:
+        print(f"no card set of {topic} that was not sent already", file=sys.stderr)
+        return 1
+    print(f"broadcast {started[0]} of card set {started[1].id}: the gateway sends it within a minute")
+    return 0
+
+
+def _broadcasts(as_json: bool, database_url: str) -> int:
+    with session_factory(database_url)() as session:
+        report = broadcast_report(session)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    for b in report:
+        counts = ", ".join(f"{status} {b[status]}" for status in DELIVERY_STATUSES)
+        took = "" if b["seconds"] is None else f", {b['seconds']} s"
+        print(
+            f"{b['id']}  {b['topic']}  {b['started_at'][:16]}  recipients {b['recipients']}: {counts}{took}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
@@ -90,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fetch":
             return _fetch(args, settings.database_url, {f.name: f.url for f in city.news.feeds})
+        if args.command == "cards":
+            return _cards(args, settings.database_url, set(city.news.subscriptions))
+        if args.command == "send":
+            return _send(args.topic, settings.database_url, set(city.news.subscriptions))
+        if args.command == "broadcasts":
+            return _broadcasts(args.json, settings.database_url)
         with session_factory(settings.database_url)() as session:
             if args.command == "search":
                 line, posts = news_answer(session, city, args.question, args.topic)

@@ -28,7 +28,7 @@ __all__ = [
     "AccessLog", "Agent", "AgentSession", "Base", "CrisisLabel", "HANDOFF_STATUSES", "Handoff",
     "ImportedLabel", "Label",
     "Message", "ModelVersion", "OPEN_HANDOFF",
-    "OutboxItem", "Post",
+    "Broadcast", "BroadcastDelivery", "CardSet", "OutboxItem", "Post", "Subscription",
     "STATUSES", "Survey", "Ticket", "TicketEvent", "aware", "utcnow",
 ]  # fmt: skip
 
@@ -349,3 +349,62 @@ class Post(Base):
     terms = Column(Text, nullable=False, default="")
     fetched_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True))
+
+
+class CardSet(Base):
+    """Card news staff publish (python -m bot.news cards add): a title and 1 to 10 cards, each an image
+    with a caption and perhaps a link (CARDS, JSON), for a subscription topic (the weekend guide)."""
+
+    __tablename__ = "card_sets"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic = Column(String(32), nullable=False, index=True)
+    title = Column(String(200), nullable=False)
+    cards = Column(Text, nullable=False)
+    created_by = Column(String(100), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Subscription(Base):
+    """A citizen's conversation that receives a topic (the weekend guide, city news) until it says stop."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel", "sender", "topic", name="uq_subscriptions_who_topic"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    topic = Column(String(32), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Broadcast(Base):
+    """One sending of a card set to its topic's subscribers (never twice: one per card set), with its
+    counts; its deliveries are the recipients as they were when it started."""
+
+    __tablename__ = "broadcasts"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    topic = Column(String(32), nullable=False)
+    card_set_id = Column(Integer, ForeignKey("card_sets.id"), nullable=False, unique=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = Column(DateTime(timezone=True))
+
+
+class BroadcastDelivery(Base):
+    """A recipient of a broadcast: pending, then sent (pushed), queued (kept for their next message:
+    Kakao, or a web chat that is closed), blocked (the messenger says they blocked the bot: unsubscribed)
+    or failed."""
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "channel", "sender", name="uq_broadcast_deliveries_who"),
+        Index("ix_broadcast_deliveries_status", "broadcast_id", "status"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    broadcast_id = Column(Integer, ForeignKey("broadcasts.id"), nullable=False)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    status = Column(String(8), nullable=False, default="pending")
+    done_at = Column(DateTime(timezone=True))

@@ -84,10 +84,13 @@
       title.textContent = c.title;
       const text = document.createElement("p");
       text.textContent = c.text || "";
-      const open = document.createElement("a");
-      open.textContent = c.button || c.title;
-      open.href = c.url; open.target = "_blank"; open.rel = "noopener noreferrer";
-      card.append(title, text, open);
+      card.append(title, text);
+      if (c.url) {
+        const open = document.createElement("a");
+        open.textContent = c.button || c.title;
+        open.href = c.url; open.target = "_blank"; open.rel = "noopener noreferrer";
+        card.appendChild(open);
+      }
       row.appendChild(card);
     }
     return row;

@@ -20,6 +20,7 @@ from bot.insights import satisfaction as satisfaction_module
 from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.agents import add_agent
+from bot.store.broadcasts import add_card_set, broadcast_report, subscribe, subscribed
 from bot.store.models import Survey
 from bot.store.surveys import plan_survey
 from tests.bot.channels.helpers import FakeRasa
@@ -30,6 +31,7 @@ PHOTO_BYTES = b"\xff\xd8\xff\xe0 a telegram photo"
 SECRET = "telegram-webhook-secret-42"
 CHAT = {"id": 777, "type": "private", "first_name": "민수"}
 USER = {"id": 777, "is_bot": False, "first_name": "민수"}
+BLOCKED_CHAT = "999"  # a citizen who blocked the bot: the Bot API answers 403
 
 
 class FakeBotApi(BaseRequest):
@@ -57,6 +59,13 @@ class FakeBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = json.loads(request_data.json_payload) if request_data else {}
         self.calls.append((name, params))
+        if str(params.get("chat_id")) == BLOCKED_CHAT:
+            refused = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+            return 403, json.dumps(refused).encode()
         result: Any = True
         if name == "getMe":
             result = {"id": 1, "is_bot": True, "first_name": "천안시 민원 챗봇", "username": "minwon_bot"}
@@ -64,6 +73,11 @@ class FakeBotApi(BaseRequest):
             result = {"file_id": params["file_id"], "file_unique_id": "u", "file_path": "photos/file_1.jpg"}
         elif name in ("sendMessage", "sendPhoto"):
             result = {"message_id": len(self.calls), "date": 0, "chat": CHAT, "text": params.get("text", "")}
+        elif name == "sendMediaGroup":
+            media = json.loads(params["media"]) if isinstance(params["media"], str) else params["media"]
+            result = [
+                {"message_id": len(self.calls) * 100 + i, "date": 0, "chat": CHAT} for i in range(len(media))
+            ]
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def sent(self) -> list[dict[str, Any]]:
@@ -446,3 +460,34 @@ def test_the_citys_posts_come_as_a_photo_with_its_caption_or_a_text_each_with_it
         json.loads(text["reply_markup"])["inline_keyboard"][0][0]["url"]
         == "https://www.cheonan.example/press/5131"
     )
+
+
+def test_a_broadcast_is_one_album_per_chat_and_who_blocked_the_bot_is_unsubscribed(
+    client: TestClient, api: FakeBotApi, sessions: sessionmaker[Session]
+) -> None:
+    guide = [
+        {"image": f"https://blog.cheonan.example/img/{n}.jpg", "caption": f"주말 나들이 {n}\n가 볼 만한 곳",
+         "link": f"https://blog.cheonan.example/posts/{n}"}
+        for n in range(3)
+    ]  # fmt: skip
+    with sessions.begin() as session:
+        add_card_set(
+            session, topic="weekend_guide", title="천안주말사용설명서 12월 둘째 주", cards=guide, by="홍보팀"
+        )
+        for chat in ("777", BLOCKED_CHAT):
+            subscribe(session, channel="telegram", sender=chat, topic="weekend_guide")
+    broadcaster = client.app.state.broadcaster  # type: ignore[attr-defined]
+    assert client.portal.call(broadcaster.send, "weekend_guide") is not None
+    albums = [params for name, params in api.calls if name == "sendMediaGroup"]
+    assert [a["chat_id"] for a in albums] == ["777", BLOCKED_CHAT]
+    media = json.loads(albums[0]["media"]) if isinstance(albums[0]["media"], str) else albums[0]["media"]
+    assert [m["media"] for m in media] == [g["image"] for g in guide]
+    assert media[0]["caption"].startswith(
+        "천안주말사용설명서 12월 둘째 주\n주말 나들이 0\n가 볼 만한 곳\nhttps://blog.cheonan.example/posts/0"
+    )
+    assert media[2]["caption"].endswith("https://blog.cheonan.example/posts/2")
+    with sessions() as session:
+        assert subscribed(session, channel="telegram", sender=BLOCKED_CHAT) == []
+        assert subscribed(session, channel="telegram", sender="777") == ["weekend_guide"]
+        [report] = broadcast_report(session)
+    assert (report["sent"], report["blocked"]) == (1, 1)
