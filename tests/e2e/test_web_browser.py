@@ -49,7 +49,21 @@ def answers(body: dict[str, Any]) -> list[dict[str, Any]]:
                 "buttons": [{"title": f"{name} 신고", "payload": f"{name} 신고"} for name in CATEGORIES],
             }
         ]
+    if body["message"] == "요즘 천안 소식 알려줘":
+        # Rasa's REST channel: the line, then the cards as a custom message (actions/quick_links.py).
+        return [{"text": "천안시의 최근 소식이에요."}, {"custom": {"cards": NEWS}}]
     return [{"text": f"받았어요: {body['message']}"}]  # fmt: skip
+
+
+NEWS = [
+    {"title": "천안주말사용설명서 12월 첫째 주", "text": "12월 3일(목) · 첫 주말, 어디 갈지 고민이라면 " * 3,
+     "url": "https://blog.cheonan.example/posts/2323", "button": "자세히 보기",
+     "image": "https://blog.cheonan.example/img/2323.jpg"},
+    {"title": "2027 천안흥타령춤축제, 9월 22일 개막 확정", "text": "12월 2일(수) · 내년 날짜가 정해졌어요.",
+     "url": "https://www.cheonan.example/press/5131", "button": "자세히 보기"},
+    {"title": "겨울방학 어린이 독서교실", "text": "12월 1일(화) · 시립도서관에서 열려요.",
+     "url": "https://blog.cheonan.example/posts/2291", "button": "자세히 보기"},
+]  # fmt: skip
 
 
 # Ten category buttons, as the complaint form's first question has.
@@ -126,3 +140,35 @@ def test_every_choice_and_the_newest_line_are_in_sight_on_a_phone(page: Page, ch
         box = chips.nth(n).bounding_box()
         assert box and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], n
         assert box["y"] + box["height"] <= PHONE["height"], n  # no chip hidden past the edge of the screen
+
+
+def test_the_citys_posts_are_cards_to_swipe_and_subscribing_is_one_tap(page: Page, chat_url: str) -> None:
+    page.goto(chat_url)
+    expect(page.locator(".row.bot .bubble").first).to_have_text("안녕하세요! 무엇을 도와드릴까요?")
+    page.fill("#text", "요즘 천안 소식 알려줘")
+    page.keyboard.press("Enter")
+    cards = page.locator(".cards .card")
+    expect(cards.locator("h3")).to_have_text([n["title"] for n in NEWS])
+    expect(cards.locator("a")).to_have_text(["자세히 보기"] * 3)
+    assert [cards.nth(i).locator("a").get_attribute("href") for i in range(3)] == [n["url"] for n in NEWS]
+    expect(page.locator(".row.bot .bubble", has_text="천안시의 최근 소식이에요.")).to_have_count(1)
+    # The cards swipe inside their row: the page itself is no wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate(
+        "document.querySelector('.cards').scrollWidth > document.querySelector('.cards').clientWidth"
+    )
+
+    page.fill("#text", "주말 소식 받아볼래요")
+    page.keyboard.press("Enter")
+    expect(page.locator(".row.bot .bubble").last).to_contain_text("받아 보실 소식을 골라 주세요.")
+    expect(page.locator("#chips button")).to_have_text(["천안주말사용설명서 받기", "천안시 소식 받기"])
+    page.locator("#chips button", has_text="천안주말사용설명서 받기").click()
+    expect(page.locator(".row.bot .bubble").last).to_contain_text("'천안주말사용설명서' 구독을 시작했어요.")
+    page.fill("#text", "구독 해지")
+    page.keyboard.press("Enter")
+    expect(page.locator(".row.bot .bubble").last).to_have_text(
+        "구독하신 소식을 모두 해지했어요. 더는 보내 드리지 않아요."
+    )
+    # The cards are still there after a reload (the conversation is kept in the browser).
+    page.reload()
+    expect(page.locator(".cards .card h3")).to_have_count(3)
