@@ -36,6 +36,7 @@ from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
 from bot.insights.satisfaction import Satisfaction
 from bot.news.broadcast import Broadcaster
+from bot.news.console import NewsDesk
 from bot.news.fetch import NewsFetcher
 from bot.news.subscriptions import Subscriptions
 from bot.photos import Photos
@@ -111,6 +112,7 @@ def create_app(
     )  # fmt: skip
     workspace = Workspace(db=db, delivery=delivery, profile=profile, guard=console.guard)
     dashboard = Dashboard(db=db, profile=profile, guard=console.guard)
+    news_desk = NewsDesk(db=db, profile=profile, guard=console.guard, broadcaster=broadcaster)
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -123,6 +125,7 @@ def create_app(
         Route("/agent/agent.js", script("agent.js")),
         Route("/agent/tickets.js", script("tickets.js")),
         Route("/agent/insights.js", script("insights.js")),
+        Route("/agent/news.js", script("news.js")),
         WebSocketRoute("/web/ws", web.socket),
         Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
@@ -130,6 +133,7 @@ def create_app(
         *console.routes(),
         *workspace.routes(),
         *dashboard.routes(),
+        *news_desk.routes(),
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(

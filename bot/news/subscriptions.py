@@ -47,13 +47,18 @@ class Subscriptions:
                 return [Outbound(text=fill(self.texts["subscribed"], title=topic.title, says=topic.says))]
             await self.db.run(lambda s: unsubscribe(s, **who, topic=key))
             return [Outbound(text=fill(self.texts["unsubscribed"], title=topic.title))]
-        said = squash(message.text)
-        if message.payload or not said or len(said) > SHORT or not self.news.subscriptions:
+        said = squash(message.payload or message.text)
+        if not said or len(said) > SHORT or not self.news.subscriptions:
             return None
-        if any(word in said for word in self.news.unsubscribe_words):
+
+        # A press (Telegram's /news says "구독") is one of the words itself; a typed message contains one.
+        def says(words: tuple[str, ...]) -> bool:
+            return said in words if message.payload else any(word in said for word in words)
+
+        if says(self.news.unsubscribe_words):
             ended = await self.db.run(lambda s: unsubscribe(s, **who))
             return [Outbound(text=self.texts["unsubscribed_all" if ended else "nothing_subscribed"])]
-        if any(word in said for word in self.news.subscribe_words):
+        if says(self.news.subscribe_words):
             return [await self.menu(message)]
         return None
 

@@ -348,7 +348,7 @@ def test_help_and_unknown_commands_get_the_help_text_and_reach_no_one(
 def test_the_menu_is_set_at_start(client: TestClient, api: FakeBotApi) -> None:
     [params] = [params for name, params in api.calls if name == "setMyCommands"]
     commands = json.loads(params["commands"])  # (PTB sends nested values as JSON)
-    assert [c["command"] for c in commands] == ["complaint", "status", "cancel", "help"]
+    assert [c["command"] for c in commands] == ["complaint", "status", "cancel", "news", "help"]
     assert all(1 <= len(c["description"]) <= 256 for c in commands)
 
 
@@ -491,3 +491,17 @@ def test_a_broadcast_is_one_album_per_chat_and_who_blocked_the_bot_is_unsubscrib
         assert subscribed(session, channel="telegram", sender="777") == ["weekend_guide"]
         [report] = broadcast_report(session)
     assert (report["sent"], report["blocked"]) == (1, 1)
+
+
+def test_the_news_command_opens_the_subscription_menu_without_rasa(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    assert (
+        post(client, text_update(60, "/news", entities=[{"type": "bot_command", "offset": 0, "length": 5}]))
+        == 200
+    )
+    [menu] = api.sent()
+    assert menu["text"].startswith("받아 보실 소식을 골라 주세요.")
+    keyboard = json.loads(menu["reply_markup"])["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == ["천안주말사용설명서 받기", "천안시 소식 받기"]
+    assert rasa.received == []
