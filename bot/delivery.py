@@ -47,18 +47,12 @@ class Delivery:
 
         Returns whether they were pushed. They are stored in the conversation either way.
         """
-        return await self.send(channel, sender, messages) == "sent"
-
-    async def send(self, channel: str, sender: str, messages: list[Outbound]) -> str:
-        """Like deliver; return "sent" (pushed), "queued" (kept for their next message) or "blocked" (the
-        citizen blocked the bot: kept nowhere)."""
         await self.transcript.settled(f"{channel}:{sender}")
         await self.transcript.write(channel, sender, messages)
         pushed = await self.push(channel, sender, messages)
         if pushed == "unpushed":
             await self.keep(channel, sender, messages)
-            return "queued"
-        return pushed
+        return pushed == "sent"  # (a citizen who blocked the bot: kept nowhere)
 
     async def push(self, channel: str, sender: str, messages: list[Outbound]) -> str:
         """Push MESSAGES now if the channel can, storing nothing; return "sent", "blocked" (the citizen
