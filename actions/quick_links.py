@@ -28,10 +28,8 @@ _WHICH_TOPIC = {"welfare": "utter_which_welfare", "info": "utter_which_info"}
 
 
 def _posts(city: CityProfile, text: str, category: str) -> tuple[str, list[dict[str, str]]]:
-    """Return the line over the cards and the cards of the city's posts for TEXT, if CATEGORY is a topic
-    that posts answer; ("", []) if not, or if the database fails (the general answer goes instead)."""
-    if category not in city.news.topics:
-        return "", []
+    """Return the line over the cards and the cards of the city's posts for TEXT of info topic CATEGORY;
+    ("", []) if the database fails (the general answer goes instead)."""
     try:
         with sessions().begin() as session:
             line, posts = news_answer(session, city, text, category)
@@ -68,8 +66,9 @@ class ActionAnswerWithLinks(Action):
         # City news and events: the city's own posts, as cards (bot/news). A question that names nothing
         # (요즘 천안 소식) gets the newest; one that names something gets the knowledge base's answer, if it
         # has one, with the posts about it.
-        line, cards = _posts(city, text, category) if intent == "info" else ("", [])
-        newest = intent == "info" and category in city.news.topics and asks_for_newest(city, text)
+        news = intent == "info" and category in city.news.topics
+        line, cards = _posts(city, text, category) if news else ("", [])
+        newest = news and asks_for_newest(city, text)
         hit = None if newest else knowledge_base(load_settings().city_profile).match(intent, category, text)
         if hit is not None:
             # The answer to the question asked; its links, and the page it is about; posts about it too.

@@ -75,25 +75,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _card(spec: str) -> dict[str, str]:
-    """Return the card "IMAGE|CAPTION|LINK" describes; ValueError if it is not one."""
+    """Return the card "IMAGE|CAPTION|LINK" describes (add_card_set checks it); "\\n" is a new line."""
     image, _, rest = spec.partition("|")
     caption, _, link = rest.partition("|")
-    if not image.startswith("https://") or not caption.strip() or (link and not link.startswith("https://")):
-        raise ValueError(f"not IMAGE_URL|CAPTION|LINK with https:// addresses: {spec!r}")
-    card = {"image": image, "caption": caption.strip().replace("\\n", "\n")}
-    return {**card, "link": link} if link else card
+    return {"image": image, "caption": caption.replace("\\n", "\n"), "link": link}
+
+
+def _no_topic(topic: str, topics: set[str]) -> int:
+    print(f"no topic {topic!r} in the profile (there are: {', '.join(sorted(topics))})", file=sys.stderr)
+    return 2
 
 
 def _cards(args: argparse.Namespace, database_url: str, topics: set[str]) -> int:
     if args.action == "add":
         if args.topic not in topics:
-            print(
-                f"no topic {args.topic!r} in the profile (there are: {', '.join(sorted(topics))})",
-                file=sys.stderr,
-            )
-            return 2
+            return _no_topic(args.topic, topics)
+        cards = [_card(spec) for spec in args.card]
         try:
-            cards = [_card(spec) for spec in args.card]
             with session_factory(database_url).begin() as session:
                 set_id = add_card_set(session, topic=args.topic, title=args.title, cards=cards, by=args.by)
         except ValueError as exc:
@@ -104,13 +102,9 @@ def _cards(args: argparse.Namespace, database_url: str, topics: set[str]) -> int
     with session_factory(database_url)() as session:
         sets = latest_card_sets(session)
     if args.json:
-        print(
-            json.dumps(
-                [{**dataclasses.asdict(c), "created_at": c.created_at.isoformat()} for c in sets],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        found = [{**dataclasses.asdict(c), "created_at": c.created_at.isoformat()} for c in sets]
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
     for c in sets:
         print(f"{c.id}  [{c.topic}] {c.title} ({len(c.cards)} cards)")
     return 0
@@ -152,8 +146,7 @@ def _fetch(args: argparse.Namespace, database_url: str, urls: dict[str, str]) ->
 
 def _send(topic: str, database_url: str, topics: set[str]) -> int:
     if topic not in topics:
-        print(f"no topic {topic!r} in the profile (there are: {', '.join(sorted(topics))})", file=sys.stderr)
-        return 2
+        return _no_topic(topic, topics)
     with session_factory(database_url).begin() as session:
         started = start_broadcast(session, topic=topic)
     if started is None:

@@ -20,13 +20,14 @@ from bot.store.conversations import queue_outbox, record_message
 from bot.store.models import Broadcast, BroadcastDelivery, CardSet, Subscription, aware, utcnow
 
 __all__ = [
-    "DELIVERY_STATUSES", "CardSetView", "add_card_set", "broadcast_report", "card_set", "finish_broadcast",
+    "DELIVERY_STATUSES", "CardSetView", "add_card_set", "broadcast_report", "finish_broadcast",
     "latest_card_sets", "pending_deliveries", "settle_deliveries", "start_broadcast", "subscribe",
     "subscribed", "unfinished_broadcasts", "unsubscribe",
 ]  # fmt: skip
 
 DELIVERY_STATUSES = ("pending", "sent", "queued", "blocked", "failed")
 MAX_CARDS = 10
+TITLE_LIMIT, CAPTION_LIMIT, LINK_LIMIT = 200, 1000, 1000
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,33 @@ def _view(row: CardSet) -> CardSetView:
     return CardSetView(row.id, row.topic, row.title, tuple(json.loads(row.cards)), aware(row.created_at))
 
 
-def add_card_set(session: Session, *, topic: str, title: str, cards: list[dict[str, str]], by: str) -> int:
-    """Store a card set of 1 to MAX_CARDS cards (ValueError otherwise); return its id."""
-    if not 1 <= len(cards) <= MAX_CARDS:
-        raise ValueError(f"a card set has 1 to {MAX_CARDS} cards, not {len(cards)}")
-    row = CardSet(topic=topic, title=title, cards=json.dumps(cards, ensure_ascii=False), created_by=by)
+def _card(raw: Any) -> dict[str, str]:
+    """Return RAW as a stored card: {image, caption, link?}; ValueError if it is not one."""
+    if not isinstance(raw, dict):
+        raise ValueError("each card is {image, caption, link?}")
+    image, caption, link = (str(raw.get(k) or "").strip() for k in ("image", "caption", "link"))
+    if not image.startswith("https://") or len(image) > LINK_LIMIT:
+        raise ValueError(f"a card's image is an https:// address of at most {LINK_LIMIT} characters")
+    if not 0 < len(caption) <= CAPTION_LIMIT:
+        raise ValueError(f"a card's caption is 1 to {CAPTION_LIMIT} characters")
+    if link and (not link.startswith("https://") or len(link) > LINK_LIMIT):
+        raise ValueError(f"a card's link is an https:// address of at most {LINK_LIMIT} characters")
+    return {"image": image, "caption": caption, **({"link": link} if link else {})}
+
+
+def add_card_set(session: Session, *, topic: str, title: str, cards: Any, by: str) -> int:
+    """Store a card set: a title and 1 to MAX_CARDS cards ({image, caption, link?}, https addresses);
+    ValueError, saying what is wrong, if it is not one. Return its id."""
+    title = title.strip()
+    if not 0 < len(title) <= TITLE_LIMIT:
+        raise ValueError(f"a title is 1 to {TITLE_LIMIT} characters")
+    if not isinstance(cards, list) or not 1 <= len(cards) <= MAX_CARDS:
+        raise ValueError(f"a card set has 1 to {MAX_CARDS} cards")
+    made = [_card(c) for c in cards]
+    row = CardSet(topic=topic, title=title, cards=json.dumps(made, ensure_ascii=False), created_by=by)
     session.add(row)
     session.flush()
     return int(row.id)
-
-
-def card_set(session: Session, set_id: int) -> CardSetView | None:
-    """Return card set SET_ID, or None."""
-    row = session.get(CardSet, set_id)
-    return _view(row) if row is not None else None
 
 
 def latest_card_sets(session: Session, *, limit: int = 20) -> list[CardSetView]:
