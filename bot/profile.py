@@ -120,6 +120,9 @@ class Topic:
     says: str
     day: int
     time: dt.time
+    # Sent per 읍·면·동: a citizen subscribes to "KEY:<읍·면·동>", and each is sent a digest of the week's
+    # posts that name it (bot/news/broadcast.py), not a card set staff publish.
+    per_district: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,11 @@ class CityProfile:
         said = squash(text)
         return said in self.cancel_phrases or said == squash(self.messages["cancel_handoff_button"])
 
+    def dong_of(self, text: str) -> str | None:
+        """Return the 읍·면·동 (or everyday 법정동 name) that TEXT names, not a 구; else None."""
+        squashed = squash(text)
+        return next((n for n in self.place_names if n in squashed and n not in self.districts), None)
+
     def district_of(self, text: str) -> str | None:
         """Return the 읍·면·동 that TEXT mentions, else its 구, else None."""
         squashed = squash(text)
@@ -322,6 +330,7 @@ def _news(raw: dict[str, Any]) -> NewsSettings:
                 str(t["says"]),
                 _WEEKDAYS.index(t["send"]["day"]),
                 _time(t["send"]["time"]),
+                bool(t.get("per_district", False)),
             )
             for key, t in (raw.get("subscriptions") or {}).items()
         },

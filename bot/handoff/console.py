@@ -327,10 +327,11 @@ def _row_id(request: Request) -> int:
     return number
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """Return the request's JSON object, or an empty one (the handlers say what is missing)."""
+async def json_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    """Return the request's JSON object (at most LIMIT bytes), or an empty one (the handlers say what is
+    missing)."""
     try:
-        raw = await read_body(request, MAX_BODY)
+        raw = await read_body(request, limit)
     except TooLarge as exc:
         raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large") from exc
     if not raw:

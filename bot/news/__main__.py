@@ -32,16 +32,16 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.news.answers import news_answer
+from bot.news.broadcast import start_topic
 from bot.news.feeds import FeedError
 from bot.news.fetch import Fetched, download, store_feed
-from bot.profile import load_profile
+from bot.profile import CityProfile, load_profile
 from bot.settings import load_settings
 from bot.store.broadcasts import (
     DELIVERY_STATUSES,
     add_card_set,
     broadcast_report,
     latest_card_sets,
-    start_broadcast,
 )
 from bot.store.db import session_factory
 from bot.store.posts import PostView, newest_posts
@@ -144,15 +144,17 @@ def _fetch(args: argparse.Namespace, database_url: str, urls: dict[str, str]) ->
     return 1 if failed else 0
 
 
-def _send(topic: str, database_url: str, topics: set[str]) -> int:
-    if topic not in topics:
-        return _no_topic(topic, topics)
+def _send(topic: str, database_url: str, city: CityProfile) -> int:
+    if topic not in city.news.subscriptions:
+        return _no_topic(topic, set(city.news.subscriptions))
     with session_factory(database_url).begin() as session:
-        started = start_broadcast(session, topic=topic)
-    if started is None:
-        print(f"no card set of {topic} that was not sent already", file=sys.stderr)
+        started = start_topic(session, profile=city, topic=topic)
+    if not started:
+        print(f"nothing of {topic} that was not sent already", file=sys.stderr)
         return 1
-    print(f"broadcast {started[0]} of card set {started[1].id}: the gateway sends it within a minute")
+    for broadcast_id, card_set in started:
+        print(f"broadcast {broadcast_id} of card set {card_set.id} ({card_set.title})")
+    print("the gateway sends them within a minute")
     return 0
 
 
@@ -179,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "fetch":
             return _fetch(args, settings.database_url, {f.name: f.url for f in city.news.feeds})
         if args.command == "cards":
-            return _cards(args, settings.database_url, set(city.news.subscriptions))
+            published = {k for k, t in city.news.subscriptions.items() if not t.per_district}
+            return _cards(args, settings.database_url, published)
         if args.command == "send":
-            return _send(args.topic, settings.database_url, set(city.news.subscriptions))
+            return _send(args.topic, settings.database_url, city)
         if args.command == "broadcasts":
             return _broadcasts(args.json, settings.database_url)
         with session_factory(settings.database_url)() as session:

@@ -17,15 +17,17 @@ broadcast resumes.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
-from bot.messages import Outbound
+from bot.messages import Outbound, fill
 from bot.profile import CityProfile, Topic
 from bot.shared import Shared
 from bot.store.broadcasts import (
@@ -34,11 +36,12 @@ from bot.store.broadcasts import (
     pending_deliveries,
     settle_deliveries,
     start_broadcast,
+    start_digests,
     unfinished_broadcasts,
 )
 from bot.store.db import Database, StoreUnavailable
 
-__all__ = ["BATCH", "Broadcaster", "cards_of"]
+__all__ = ["BATCH", "Broadcaster", "cards_of", "start_topic"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ BATCH = 200  # recipients per batch (one lock, one query)
 AT_ONCE = 30  # recipients being sent to at the same time (the rate limiter decides how fast)
 LOCK_FOR = 600.0  # seconds a batch may take before another gateway may take the broadcast over
 RESUME_EVERY = 60.0
+DIGEST_DAYS = dt.timedelta(days=7)  # a 읍·면·동's digest: the posts of the week before it is sent
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -55,16 +59,33 @@ def cards_of(card_set: CardSetView, button: str) -> list[Outbound]:
     for card in card_set.cards:
         caption = str(card.get("caption") or "").strip()
         first, _, rest = caption.partition("\n")
-        made = {
-            "title": first or card_set.title,
-            "text": rest.strip(),
-            "image": str(card["image"]),
-            "button": button,
-        }
+        made = {"title": first or card_set.title, "text": rest.strip(), "button": button}
+        if card.get("image"):
+            made["image"] = str(card["image"])
         if card.get("link"):
             made["url"] = str(card["link"])
         cards.append(made)
     return [Outbound(text=card_set.title, cards=tuple(cards))]
+
+
+def start_topic(
+    session: Session, *, profile: CityProfile, topic: str, now: dt.datetime | None = None
+) -> list[tuple[int, CardSetView]]:
+    """Start TOPIC's broadcasts: its newest card set that was never sent or, for a per-읍·면·동 topic, each
+    읍·면·동's digest of the posts of the DIGEST_DAYS before NOW; return them (none: nothing new to send)."""
+    if profile.news.subscriptions[topic].per_district:
+        until = now or dt.datetime.now(profile.timezone)
+        since = until - DIGEST_DAYS
+
+        def title(district: str) -> str:
+            return fill(
+                profile.messages["district_digest"], district=district,
+                since=f"{since.month}월 {since.day}일", until=f"{until.month}월 {until.day}일",
+            )  # fmt: skip
+
+        return start_digests(session, key=topic, since=since, title=title)
+    started = start_broadcast(session, topic=topic)
+    return [] if started is None else [started]
 
 
 class Broadcaster:
@@ -84,16 +105,18 @@ class Broadcaster:
             timezone=self.profile.timezone,
         )  # fmt: skip
 
-    async def send(self, topic: str) -> int | None:
-        """Start sending TOPIC's newest card set that was never sent, and send it; return the broadcast's
-        id, or None if there was nothing new to send."""
-        started = await self.db.run_or(functools.partial(start_broadcast, topic=topic), None)
-        if started is None:
-            logger.info("no new card set for %s: nothing was sent", topic)
-            return None
-        broadcast_id, card_set = started
-        await self.run(broadcast_id, card_set)
-        return broadcast_id
+    async def send(self, topic: str) -> list[int]:
+        """Start TOPIC's broadcasts (start_topic) and send them; return their ids."""
+        try:
+            started = await self.db.run(functools.partial(start_topic, profile=self.profile, topic=topic))
+        except StoreUnavailable:
+            logger.warning("%s was not sent: the database is away", topic)
+            return []
+        if not started:
+            logger.info("nothing new for %s: nothing was sent", topic)
+        for broadcast_id, card_set in started:
+            await self.run(broadcast_id, card_set)
+        return [broadcast_id for broadcast_id, _ in started]
 
     async def run(self, broadcast_id: int, card_set: CardSetView) -> bool:
         """Send BROADCAST_ID's pending recipients their card set, AT_ONCE at a time, while this gateway

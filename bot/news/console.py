@@ -12,6 +12,7 @@ may look. A change is audited in the log with who made it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from http import HTTPStatus
 from pathlib import Path
@@ -22,17 +23,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.handoff.console import Refused
-from bot.news.broadcast import Broadcaster
+from bot.handoff.console import Refused, json_body
+from bot.news.broadcast import Broadcaster, start_topic
 from bot.profile import CityProfile
 from bot.store.agents import LoggedIn
-from bot.store.broadcasts import add_card_set, broadcast_report, latest_card_sets, start_broadcast
+from bot.store.broadcasts import add_card_set, broadcast_report, latest_card_sets
 from bot.store.db import Database
 from bot.tickets.workspace import Guard
 
 __all__ = ["NewsDesk"]
 
 logger = logging.getLogger(__name__)
+CARD_SET_BODY = 128 * 1024  # ten cards of 1,000-character captions and their addresses, with room
 
 PAGE = Path(__file__).resolve().parent.parent / "web" / "news.html"
 PUBLISHERS = ("staff", "supervisor", "admin")
@@ -72,7 +74,8 @@ class NewsDesk:
 
         found = await self.db.run(read)
         topics = [
-            {"key": t.key, "title": t.title, "says": t.says} for t in self.profile.news.subscriptions.values()
+            {"key": t.key, "title": t.title, "says": t.says, "per_district": t.per_district}
+            for t in self.profile.news.subscriptions.values()
         ]
         return JSONResponse({**found, "topics": topics, "can_publish": login.role in PUBLISHERS})
 
@@ -80,21 +83,27 @@ class NewsDesk:
         if login.role not in PUBLISHERS:
             raise Refused(HTTPStatus.FORBIDDEN, "only staff, supervisors and admins publish card news")
 
-    def _topic(self, topic: Any) -> str:
-        if topic not in self.profile.news.subscriptions:
+    def _topic(self, topic: Any, *, published: bool = False) -> str:
+        found = self.profile.news.subscriptions.get(topic) if isinstance(topic, str) else None
+        if found is None:
             raise Refused(HTTPStatus.BAD_REQUEST, f"no topic {topic!r}")
+        if published and found.per_district:
+            raise Refused(HTTPStatus.BAD_REQUEST, f"{topic!r} sends each 읍·면·동 its posts; no card sets")
         return str(topic)
 
     async def publish(self, request: Request, login: LoggedIn) -> Response:
         """Store a card set (bot.store.broadcasts.add_card_set says what one is)."""
         self._publisher(login)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = await json_body(
+            request, CARD_SET_BODY
+        )  # size-capped, depth-bounded, strings cleaned (bot/bodies.py)
+        if not body:
             raise Refused(HTTPStatus.BAD_REQUEST, "send {topic, title, cards}")
-        topic, title, cards = self._topic(body.get("topic")), str(body.get("title") or ""), body.get("cards")
+        topic, title, cards = (
+            self._topic(body.get("topic"), published=True),
+            str(body.get("title") or ""),
+            body.get("cards"),
+        )
         by = f"{login.role}:{login.name}"
         try:
             set_id = await self.db.run(
@@ -109,13 +118,16 @@ class NewsDesk:
         """Start the topic's broadcast now (sent in the background; the page shows its progress)."""
         self._publisher(login)
         topic = self._topic(request.path_params["topic"])
-        started = await self.db.run(lambda s: start_broadcast(s, topic=topic))
-        if started is None:
-            raise Refused(HTTPStatus.CONFLICT, "no card set of this topic that was not sent already")
-        logger.info("broadcast %d of %s started by %s:%s", started[0], topic, login.role, login.name)
-        task = asyncio.create_task(self.broadcaster.run(*started))
-        self.sending.add(task)
-        task.add_done_callback(self.sending.discard)
+        started = await self.db.run(functools.partial(start_topic, profile=self.profile, topic=topic))
+        if not started:
+            raise Refused(HTTPStatus.CONFLICT, "nothing of this topic that was not sent already")
+        for broadcast_id, card_set in started:
+            logger.info("broadcast %d of %s started by %s:%s", broadcast_id, topic, login.role, login.name)
+            task = asyncio.create_task(self.broadcaster.run(broadcast_id, card_set))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+        first_id, first_set = started[0]
         return JSONResponse(
-            {"broadcast": started[0], "card_set": started[1].id}, status_code=HTTPStatus.ACCEPTED
+            {"broadcast": first_id, "card_set": first_set.id, "broadcasts": [b for b, _ in started]},
+            status_code=HTTPStatus.ACCEPTED,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,16 +19,18 @@ from sqlalchemy.orm import Session
 
 from bot.store.conversations import queue_outbox, record_message
 from bot.store.models import Broadcast, BroadcastDelivery, CardSet, Subscription, aware, utcnow
+from bot.store.posts import posts_naming
 
 __all__ = [
     "DELIVERY_STATUSES", "CardSetView", "add_card_set", "broadcast_report", "finish_broadcast",
     "latest_card_sets", "pending_deliveries", "settle_deliveries", "start_broadcast", "subscribe",
-    "subscribed", "unfinished_broadcasts", "unsubscribe",
+    "start_digests", "subscribed", "unfinished_broadcasts", "unsubscribe",
 ]  # fmt: skip
 
 DELIVERY_STATUSES = ("pending", "sent", "queued", "blocked", "failed")
 MAX_CARDS = 10
 TITLE_LIMIT, CAPTION_LIMIT, LINK_LIMIT = 200, 1000, 1000
+DIGEST_CARDS, DIGEST_SUMMARY = 5, 100  # a 읍·면·동's digest: its newest posts, each summary cut to this
 
 
 @dataclass(frozen=True)
@@ -45,29 +48,32 @@ def _view(row: CardSet) -> CardSetView:
     return CardSetView(row.id, row.topic, row.title, tuple(json.loads(row.cards)), aware(row.created_at))
 
 
-def _card(raw: Any) -> dict[str, str]:
+def _card(raw: Any, *, need_image: bool = True) -> dict[str, str]:
     """Return RAW as a stored card: {image, caption, link?}; ValueError if it is not one."""
     if not isinstance(raw, dict):
         raise ValueError("each card is {image, caption, link?}")
     image, caption, link = (str(raw.get(k) or "").strip() for k in ("image", "caption", "link"))
-    if not image.startswith("https://") or len(image) > LINK_LIMIT:
+    if (image or need_image) and (not image.startswith("https://") or len(image) > LINK_LIMIT):
         raise ValueError(f"a card's image is an https:// address of at most {LINK_LIMIT} characters")
     if not 0 < len(caption) <= CAPTION_LIMIT:
         raise ValueError(f"a card's caption is 1 to {CAPTION_LIMIT} characters")
     if link and (not link.startswith("https://") or len(link) > LINK_LIMIT):
         raise ValueError(f"a card's link is an https:// address of at most {LINK_LIMIT} characters")
-    return {"image": image, "caption": caption, **({"link": link} if link else {})}
+    return {**({"image": image} if image else {}), "caption": caption, **({"link": link} if link else {})}
 
 
-def add_card_set(session: Session, *, topic: str, title: str, cards: Any, by: str) -> int:
-    """Store a card set: a title and 1 to MAX_CARDS cards ({image, caption, link?}, https addresses);
-    ValueError, saying what is wrong, if it is not one. Return its id."""
+def add_card_set(
+    session: Session, *, topic: str, title: str, cards: Any, by: str, need_image: bool = True
+) -> int:
+    """Store a card set: a title and 1 to MAX_CARDS cards ({image, caption, link?}, https addresses; the
+    image may be left out of a digest's cards: NEED_IMAGE false); ValueError, saying what is wrong, if it
+    is not one. Return its id."""
     title = title.strip()
     if not 0 < len(title) <= TITLE_LIMIT:
         raise ValueError(f"a title is 1 to {TITLE_LIMIT} characters")
     if not isinstance(cards, list) or not 1 <= len(cards) <= MAX_CARDS:
         raise ValueError(f"a card set has 1 to {MAX_CARDS} cards")
-    made = [_card(c) for c in cards]
+    made = [_card(c, need_image=need_image) for c in cards]
     row = CardSet(topic=topic, title=title, cards=json.dumps(made, ensure_ascii=False), created_by=by)
     session.add(row)
     session.flush()
@@ -137,6 +143,36 @@ def start_broadcast(session: Session, *, topic: str) -> tuple[int, CardSetView] 
     )
     session.flush()
     return int(broadcast.id), _view(row)
+
+
+def start_digests(
+    session: Session, *, key: str, since: dt.datetime, title: Callable[[str], str], limit: int = DIGEST_CARDS
+) -> list[tuple[int, CardSetView]]:
+    """For each 읍·면·동 subscribed to as "KEY:<읍·면·동>", store a card set of the posts that name it
+    published since SINCE and since its last digest (TITLE(읍·면·동) its title), and start its broadcast;
+    return those started (none for a 읍·면·동 without such posts: nobody is sent an empty digest)."""
+    topics = session.scalars(
+        select(Subscription.topic).where(Subscription.topic.startswith(f"{key}:", autoescape=True)).distinct()
+    )
+    started = []
+    for topic in sorted(topics):
+        district = topic.split(":", 1)[1]
+        # Never a post twice: only those after the 읍·면·동's last digest (staff may have sent one early).
+        last = session.scalar(select(func.max(CardSet.created_at)).where(CardSet.topic == topic))
+        after = since if last is None else max(since, aware(last))
+        posts = posts_naming(session, district, since=after, limit=limit)
+        if not posts:
+            continue
+        cards = [
+            {"caption": f"{p.title[:TITLE_LIMIT]}\n{p.summary[:DIGEST_SUMMARY]}".strip(), "link": p.link,
+             "image": p.image if p.image and p.image.startswith("https://") else ""}
+            for p in posts
+        ]  # fmt: skip
+        add_card_set(session, topic=topic, title=title(district), cards=cards, by="digest", need_image=False)
+        found = start_broadcast(session, topic=topic)
+        if found is not None:
+            started.append(found)
+    return started
 
 
 def unfinished_broadcasts(session: Session) -> list[tuple[int, CardSetView]]:

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.store.models import Post, aware, utcnow
 
-__all__ = ["MIN_COVERAGE", "NewPost", "PostView", "newest_posts", "save_posts", "search_posts"]
+__all__ = [
+    "MIN_COVERAGE", "NewPost", "PostView", "newest_posts", "posts_naming", "save_posts", "search_posts"
+]  # fmt: skip
 
 MIN_COVERAGE = 0.5
 CANDIDATES = 200  # the full-text index's best, before the coverage check
@@ -102,6 +104,25 @@ def newest_posts(session: Session, *, limit: int, categories: tuple[str, ...] = 
     query = select(Post).order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)
     if categories:
         query = query.where(Post.category.in_(categories))
+    return [_view(p) for p in session.scalars(query)]
+
+
+def posts_naming(session: Session, name: str, *, since: dt.datetime, limit: int) -> list[PostView]:
+    """Return the LIMIT newest posts published after SINCE whose title, summary, category or tags name
+    NAME (a 읍·면·동: "성정1동" in "성정1동 행정복지센터 휴관 안내")."""
+    named = f"%{name.replace(chr(92), '').replace('%', '').replace('_', '')}%"
+    query = (
+        select(Post)
+        .where(
+            Post.published_at > since,
+            Post.title.like(named)
+            | Post.summary.like(named)
+            | Post.tags.like(named)
+            | (Post.category == name),
+        )
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(limit)
+    )
     return [_view(p) for p in session.scalars(query)]
 
 

@@ -37,21 +37,23 @@
   async function load() {
     const data = await api("news");
     const topics = Object.fromEntries(data.topics.map((t) => [t.key, t.title]));
-    if (!$("topic").children.length) for (const t of data.topics) $("topic").append(el("option", {value: t.key, textContent: t.title}));
+    // A per-읍·면·동 topic's broadcasts are "key:읍·면·동"; it takes no card sets (each 읍·면·동 gets its posts).
+    const label = (key) => { const [base, dong] = key.split(":"); return dong ? `${topics[base] || base}(${dong})` : topics[key] || key; };
+    if (!$("topic").children.length) for (const t of data.topics.filter((t) => !t.per_district)) $("topic").append(el("option", {value: t.key, textContent: t.title}));
     $("publish").hidden = !data.can_publish;
     $("topics").replaceChildren(row(["주제", "보내는 때", ""], "th"), ...data.topics.map((t) => {
       const send = el("button", {type: "button", textContent: "지금 보내기", disabled: !data.can_publish});
       send.addEventListener("click", async () => {
-        if (!confirm(`'${t.title}' 구독자에게 새 카드뉴스를 지금 보낼까요?`)) return;
+        if (!confirm(t.per_district ? `'${t.title}' 구독자에게 읍·면·동마다 새 소식을 모아 지금 보낼까요?` : `'${t.title}' 구독자에게 새 카드뉴스를 지금 보낼까요?`)) return;
         try { await api("news/send/" + t.key, {}); $("notice").textContent = "보내기 시작했어요."; } catch (e) { $("notice").textContent = e.message; }
         load();
       });
       return row([t.title, t.says, send]);
     }));
     $("sets").replaceChildren(row(["번호", "주제", "제목", "카드", "올린 때"], "th"),
-      ...data.sets.map((s) => row([s.id, topics[s.topic] || s.topic, s.title, s.cards.length, when(s.created_at)])));
+      ...data.sets.map((s) => row([s.id, label(s.topic), s.title, s.cards.length, when(s.created_at)])));
     $("broadcasts").replaceChildren(row(["번호", "주제", "시작", "받는 사람", "보냄", "다음 메시지로", "차단", "실패", "남음", "걸린 시간"], "th"),
-      ...data.broadcasts.map((b) => row([b.id, topics[b.topic] || b.topic, when(b.started_at), b.recipients, b.sent, b.queued,
+      ...data.broadcasts.map((b) => row([b.id, label(b.topic), when(b.started_at), b.recipients, b.sent, b.queued,
         b.blocked, b.failed, b.pending, b.seconds === null ? "보내는 중" : `${b.seconds}초`])));
   }
 

@@ -159,7 +159,14 @@ def test_a_place_that_is_no_place_is_asked_again(bot: Bot) -> None:
 
 def test_the_menu_after_a_greeting_and_the_topic_buttons_of_welfare(bot: Bot) -> None:
     greeting = bot.say("web:e2e-4", "안녕하세요")
-    assert _titles(greeting) == ["민원 신고", "내 민원 조회", "복지 상담", "생활 정보", "상담원 연결"]
+    assert _titles(greeting) == [
+        "민원 신고",
+        "내 민원 조회",
+        "복지 상담",
+        "생활 정보",
+        "소식 구독",
+        "상담원 연결",
+    ]
     topics = bot.say("web:e2e-4", "복지 상담")
     assert _titles(topics) == list(load_profile("cheonan").category_labels["welfare"].values())
 

@@ -164,7 +164,9 @@ def test_the_citys_posts_are_cards_to_swipe_and_subscribing_is_one_tap(page: Pag
     page.fill("#text", "주말 소식 받아볼래요")
     page.keyboard.press("Enter")
     expect(page.locator(".row.bot .bubble").last).to_contain_text("받아 보실 소식을 골라 주세요.")
-    expect(page.locator("#chips button")).to_have_text(["천안주말사용설명서 받기", "천안시 소식 받기"])
+    expect(page.locator("#chips button")).to_have_text(
+        ["천안주말사용설명서 받기", "천안시 소식 받기", "우리 동네 소식 받기"]
+    )
     page.locator("#chips button", has_text="천안주말사용설명서 받기").click()
     expect(page.locator(".row.bot .bubble").last).to_contain_text("'천안주말사용설명서' 구독을 시작했어요.")
     page.fill("#text", "구독 해지")

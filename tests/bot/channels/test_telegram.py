@@ -477,7 +477,7 @@ def test_a_broadcast_is_one_album_per_chat_and_who_blocked_the_bot_is_unsubscrib
         for chat in ("777", BLOCKED_CHAT):
             subscribe(session, channel="telegram", sender=chat, topic="weekend_guide")
     broadcaster = client.app.state.broadcaster  # type: ignore[attr-defined]
-    assert client.portal.call(broadcaster.send, "weekend_guide") is not None
+    assert client.portal.call(broadcaster.send, "weekend_guide")
     albums = [params for name, params in api.calls if name == "sendMediaGroup"]
     assert [a["chat_id"] for a in albums] == ["777", BLOCKED_CHAT]
     media = json.loads(albums[0]["media"]) if isinstance(albums[0]["media"], str) else albums[0]["media"]
@@ -503,5 +503,9 @@ def test_the_news_command_opens_the_subscription_menu_without_rasa(
     [menu] = api.sent()
     assert menu["text"].startswith("받아 보실 소식을 골라 주세요.")
     keyboard = json.loads(menu["reply_markup"])["inline_keyboard"]
-    assert [row[0]["text"] for row in keyboard] == ["천안주말사용설명서 받기", "천안시 소식 받기"]
+    assert [row[0]["text"] for row in keyboard] == [
+        "천안주말사용설명서 받기",
+        "천안시 소식 받기",
+        "우리 동네 소식 받기",
+    ]
     assert rasa.received == []

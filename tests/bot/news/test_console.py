@@ -7,7 +7,7 @@ import time
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.agents import add_agent
-from bot.store.broadcasts import broadcast_report, subscribe
+from bot.store.broadcasts import broadcast_report, latest_card_sets, subscribe
 from bot.store.models import OutboxItem
 from tests.bot.channels.helpers import FakeRasa, gateway
 from tests.bot.handoff.test_console import login
@@ -33,6 +33,7 @@ def test_staff_publish_and_send_agents_only_look_and_bad_sets_are_refused(
         staff = login(client, "홍보담당")
         bad = [
             {**set_, "topic": "lottery"},
+            {**set_, "topic": "district_notices"},  # each 읍·면·동 is sent its posts, not a card set
             {**set_, "title": ""},
             {**set_, "cards": []},
             {**set_, "cards": [CARD] * 11},
@@ -46,6 +47,22 @@ def test_staff_publish_and_send_agents_only_look_and_bad_sets_are_refused(
             assert response.status_code == 400, body
             assert response.json()["error"]
         assert client.post("/agent/api/news/cards", content=b"{", headers=staff).status_code == 400
+        # Read like every console body: capped before it is read, nesting bounded, NUL cleaned.
+        huge = client.post("/agent/api/news/cards", content=b"[" * (2 << 20), headers=staff)
+        assert huge.status_code == 413
+        deep = client.post("/agent/api/news/cards", content=b"[" * 5000 + b"]" * 5000, headers=staff)
+        assert deep.status_code == 400
+        nul = {
+            **set_,
+            "topic": "city_news",
+            "title": "천안\u0000소식",
+            "cards": [{**CARD, "caption": "빛\u0000정원"}],
+        }
+        assert client.post("/agent/api/news/cards", json=nul, headers=staff).status_code == 201
+        with sessions() as session:
+            assert [(c.title, c.cards[0]["caption"]) for c in latest_card_sets(session)] == [
+                ("천안소식", "빛정원")
+            ]
         assert (
             client.post("/agent/api/news/send/weekend_guide", headers=staff).status_code == 409
         )  # nothing yet

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import Blocked
-from bot.messages import Outbound
+from bot.messages import Outbound, fill
 from bot.news.broadcast import Broadcaster
 from bot.privacy import sign
 from bot.profile import load_profile
 from bot.store.broadcasts import add_card_set, broadcast_report, subscribe, subscribed
 from bot.store.models import BroadcastDelivery, OutboxItem, Subscription
+from bot.store.posts import NewPost, save_posts
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway
 from tests.bot.channels.test_kakao import skill_request
 
@@ -54,12 +55,16 @@ def test_a_citizen_subscribes_from_the_menu_and_stops_everything_in_one_step(
         socket.send_text(json.dumps({"type": "hello", "sender": CITIZEN, "token": sign(CITIZEN)}))
         [menu] = say(socket, "주말 소식 받아볼래요")
         assert "· 천안주말사용설명서: 매주 목요일 오후 4시쯤" in menu["text"]
-        assert [b["payload"] for b in menu["buttons"]] == ["subscribe:weekend_guide", "subscribe:city_news"]
+        assert [b["payload"] for b in menu["buttons"]] == [
+            "subscribe:weekend_guide", "subscribe:city_news", "subscribe:district_notices"
+        ]  # fmt: skip
         [done] = say(socket, "천안주말사용설명서 받기", "subscribe:weekend_guide")
         assert done["text"].startswith("'천안주말사용설명서' 구독을 시작했어요. 매주 목요일")
         assert topics(sessions) == ["weekend_guide"]
         [menu] = say(socket, "구독")
-        assert [b["title"] for b in menu["buttons"]] == ["천안주말사용설명서 그만 받기", "천안시 소식 받기"]
+        assert [b["title"] for b in menu["buttons"]] == [
+            "천안주말사용설명서 그만 받기", "천안시 소식 받기", "우리 동네 소식 받기"
+        ]  # fmt: skip
         say(socket, "천안시 소식 받기", "subscribe:city_news")
         assert topics(sessions) == ["city_news", "weekend_guide"]
         [stopped] = say(socket, "구독 해지")
@@ -85,7 +90,7 @@ def test_the_weekend_guide_is_due_on_thursday_at_four_in_the_citys_time(
         after = dt.datetime(2026, 12, 10, 16, 0, 1, tzinfo=KST)
         assert job.trigger.get_next_fire_time(None, after) == dt.datetime(2026, 12, 17, 16, 0, tzinfo=KST)
         # The job the scheduler runs at that time: with nothing new to send, nothing is sent.
-        assert client.portal.call(broadcaster.send, "weekend_guide") is None
+        assert client.portal.call(broadcaster.send, "weekend_guide") == []
         with sessions.begin() as session:
             add_card_set(
                 session,
@@ -104,7 +109,7 @@ def test_the_weekend_guide_is_due_on_thursday_at_four_in_the_citys_time(
             headers={"X-Kakao-Skill-Secret": SECRET},
         ).json()
         # Sent once: the next Thursday's round has no new set.
-        assert client.portal.call(broadcaster.send, "weekend_guide") is None
+        assert client.portal.call(broadcaster.send, "weekend_guide") == []
     outputs = response["template"]["outputs"]
     assert outputs[0]["simpleText"]["text"].startswith(
         "천안주말사용설명서 12월 둘째 주\n\n받았어요: 안녕하세요"
@@ -142,7 +147,7 @@ def test_a_broadcast_stopped_half_way_goes_on_where_it_stopped_and_nobody_gets_i
             return True
 
         client.app.state.router.delivery.register("telegram", telegram)  # type: ignore[attr-defined]
-        assert client.portal.call(broadcaster.send, "weekend_guide") is not None
+        assert client.portal.call(broadcaster.send, "weekend_guide")
         with sessions() as session:
             [halfway] = broadcast_report(session)
         assert 0 < halfway["pending"] < 25 - 10 + 4 and halfway["finished_at"] is None  # at most a batch more
@@ -156,3 +161,83 @@ def test_a_broadcast_stopped_half_way_goes_on_where_it_stopped_and_nobody_gets_i
     assert statuses == {"sent": 23, "blocked": 1, "queued": 1}
     assert report["finished_at"] is not None and report["seconds"] is not None
     assert "1003" not in still and len(still) == 24  # who blocked the bot is unsubscribed
+
+
+def test_a_citizen_subscribes_to_a_dong_by_naming_it_and_can_stop_that_one_alone(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    rasa = FakeRasa()
+    with gateway(database_url, rasa) as client, client.websocket_connect("/web/ws") as socket:
+        socket.send_text(json.dumps({"type": "hello", "sender": CITIZEN, "token": sign(CITIZEN)}))
+        # The menu's button asks which 읍·면·동; naming one subscribes to it at once.
+        [which] = say(socket, "우리 동네 소식 받기", "subscribe:district_notices")
+        assert which["text"] == fill(CITY.messages["district_which"], example="신안동")
+        assert topics(sessions) == []
+        [done] = say(socket, "성정1동 소식 받아볼래요")
+        assert done["text"].startswith("'우리 동네 소식(성정1동)' 구독을 시작했어요. 매주 금요일")
+        say(socket, "두정동 구독")  # a 법정동 name people use is taken too
+        say(socket, "천안주말사용설명서 받기", "subscribe:weekend_guide")
+        assert topics(sessions) == ["district_notices:두정동", "district_notices:성정1동", "weekend_guide"]
+        [menu] = say(socket, "소식 구독", "구독")  # the main menu's button
+        assert [(b["title"], b["payload"]) for b in menu["buttons"]][2:] == [
+            ("우리 동네 소식(두정동) 그만 받기", "unsubscribe:district_notices:두정동"),
+            ("우리 동네 소식(성정1동) 그만 받기", "unsubscribe:district_notices:성정1동"),
+            ("우리 동네 소식 받기", "subscribe:district_notices"),
+        ]
+        [stopped] = say(socket, "우리 동네 소식(두정동) 그만 받기", "unsubscribe:district_notices:두정동")
+        assert stopped["text"] == "'우리 동네 소식(두정동)' 구독을 해지했어요. 더는 보내 드리지 않아요."
+        # Naming the 읍·면·동 in "그만" ends that one alone; "구독 해지" alone still ends everything.
+        say(socket, "성정1동 소식 그만 받을래요")
+        assert topics(sessions) == ["weekend_guide"]
+        # A 구 is no 읍·면·동, and a made-up one is no press: neither subscribes to anything.
+        [menu] = say(socket, "서북구 소식 받을래요")
+        assert menu["text"].startswith("받아 보실 소식을 골라 주세요.")
+        say(socket, "강남1동 받기", "subscribe:district_notices:강남1동")
+        assert topics(sessions) == ["weekend_guide"]
+    assert [r["message"] for r in rasa.received] == ["subscribe:district_notices:강남1동"]
+
+
+def _post(guid: str, title: str, days_ago: float, summary: str = "", image: str | None = None) -> NewPost:
+    published = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
+    return NewPost(guid, title, f"https://www.cheonan.example/notice/{guid}", published, "공지", (), summary,
+                   image, "")  # fmt: skip
+
+
+def test_each_dong_is_sent_the_weeks_posts_that_name_it_once_and_an_empty_week_sends_nothing(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    with sessions.begin() as session:
+        save_posts(session, "notices", [
+            _post("1", "성정1동 행정복지센터 12월 주민자치 프로그램 수강생 모집", 2,
+                  "요가와 서예 강좌 수강생을 모집해요.", "https://www.cheonan.example/img/1.jpg"),
+            _post("2", "동절기 제설 작업 안내", 1, "성정1동과 쌍용2동 이면도로 제설함 위치를 알려 드려요."),
+            _post("3", "성정1동 가을 축제 결과", 10),  # older than a week
+            _post("4", "백석동 주민센터 휴관", 3),
+        ])  # fmt: skip
+        for sender, dong in (("kakao-a", "성정1동"), ("kakao-b", "쌍용2동"), ("kakao-c", "불당1동")):
+            subscribe(session, channel="kakao", sender=sender, topic=f"district_notices:{dong}")
+        subscribe(session, channel="kakao", sender="kakao-d", topic="weekend_guide")
+    with gateway(database_url, FakeRasa()) as client:
+        broadcaster: Broadcaster = client.app.state.broadcaster  # type: ignore[attr-defined]
+        assert broadcaster.scheduler().get_job("broadcast-district_notices") is not None
+        assert len(client.portal.call(broadcaster.send, "district_notices")) == 2
+        # Sent again the same week (staff pressed "send now"): nothing new, nothing sent twice.
+        assert client.portal.call(broadcaster.send, "district_notices") == []
+    with sessions() as session:
+        waiting = {
+            item.sender: json.loads(item.data)
+            for item in session.scalars(select(OutboxItem).order_by(OutboxItem.id))
+        }
+        report = broadcast_report(session)
+    assert set(waiting) == {"kakao-a", "kakao-b"}  # 불당1동 had no news; another topic's subscriber none
+    [to_a] = waiting["kakao-a"]
+    today = dt.datetime.now(CITY.timezone)
+    week_ago = today - dt.timedelta(days=7)
+    assert to_a["text"] == f"성정1동 소식 ({week_ago.month}월 {week_ago.day}일~{today.month}월 {today.day}일)"
+    assert [(c["title"], c.get("image")) for c in to_a["cards"]] == [
+        ("동절기 제설 작업 안내", None),
+        ("성정1동 행정복지센터 12월 주민자치 프로그램 수강생 모집", "https://www.cheonan.example/img/1.jpg"),
+    ]
+    assert to_a["cards"][1]["text"] == "요가와 서예 강좌 수강생을 모집해요."
+    assert [c["title"] for c in waiting["kakao-b"][0]["cards"]] == ["동절기 제설 작업 안내"]
+    assert sorted(r["topic"] for r in report) == ["district_notices:성정1동", "district_notices:쌍용2동"]
