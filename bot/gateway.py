@@ -81,7 +81,8 @@ def create_app(
     web_limits = WebLimits(*settings.web_limits)
     reception = Reception(
         db=db, rasa=rasa, hub=hub, delivery=delivery, profile=profile,
-        handoffs_per_hour=web_limits.handoffs_per_hour, kakao_operator=settings.kakao_operator, shared=shared,
+        handoffs_per_hour=web_limits.handoffs_per_hour, open_handoffs=int(web_limits.open_handoffs),
+        kakao_operator=settings.kakao_operator, shared=shared,
     )  # fmt: skip
     satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
     news = NewsFetcher(db=db, client=http, profile=profile, shared=shared)

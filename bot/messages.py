@@ -74,7 +74,7 @@ class Inbound:
         '/complaint{"location": …}'), skipping the NLU. No button of this bot carries an intent, and a
         payload can be forged (the web chat's comes from the page), so neither may: the slashes go.
         """
-        return (self.payload or self.text)[:MAX_TEXT].lstrip().lstrip("/").lstrip()
+        return _LEADING_SLASHES.sub("", (self.payload or self.text)[:MAX_TEXT])
 
     def metadata(self) -> dict[str, Any]:
         """Return the Rasa metadata the actions read (actions/common.py)."""
@@ -224,6 +224,7 @@ def _final(value: str) -> str | None:
 # Payloads the gateway answers itself, whatever the state of the conversation ("survey:<id>:<score>",
 # "merge:<ticket>:<ticket or keep>", "subscribe:<topic>", "unsubscribe:<topic>"):
 # a button with one still works when pressed later, so it is not dropped as stale.
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
 STANDING = ("survey:", "merge:", "subscribe:", "unsubscribe:")
 
 

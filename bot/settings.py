@@ -66,7 +66,7 @@ class Settings:
     agent_cookie_secure: bool | None = None
     # The web chat: sites whose pages may open its socket besides this one (WEB_ORIGINS, comma-separated),
     # and its limits (WEB_LIMITS: socket_rate,socket_burst,address_rate,address_burst,new_chats_per_hour,
-    # handoffs_per_hour).
+    # handoffs_per_hour[,open_handoffs]).
     web_origins: tuple[str, ...] = ()
     web_limits: tuple[float, ...] = ()
     # Personal data at rest: the key that seals citizens' raw words (bot/privacy.py; empty: a key file
@@ -98,8 +98,8 @@ class Settings:
             )
         if self.telegram_webhook_secret and not re.fullmatch(_TELEGRAM_SECRET, self.telegram_webhook_secret):
             problems.append("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256)")
-        if self.web_limits and len(self.web_limits) != 6:
-            problems.append("WEB_LIMITS needs six numbers (see .env.example)")
+        if self.web_limits and len(self.web_limits) not in (6, 7):
+            problems.append("WEB_LIMITS needs six or seven numbers (see .env.example)")
         if problems:
             raise SettingsError("; ".join(problems))
 

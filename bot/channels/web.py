@@ -61,10 +61,10 @@ PAGE_AT = 3600.0
 
 @dataclass(frozen=True)
 class WebLimits:
-    """Messages a second (sustained, and in a burst) per socket and per client address, and new
-    conversations and handoffs (urgent ones included) an hour per address: a script or another site's page
-    opening urgent handoffs from fresh ids would bury real crises. Behind a proxy the address is
-    X-Forwarded-For's (uvicorn's proxy headers)."""
+    """Messages a second (sustained, and in a burst) per socket and per client address, new conversations
+    and handoffs (urgent ones included) an hour per address, and handoffs open at once per address: a
+    script or another site's page opening urgent handoffs from fresh ids would bury real crises. Behind a
+    proxy the address is X-Forwarded-For's (uvicorn's proxy headers)."""
 
     socket_rate: float = 2.0
     socket_burst: float = 20.0
@@ -72,6 +72,7 @@ class WebLimits:
     address_burst: float = 100.0
     new_chats_per_hour: float = 60.0
     handoffs_per_hour: float = 10.0
+    open_handoffs: float = 5.0  # waiting or being answered at once (several people behind one address)
 
 
 async def _never_seen(sender: str) -> bool:

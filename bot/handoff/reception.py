@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import Delivery
 from bot.handoff.hub import Hub
 from bot.messages import Inbound, Outbound, fill, squash
-from bot.privacy import mask_personal_data
+from bot.privacy import mask_personal_data, sign
 from bot.profile import CityProfile
 from bot.rasa import RasaClient, RasaUnavailable
 from bot.shared import Limit, LocalShared, Shared
@@ -36,12 +36,14 @@ class Reception:
 
     def __init__(
         self, *, db: Database, rasa: RasaClient, hub: Hub, delivery: Delivery, profile: CityProfile,
-        handoffs_per_hour: float = 10.0, kakao_operator: bool = False, shared: Shared | None = None,
+        handoffs_per_hour: float = 10.0, open_handoffs: int = 5, kakao_operator: bool = False,
+        shared: Shared | None = None,
     ) -> None:  # fmt: skip
         """HANDOFFS_PER_HOUR: handoffs one client address may open (web chat; a page of another site or a
-        script opening urgent handoffs from fresh ids would bury real crises). KAKAO_OPERATOR: the Kakao
+        script opening urgent handoffs from fresh ids would bury real crises), OPEN_HANDOFFS: how many of
+        them may be open at once. KAKAO_OPERATOR: the Kakao
         channel uses 상담톡 or 1:1 채팅, and a waiting Kakao citizen is offered Kakao's own button to it."""
-        self.kakao_operator = kakao_operator
+        self.kakao_operator, self.open_handoffs = kakao_operator, open_handoffs
         self.db, self.rasa, self.hub, self.delivery = db, rasa, hub, delivery
         self.profile = profile
         self.texts = profile.messages
@@ -102,16 +104,23 @@ class Reception:
             logger.warning("a handoff from a web-chat address over its hourly limit was not queued")
             await self.resume(message.conversation_id, [])
             return [Outbound(text=self.texts["handoff_limit"])]
+        origin = None if message.origin is None else sign(f"address:{message.origin}")
 
         def open_(session: Session) -> tuple[handoffs.HandoffView, int]:
             handoff, _ = handoffs.open_handoff(
                 session, channel=message.channel, sender=message.user_id, reason=reason, priority=priority,
-                guesses=guesses,
+                guesses=guesses, origin=origin, max_open=self.open_handoffs,
             )  # fmt: skip
             return handoff, handoffs.position(session, handoff)
 
         try:
             handoff, position = await self.db.run(open_)
+        except handoffs.TooManyOpen:
+            logger.warning(
+                "a handoff from a web-chat address with %d open ones was not queued", self.open_handoffs
+            )
+            await self.resume(message.conversation_id, [])
+            return [Outbound(text=self.texts["handoff_limit"])]
         except StoreUnavailable:
             # Rasa paused the conversation, but no one would answer it: let the bot go on.
             await self.resume(message.conversation_id, [])

@@ -18,8 +18,8 @@ from bot.privacy import short_id
 from bot.store.models import OPEN_HANDOFF, Handoff, utcnow
 
 __all__ = [
-    "HandoffView", "abandon", "claim", "close", "get", "offer_callbacks", "open_handoff", "position",
-    "listing", "mark_resumed", "opened_since", "release_agent", "set_ticket", "state",
+    "HandoffView", "TooManyOpen", "abandon", "claim", "close", "get", "offer_callbacks", "open_handoff",
+    "position", "listing", "mark_resumed", "opened_since", "release_agent", "set_ticket", "state",
 ]  # fmt: skip
 
 PRIORITIES = ("urgent", "normal")
@@ -112,6 +112,10 @@ def get(session: Session, handoff_id: int) -> HandoffView | None:
     return _view(handoff) if handoff else None
 
 
+class TooManyOpen(Exception):
+    """An address has as many open handoffs as it may have."""
+
+
 def open_handoff(
     session: Session,
     *,
@@ -120,10 +124,14 @@ def open_handoff(
     reason: str,
     priority: str = "normal",
     guesses: list[dict[str, Any]] | None = None,
+    origin: str | None = None,
+    max_open: int = 0,
 ) -> tuple[HandoffView, bool]:
     """Queue the conversation for a person; return the handoff and whether it is new.
 
-    An open handoff is reused (one per conversation); an urgent request makes it urgent.
+    An open handoff is reused (one per conversation); an urgent request makes it urgent. A new one from
+    ORIGIN (a web chat's address, hashed) is refused with TooManyOpen when MAX_OPEN (0: no cap) of that
+    address's handoffs are open already.
     """
     if priority not in PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}")
@@ -137,9 +145,16 @@ def open_handoff(
             existing.priority, existing.reason = "urgent", reason
         session.flush()
         return _view(existing), False
+    if origin is not None and max_open > 0:
+        held = session.scalar(
+            select(func.count(Handoff.id)).where(Handoff.origin == origin, Handoff.status.in_(OPEN_HANDOFF))
+        )
+        if (held or 0) >= max_open:
+            raise TooManyOpen(origin)
     handoff = Handoff(
         channel=channel, sender=sender, status="waiting", priority=priority, reason=reason,
         guesses=json.dumps(guesses or [], ensure_ascii=False), created_at=utcnow(), resumed=False,
+        origin=origin,
     )  # fmt: skip
     session.add(handoff)
     session.flush()

@@ -209,6 +209,9 @@ class Handoff(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     claimed_at = Column(DateTime(timezone=True))
     closed_at = Column(DateTime(timezone=True))
+    # A web chat's client address as a keyed hash (bot.privacy.sign): the open handoffs of one address
+    # are capped (a script opening urgent chats from fresh ids would bury real crises). None elsewhere.
+    origin = Column(String(32), index=True)
     callback_offered_at = Column(DateTime(timezone=True))
     # Whether Rasa has been told to resume (False while Rasa was down at closing: retried later).
     resumed = Column(Boolean, nullable=False, default=False)

@@ -58,6 +58,9 @@ def test_a_message_in_another_language_is_told_from_korean_and_from_short_latin_
         ("/affirm", None, "affirm"),
         ('/complaint{"location": "시청"}', None, 'complaint{"location": "시청"}'),
         ("  //request_human", None, "request_human"),
+        ("/ /affirm", None, "affirm"),  # slashes and spaces taken off in turns were left one
+        ("// /request_human", None, "request_human"),
+        ('/\t/complaint{"location": "시청"}', None, 'complaint{"location": "시청"}'),
         ("가로등이 꺼졌어요 / 신부동", None, "가로등이 꺼졌어요 / 신부동"),
         ("민원 신고", "/request_human", "request_human"),  # a forged payload is no intent either
         ("민원 신고", "민원 신고", "민원 신고"),

@@ -279,6 +279,35 @@ def test_one_address_opens_at_most_its_handoffs_an_hour(
     assert answers[2][1:] == [PROFILE.messages["handoff_limit"]]
 
 
+def test_one_address_has_at_most_its_open_handoffs_at_once_and_a_closed_one_frees_a_place(
+    database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hourly allowance aside, the chats of one address waiting for a person are capped: a night of
+    unanswered cries from fresh ids cannot pile up in the queue. The address is kept only as a keyed hash."""
+    weekday_noon = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(reception, "utcnow", lambda: weekday_noon)
+
+    def cry(client: Any, sender: str) -> list[str]:
+        with client.websocket_connect("/web/ws") as socket:
+            socket.send_text(json.dumps({"sender": sender, "text": "죽고 싶어요"}))
+            return [m["text"] for m in socket.receive_json()["messages"]]
+
+    with gateway(database_url, FakeRasa(), web_limits=(100, 100, 100, 100, 100, 100, 2)) as client:
+        answers = [cry(client, f"open-cap-{i:04d}") for i in range(3)]
+        with sessions.begin() as session:
+            first = session.scalars(select(Handoff).order_by(Handoff.id)).first()
+            assert first is not None
+            first.status = "closed"  # an agent answered the first one
+        answers.append(cry(client, "open-cap-0003"))
+    with sessions() as session:
+        rows = session.execute(select(Handoff.sender, Handoff.origin).order_by(Handoff.id)).all()
+    assert [sender for sender, _ in rows] == ["open-cap-0000", "open-cap-0001", "open-cap-0003"]
+    assert PROFILE.messages["handoff_limit"] not in answers[1] + answers[3]
+    assert answers[2][1:] == [PROFILE.messages["handoff_limit"]]
+    [origin] = {origin for _, origin in rows}
+    assert origin is not None and "testclient" not in origin and len(origin) == 32
+
+
 def test_limits_that_are_not_six_numbers_stop_the_start() -> None:
     with pytest.raises(SettingsError, match="WEB_LIMITS"):
         load_settings({"WEB_LIMITS": "2,20,10,100,60"}).check_channels()
