@@ -157,8 +157,16 @@ CONSOLE_ROUTES = [
     ("GET", "/agent/api/handoffs/{id}"), ("POST", "/agent/api/handoffs/{id}/{action}"),
     ("POST", "/agent/api/messages/{id}/label"), ("GET", "/agent/api/photo?ref=upload:{action}"),
     ("GET", "/agent/api/photo?ref=telegram:{id}"),
+    # The staff workspace, insights and card news (the fuzzing agent is an admin: every route answers it).
+    ("GET", "/agent/api/tickets?status={action}&category={action}&from={action}&q={action}"),
+    ("GET", "/agent/api/tickets/options"), ("GET", "/agent/api/tickets/2026-{id}"),
+    ("POST", "/agent/api/tickets/2026-{id}/{action}"), ("GET", "/agent/api/insights?days={id}&by={action}"),
+    ("GET", "/agent/api/news"), ("POST", "/agent/api/news/cards"), ("POST", "/agent/api/news/send/{action}"),
 ]  # fmt: skip
-ACTIONS = ["claim", "reply", "ticket", "reveal", "close", "false_alarm", "resume", "nothing", "../x", "%00"]
+ACTIONS = [
+    "claim", "reply", "ticket", "reveal", "close", "false_alarm", "resume", "nothing", "../x", "%00",
+    "status", "reassign", "merge", "weekend_guide", "district_notices", "2026-12-01", "가로등",
+]  # fmt: skip
 CONSOLE = st.tuples(
     st.sampled_from(CONSOLE_ROUTES),
     st.integers(-5, 2**63) | st.sampled_from([0, 1, 2]),
@@ -173,6 +181,13 @@ CONSOLE = st.tuples(
                 "category": _TEXT | JSON,
                 "description": _ODD_TEXT | JSON,
                 "location": _ODD_TEXT | JSON,
+                "status": st.sampled_from(["received", "in_progress", "resolved", "x"]) | JSON,
+                "note": _ODD_TEXT | JSON,
+                "department": _TEXT | JSON,
+                "into": _TEXT | JSON,
+                "topic": st.sampled_from(["weekend_guide", "district_notices", "x"]) | JSON,
+                "title": _ODD_TEXT | JSON,
+                "cards": JSON,
             },
         )  # fmt: skip
     ),
@@ -414,7 +429,7 @@ def _fresh_database(url: str | None, folder: Path) -> str:
             connection.execute(text("CREATE SCHEMA public"))
     upgrade(url)
     with session_factory(url).begin() as session:
-        add_agent(session, AGENT, PASSWORD)
+        add_agent(session, AGENT, PASSWORD, "admin")
     return url
 
 
