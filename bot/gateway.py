@@ -35,6 +35,8 @@ from bot.handoff.hub import Hub
 from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
 from bot.insights.satisfaction import Satisfaction
+from bot.live.chat import LiveChat
+from bot.live.notify import LiveNotifier
 from bot.news.broadcast import Broadcaster
 from bot.news.console import NewsDesk
 from bot.news.fetch import NewsFetcher
@@ -87,10 +89,16 @@ def create_app(
     satisfaction = Satisfaction(db=db, delivery=delivery, profile=profile, shared=shared)
     news = NewsFetcher(db=db, client=http, profile=profile, shared=shared)
     broadcaster = Broadcaster(db=db, delivery=delivery, profile=profile, shared=shared)
+    live_chat = LiveChat(db=db, profile=profile, shared=shared)
+    live_notifier = LiveNotifier(db=db, delivery=delivery, profile=profile, shared=shared)
     router = Router(
         rasa=rasa, db=db, transcript=transcript, reception=reception, texts=profile.messages,
         foreign_help=profile.foreign_help, shared=shared, delivery=delivery,
-        standing=(satisfaction, TicketChoices(db=db, profile=profile), Subscriptions(db=db, profile=profile)),
+        standing=(
+            satisfaction, TicketChoices(db=db, profile=profile), Subscriptions(db=db, profile=profile),
+            live_chat,
+        ),
+        menus=live_chat.decorate,
     )  # fmt: skip
     photos = Photos(
         settings.photos_dir, max_bytes=settings.photo_max_bytes, http=http, image_hosts=settings.image_hosts
@@ -179,7 +187,7 @@ def create_app(
             asyncio.create_task(job)
             for job in (
                 desk.run_sweeps(), router.run_catch_up(), crisis.keep_current(), satisfaction.run(),
-                news.run(), broadcaster.run_forever(),
+                news.run(), broadcaster.run_forever(), live_notifier.run_forever(),
                 keep_retention(db, days=settings.retention_days, photos=photos),
             )
         ]  # fmt: skip
@@ -204,6 +212,7 @@ def create_app(
     app.state.desk = desk
     app.state.satisfaction = satisfaction
     app.state.broadcaster = broadcaster
+    app.state.live_notifier = live_notifier
     app.state.telegram = telegram
     app.state.kakao = kakao
     return app

@@ -2,9 +2,10 @@
 
 A button is channel-neutral: {"title", "payload"} (a quick reply that sends PAYLOAD as the citizen's
 message), {"title", "url"} (a link), {"title", "phone"} (a call) or {"title", "operator"} (Kakao's own
-상담직원 연결; other channels show nothing for it). So is a card (the city's posts and card news: bot/news):
-{"title", "text", "url"?, "button", "image"?} (an address, a picture or both), which every channel draws
-within its limits.
+상담직원 연결; other channels show nothing for it). So is a card (the city's posts and card news: bot/news;
+소통라이브's questions: bot/live): {"title", "text", "url"?, "payload"?, "button", "image"?} (an address, a
+press, a picture, or some of them; its button opens the address, else sends the payload as a press), which
+every channel draws within its limits.
 """
 
 from __future__ import annotations
@@ -134,12 +135,12 @@ class Outbound:
         )
 
 
-_CARD_FIELDS = ("title", "text", "url", "button", "image")
+_CARD_FIELDS = ("title", "text", "url", "payload", "button", "image")
 
 
 def _cards(raw: Any) -> tuple[dict[str, str], ...]:
     """Return the cards of RAW that have a title, with their known fields only; an address that is not
-    http(s) is dropped (so is a card left with neither an address nor a picture)."""
+    http(s) is dropped (so is a card left with no address, press or picture)."""
     if not isinstance(raw, list):
         return ()
     cards = []
@@ -150,7 +151,7 @@ def _cards(raw: Any) -> tuple[dict[str, str], ...]:
         for key in ("url", "image"):
             if not kept.get(key, "https://").startswith(("https://", "http://")):
                 del kept[key]
-        if "url" in kept or "image" in kept:
+        if "url" in kept or "image" in kept or "payload" in kept:
             cards.append(kept)
     return tuple(cards)
 
@@ -225,7 +226,7 @@ def _final(value: str) -> str | None:
 # "merge:<ticket>:<ticket or keep>", "subscribe:<topic>", "unsubscribe:<topic>"):
 # a button with one still works when pressed later, so it is not dropped as stale.
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
-STANDING = ("survey:", "merge:", "subscribe:", "unsubscribe:")
+STANDING = ("survey:", "merge:", "subscribe:", "unsubscribe:", "live:")
 
 
 def is_standing(button: dict[str, str]) -> bool:

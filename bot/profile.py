@@ -141,6 +141,26 @@ class NewsSettings:
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    """소통라이브 (bot/live): the short messages that open its menu, how many open questions one citizen may
+    leave and how long each, how long before the broadcast the reminder goes, and the topics a question
+    is filed under (key: (title, words that say it); the last topic takes what no words match)."""
+
+    words: tuple[str, ...] = ()
+    most_questions: int = 3
+    question_length: int = 300
+    remind_before: dt.timedelta = dt.timedelta(minutes=30)
+    topics: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def topic_of(self, text: str) -> str:
+        """Return the key of the topic TEXT's words say most, else the last topic's."""
+        said = squash(text)
+        counts = {key: sum(w in said for w in words) for key, (_, words) in self.topics.items()}
+        best = max(counts, key=lambda key: counts[key], default="")
+        return best if best and counts[best] else next(reversed(self.topics), "")
+
+
+@dataclass(frozen=True)
 class CityProfile:
     """One city's profile."""
 
@@ -175,6 +195,7 @@ class CityProfile:
     telegram_commands: dict[str, tuple[str, str]] = field(default_factory=dict)
     telegram_start: dict[str, str] = field(default_factory=dict)
     news: NewsSettings = field(default_factory=NewsSettings)
+    live: LiveSettings = field(default_factory=lambda: LiveSettings())
 
     def label(self, intent: str, category: str | None = None) -> str:
         """Return the short name of INTENT, or of its CATEGORY when one is given and known."""
@@ -310,6 +331,20 @@ def _parse(raw: dict[str, Any]) -> CityProfile:
         },
         telegram_start={str(k): str(v) for k, v in raw.get("telegram", {}).get("start", {}).items()},
         news=_news(raw.get("news") or {}),
+        live=_live(raw.get("live") or {}),
+    )
+
+
+def _live(raw: dict[str, Any]) -> LiveSettings:
+    return LiveSettings(
+        words=tuple(squash(str(w)) for w in raw.get("words", [])),
+        most_questions=int(raw.get("most_questions", 3)),
+        question_length=int(raw.get("question_length", 300)),
+        remind_before=dt.timedelta(minutes=int(raw.get("remind_before_minutes", 30))),
+        topics={
+            str(key): (str(t["title"]), tuple(squash(str(w)) for w in t.get("words", [])))
+            for key, t in (raw.get("topics") or {}).items()
+        },
     )
 
 

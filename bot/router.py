@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -72,11 +72,13 @@ class Router:
         shared: Shared | None = None,
         delivery: Delivery | None = None,
         standing: Sequence[Standing] = (),
+        menus: Callable[[list[Outbound]], Awaitable[list[Outbound]]] | None = None,
     ) -> None:
         """DELIVERY sends what the bot answers later (catch_up) where the citizen is; STANDING take the
         presses of buttons that stay valid whatever the conversation's state (만족도 조사, a complaint's
-        "함께 처리해 주세요") before Rasa sees them: the first that answers a message has it."""
-        self.standing = tuple(standing)
+        "함께 처리해 주세요") before Rasa sees them: the first that answers a message has it. MENUS adds what
+        is offered for a while to the bot's main menu (소통라이브 while it takes questions)."""
+        self.standing, self.menus = tuple(standing), menus
         self.rasa, self.db, self.transcript, self.reception = rasa, db, transcript, reception
         self.texts, self.foreign_help = texts, foreign_help
         self.shared = shared or LocalShared()
@@ -175,6 +177,8 @@ class Router:
             elif later is not None and not _leaves_open(answers):
                 answers += await self._follow(message, later[1])
                 await self.db.run_or(lambda s: settle_deferred(s, message_id=later[0]), None)
+            if self.menus is not None:
+                answers = await self.menus(answers)
         # Stored once they are on their way: the citizen does not wait for the database a second time.
         self.transcript.write_soon(message, answers, message_id)
         return answers

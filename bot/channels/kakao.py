@@ -151,6 +151,10 @@ def _posts(cards: list[dict[str, str]]) -> dict[str, Any] | None:
             "buttons": (
                 [_card_button({"title": card.get("button") or card["title"], "url": card["url"]})]
                 if card.get("url")
+                else [
+                    _quick_reply({"title": card.get("button") or card["title"], "payload": card["payload"]})
+                ]
+                if card.get("payload")
                 else []
             ),
         }

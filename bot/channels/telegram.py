@@ -229,11 +229,14 @@ class Telegram:
     async def _card(self, chat_id: int, card: dict[str, str]) -> None:
         """Send a card (a post, card news) as a photo with its title and text as caption, or as a text
         without a picture; its link as a button under it."""
+        label = card.get("button") or card["title"]
         link = (
-            InlineKeyboardMarkup(
-                [[InlineKeyboardButton(card.get("button") or card["title"], url=card["url"])]]
-            )
+            InlineKeyboardMarkup([[InlineKeyboardButton(label, url=card["url"])]])
             if card.get("url")
+            else InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=await self.callback_data(card["payload"]))]]
+            )
+            if card.get("payload")
             else None
         )
         words = f"{card['title']}\n{card.get('text', '')}".strip()

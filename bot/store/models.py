@@ -411,3 +411,77 @@ class BroadcastDelivery(Base):
     sender = Column(String(128), nullable=False)
     status = Column(String(8), nullable=False, default="pending")
     done_at = Column(DateTime(timezone=True))
+
+
+class LiveSession(Base):
+    """A 소통라이브: the mayor answers citizens' questions live. Questions are taken between OPENS_AT and
+    CLOSES_AT; the broadcast airs at AIRS_AT at STREAM_URL; REMINDED_AT: when those who asked for it were
+    reminded (once)."""
+
+    __tablename__ = "live_sessions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    title = Column(String(200), nullable=False)
+    opens_at = Column(DateTime(timezone=True), nullable=False)
+    closes_at = Column(DateTime(timezone=True), nullable=False)
+    airs_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    stream_url = Column(String(1000), nullable=False)
+    created_by = Column(String(100), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reminded_at = Column(DateTime(timezone=True))
+
+
+class LiveQuestion(Base):
+    """A citizen's question for a 소통라이브, stored masked. Questions alike share a group (GROUP_ID: the
+    group's first question) so that agreement is not split; the group's answer is kept on that first one.
+    STATUS: open, withdrawn (by the citizen) or hidden (by staff, with a reason)."""
+
+    __tablename__ = "live_questions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'withdrawn', 'hidden')", name="ck_live_questions_status"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    session_id = Column(Integer, ForeignKey("live_sessions.id"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+    district = Column(String(32))
+    topic = Column(String(32), nullable=False)
+    group_id = Column(Integer, ForeignKey("live_questions.id"), index=True)
+    status = Column(String(12), nullable=False, default="open")
+    hidden_reason = Column(String(200))
+    moderated_by = Column(String(100))
+    answer = Column(Text)
+    answer_url = Column(String(1000))
+    answered_by = Column(String(100))
+    answered_at = Column(DateTime(timezone=True))
+    answer_sent_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class LiveVote(Base):
+    """A citizen's 공감 with a question: one per citizen and question."""
+
+    __tablename__ = "live_votes"
+    __table_args__ = (UniqueConstraint("question_id", "channel", "sender", name="uq_live_votes_who"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    question_id = Column(Integer, ForeignKey("live_questions.id"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class LiveFollower(Base):
+    """A citizen who agreed, when asking or agreeing, to be sent the session's reminder and the answers to
+    the questions they asked or agreed with (a one-off consent for that session)."""
+
+    __tablename__ = "live_followers"
+    __table_args__ = (UniqueConstraint("session_id", "channel", "sender", name="uq_live_followers_who"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    session_id = Column(Integer, ForeignKey("live_sessions.id"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    sender = Column(String(128), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

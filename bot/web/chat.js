@@ -90,6 +90,11 @@
         open.textContent = c.button || c.title;
         open.href = c.url; open.target = "_blank"; open.rel = "noopener noreferrer";
         card.appendChild(open);
+      } else if (c.payload) {  // a press (소통라이브's 공감): sent like a chip's
+        const press = document.createElement("button");
+        press.type = "button"; press.textContent = c.button || c.title;
+        press.addEventListener("click", () => say(press.textContent, c.payload));
+        card.appendChild(press);
       }
       row.appendChild(card);
     }
