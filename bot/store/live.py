@@ -98,9 +98,10 @@ def add_session(
         raise ValueError("questions open before they close, and close before (or when) it airs")
     if not stream_url.startswith("https://") or len(stream_url) > URL_LIMIT:
         raise ValueError(f"the stream's address is an https:// address of at most {URL_LIMIT} characters")
+    utc = dt.timezone.utc  # stored in UTC: SQLite keeps no zone, and aware() reads a bare time as UTC
     row = LiveSession(
-        title=title, opens_at=opens_at, closes_at=closes_at, airs_at=airs_at, stream_url=stream_url,
-        created_by=by,
+        title=title, opens_at=opens_at.astimezone(utc), closes_at=closes_at.astimezone(utc),
+        airs_at=airs_at.astimezone(utc), stream_url=stream_url, created_by=by,
     )  # fmt: skip
     session.add(row)
     session.flush()

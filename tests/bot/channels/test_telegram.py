@@ -509,3 +509,30 @@ def test_the_news_command_opens_the_subscription_menu_without_rasa(
         "우리 동네 소식 받기",
     ]
     assert rasa.received == []
+
+
+def test_a_card_with_a_press_has_a_button_that_comes_back_as_that_press(
+    client: TestClient, api: FakeBotApi, rasa: FakeRasa
+) -> None:
+    card = {
+        "title": "공감 3명 · 교통·주차",
+        "text": "버스 막차를 늦춰 주세요",
+        "button": "공감",
+        "payload": "live:vote:7",
+    }
+    rasa.answers = lambda body: [{"text": "다른 분들이 남긴 질문이에요."}, {"custom": {"cards": [card]}}]
+    assert post(client, text_update(41, "질문 보여 주세요")) == 200
+    [button] = json.loads(api.sent()[-1]["reply_markup"])["inline_keyboard"][0]
+    assert button["text"] == "공감" and "url" not in button
+    press = {
+        "update_id": 9041,
+        "callback_query": {
+            "id": "cb-live", "chat_instance": "1", "data": button["callback_data"],
+            "from": {"id": 41, "is_bot": False, "first_name": "시민"},
+            "message": {"message_id": 2, "date": 1764900000, "chat": {"id": 41, "type": "private"}, "text": "x"},
+        },
+    }  # fmt: skip
+    post(client, press)
+    # No session takes questions: the press reaches the 소통라이브 answer, not Rasa.
+    assert api.sent()[-1]["text"] == PROFILE.messages["live_none"]
+    assert [r["message"] for r in rasa.received] == ["질문 보여 주세요"]
