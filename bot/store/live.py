@@ -13,16 +13,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.privacy import short_id
 from bot.store.models import LiveFollower, LiveQuestion, LiveSession, LiveVote, aware, utcnow
 from bot.tickets.duplicates import similarity
 
 __all__ = [
     "GROUP_THRESHOLD", "Closed", "LiveSessionView", "QuestionView", "add_question", "add_session", "answer",
-    "answers_due", "follow", "follows", "group_of", "hide", "mark_answer_sent", "open_questions_for",
-    "questions_of", "ranking", "regroup", "remind_due", "get_session", "sessions", "vote", "withdraw",
+    "answers_due", "follow", "follows", "forget_citizens", "group_of", "hide", "mark_answer_sent",
+    "open_questions_for", "questions_of", "ranking", "regroup", "remind_due", "get_session", "sessions",
+    "vote", "withdraw",
 ]  # fmt: skip
 
 GROUP_THRESHOLD = 0.35  # two questions this alike (or more) are one question asked twice
@@ -485,3 +487,23 @@ def remind_due(
         )  # fmt: skip
         claimed.append((_session(row), [(str(c), str(s)) for c, s in people]))
     return claimed
+
+
+def forget_citizens(session: Session, *, before: dt.datetime) -> int:
+    """Of the sessions that aired before BEFORE (the retention rule), keep the questions, their support and
+    answers (the public page) but not who asked or agreed: their conversation ids become short hashes that
+    reach nobody, and the consents go. Return how many rows changed."""
+    aired = select(LiveSession.id).where(LiveSession.airs_at < before)
+    gone = delete(LiveFollower).where(LiveFollower.session_id.in_(aired))
+    changed = session.execute(gone.execution_options(synchronize_session=False)).rowcount or 0
+    questions = select(LiveQuestion.id).where(LiveQuestion.session_id.in_(aired))
+    rows: list[LiveQuestion | LiveVote] = [
+        *session.scalars(select(LiveQuestion).where(LiveQuestion.session_id.in_(aired))),
+        *session.scalars(select(LiveVote).where(LiveVote.question_id.in_(questions))),
+    ]
+    for row in rows:
+        if not row.sender.startswith("#"):
+            row.sender = short_id(f"{row.channel}:{row.sender}")
+            changed += 1
+    session.flush()
+    return int(changed)

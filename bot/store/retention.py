@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Float, String, column, delete, exists, inspect, table, update
 from sqlalchemy.orm import Session
 
+from bot.store.live import forget_citizens
 from bot.store.models import Label, Message, OutboxItem, utcnow
 from bot.store.tickets import purge_contacts
 
@@ -43,4 +44,5 @@ def apply_retention(session: Session, *, days: int, now: dt.datetime | None = No
             delete(_EVENTS).where(_EVENTS.c.timestamp < cutoff.timestamp())
         ).rowcount
     counts["ticket_contacts_forgotten"] = purge_contacts(session)
+    counts["live_citizens_forgotten"] = forget_citizens(session, before=cutoff)
     return counts

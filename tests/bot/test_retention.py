@@ -13,10 +13,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import retention
+from bot.store import live
 from bot.store.agents import add_agent
 from bot.store.conversations import queue_outbox, record_message
 from bot.store.labels import add_label
-from bot.store.models import Message, OutboxItem, utcnow
+from bot.store.models import LiveFollower, LiveQuestion, LiveVote, Message, OutboxItem, utcnow
 
 NOW = utcnow()
 OLD = NOW - dt.timedelta(days=91)
@@ -57,7 +58,7 @@ def test_old_conversations_go_and_labelled_messages_stay_masked(sessions: sessio
         counts = retention.apply_retention(session, days=90)
     assert counts == {
         "messages_deleted": 1, "labelled_messages_unsealed": 1, "outbox_deleted": 1, "events_deleted": 1,
-        "ticket_contacts_forgotten": 0,
+        "ticket_contacts_forgotten": 0, "live_citizens_forgotten": 0,
     }  # fmt: skip
     with sessions() as session:
         rows = {m.text: m.sealed for m in session.scalars(select(Message))}
@@ -66,6 +67,38 @@ def test_old_conversations_go_and_labelled_messages_stay_masked(sessions: sessio
         assert rows["어제 메시지 ***-****-****"] is not None
         assert session.scalar(select(func.count()).select_from(OutboxItem)) == 1
         assert session.execute(text("SELECT count(*) FROM events")).scalar() == 1
+
+
+def test_a_past_live_session_keeps_its_questions_and_support_but_not_who_asked_or_agreed(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        old = live.add_session(
+            session, title="2026 여름 소통라이브", opens_at=OLD - dt.timedelta(days=9),
+            closes_at=OLD - dt.timedelta(days=1), airs_at=OLD, stream_url="https://youtu.be/old", by="홍보팀",
+        )  # fmt: skip
+        added = live.add_question(
+            session, session_id=old, channel="web", sender="page-asker-1", text="분수대는 언제 고쳐요?",
+            district=None, topic="other", most=3, now=OLD - dt.timedelta(days=5),
+        )  # fmt: skip
+        assert added is not None
+        live.vote(
+            session,
+            question_id=added[0].id,
+            channel="kakao",
+            sender="kakao-agreer-1",
+            now=OLD - dt.timedelta(days=4),
+        )
+        live.follow(session, session_id=old, channel="web", sender="page-asker-1")
+    with sessions.begin() as session:
+        assert retention.apply_retention(session, days=90)["live_citizens_forgotten"] == 3
+    with sessions.begin() as session:
+        assert retention.apply_retention(session, days=90)["live_citizens_forgotten"] == 0
+        ids = {*session.scalars(select(LiveQuestion.sender)), *session.scalars(select(LiveVote.sender))}
+        assert session.scalars(select(LiveFollower)).all() == []
+        [group] = live.ranking(session, session_id=old)
+    assert all(i.startswith("#") for i in ids) and len(ids) == 2
+    assert (group["supporters"], group["questions"][0]["text"]) == (2, "분수대는 언제 고쳐요?")
 
 
 def test_the_command_line_counts_without_deleting_on_a_dry_run(
@@ -90,7 +123,8 @@ def test_the_command_line_counts_without_deleting_on_a_dry_run(
     assert retention.main(["--days", "90"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "days": 90, "dry_run": False, "messages_deleted": 1, "labelled_messages_unsealed": 0,
-        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0, "photos_deleted": 1,
+        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0, "live_citizens_forgotten": 0,
+        "photos_deleted": 1,
     }  # fmt: skip
     assert not photo.exists()
     with sessions() as session:
