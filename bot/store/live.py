@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.privacy import short_id
+from bot.privacy import sign
 from bot.store.models import LiveFollower, LiveQuestion, LiveSession, LiveVote, aware, utcnow
 from bot.tickets.duplicates import similarity
 
@@ -503,7 +503,8 @@ def forget_citizens(session: Session, *, before: dt.datetime) -> int:
     ]
     for row in rows:
         if not row.sender.startswith("#"):
-            row.sender = short_id(f"{row.channel}:{row.sender}")
+            # Keyed: an unkeyed hash of a Telegram user's number would be found by trying them all.
+            row.sender = "#" + sign(f"live:{row.channel}:{row.sender}")[:20]
             changed += 1
     session.flush()
     return int(changed)
