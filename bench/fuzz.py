@@ -162,10 +162,15 @@ CONSOLE_ROUTES = [
     ("GET", "/agent/api/tickets/options"), ("GET", "/agent/api/tickets/2026-{id}"),
     ("POST", "/agent/api/tickets/2026-{id}/{action}"), ("GET", "/agent/api/insights?days={id}&by={action}"),
     ("GET", "/agent/api/news"), ("POST", "/agent/api/news/cards"), ("POST", "/agent/api/news/send/{action}"),
+    # 소통라이브: the console's and the public page.
+    ("GET", "/agent/api/live"), ("POST", "/agent/api/live/sessions"),
+    ("GET", "/agent/api/live/{id}/questions"), ("GET", "/agent/api/live/{id}/questions.csv"),
+    ("POST", "/agent/api/live/questions/{id}/{action}"), ("GET", "/live/{id}"),
 ]  # fmt: skip
 ACTIONS = [
     "claim", "reply", "ticket", "reveal", "close", "false_alarm", "resume", "nothing", "../x", "%00",
     "status", "reassign", "merge", "weekend_guide", "district_notices", "2026-12-01", "가로등",
+    "hide", "show", "regroup", "answer",
 ]  # fmt: skip
 CONSOLE = st.tuples(
     st.sampled_from(CONSOLE_ROUTES),
@@ -188,6 +193,11 @@ CONSOLE = st.tuples(
                 "topic": st.sampled_from(["weekend_guide", "district_notices", "x"]) | JSON,
                 "title": _ODD_TEXT | JSON,
                 "cards": JSON,
+                "opens_at": st.sampled_from(["2026-12-01T09:00", "9999-12-31T23:59-23:00", "x"]) | JSON,
+                "closes_at": st.sampled_from(["2026-12-09T18:00", "0001-01-01T00:00+14:00"]) | JSON,
+                "airs_at": st.sampled_from(["2026-12-10T19:00+09:00", "2026-12-10"]) | JSON,
+                "stream_url": st.sampled_from(["https://youtu.be/x", "javascript:x"]) | _TEXT | JSON,
+                "url": st.sampled_from(["https://youtu.be/x?t=1", "http://x"]) | _TEXT | JSON,
             },
         )  # fmt: skip
     ),

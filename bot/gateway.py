@@ -36,6 +36,7 @@ from bot.handoff.reception import Reception
 from bot.insights.dashboard import Dashboard
 from bot.insights.satisfaction import Satisfaction
 from bot.live.chat import LiveChat
+from bot.live.console import LiveDesk
 from bot.live.notify import LiveNotifier
 from bot.news.broadcast import Broadcaster
 from bot.news.console import NewsDesk
@@ -122,6 +123,7 @@ def create_app(
     workspace = Workspace(db=db, delivery=delivery, profile=profile, guard=console.guard)
     dashboard = Dashboard(db=db, profile=profile, guard=console.guard)
     news_desk = NewsDesk(db=db, profile=profile, guard=console.guard, broadcaster=broadcaster)
+    live_desk = LiveDesk(db=db, profile=profile, guard=console.guard)
 
     async def healthz(request: Request) -> Response:
         answers = {"rasa": await rasa.healthy(), "database": await db.ping()}
@@ -134,7 +136,9 @@ def create_app(
         Route("/agent/agent.js", script("agent.js")),
         Route("/agent/tickets.js", script("tickets.js")),
         Route("/agent/insights.js", script("insights.js")),
+        Route("/agent/console.js", script("console.js")),
         Route("/agent/news.js", script("news.js")),
+        Route("/agent/live.js", script("live.js")),
         WebSocketRoute("/web/ws", web.socket),
         Route("/web/upload", web.upload, methods=["POST"]),
         Route("/healthz", healthz),
@@ -143,6 +147,7 @@ def create_app(
         *workspace.routes(),
         *dashboard.routes(),
         *news_desk.routes(),
+        *live_desk.routes(),
     ]
     if settings.kakao_skill_secret:
         kakao = Kakao(

@@ -51,7 +51,7 @@ from bot.store.agents import (
 )
 from bot.store.db import Database, StoreUnavailable
 
-__all__ = ["COOKIE", "Console", "Refused", "json_body"]
+__all__ = ["COOKIE", "MAX_ID", "Console", "Refused", "json_body", "row_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +100,9 @@ class Console:
             Route("/agent/api/logout", self.guard(self.logout), methods=post),
             Route("/agent/api/me", self.guard(self.me)),
             Route("/agent/api/queue", self.guard(self.queue)),
-            Route("/agent/api/handoffs/{id:int}", self.guard(self.detail)),
-            Route("/agent/api/handoffs/{id:int}/{action}", self.guard(self.act), methods=post),
-            Route("/agent/api/messages/{id:int}/label", self.guard(self.label), methods=post),
+            Route("/agent/api/handoffs/{id}", self.guard(self.detail)),
+            Route("/agent/api/handoffs/{id}/{action}", self.guard(self.act), methods=post),
+            Route("/agent/api/messages/{id}/label", self.guard(self.label), methods=post),
             Route("/agent/api/review", self.guard(self.review)),
             Route("/agent/api/photo", self.guard(self.photo)),
             WebSocketRoute("/agent/ws", self.socket),
@@ -211,11 +211,11 @@ class Console:
 
     async def detail(self, request: Request, login: LoggedIn) -> Response:
         """Return one chat, personal data masked."""
-        return JSONResponse(await self.desk.detail(_row_id(request), agent_id=login.agent_id))
+        return JSONResponse(await self.desk.detail(row_id(request), agent_id=login.agent_id))
 
     async def act(self, request: Request, login: LoggedIn) -> Response:
         """Claim, reply, file a ticket, reveal, close, or end a crisis alarm as a false one."""
-        handoff_id, action = _row_id(request), request.path_params["action"]
+        handoff_id, action = row_id(request), request.path_params["action"]
         body = await json_body(request)
         if action == "claim":
             await self.desk.claim(handoff_id, login.agent_id)
@@ -251,7 +251,7 @@ class Console:
         """Record an agent's label for a citizen's message."""
         body = await json_body(request)
         await self.desk.label(
-            _row_id(request),
+            row_id(request),
             login.agent_id,
             str(body.get("intent") or ""),
             body.get("category") or None,
@@ -316,15 +316,16 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # How often (seconds) an open console's session is checked again.
 SESSION_CHECK = 15.0
 # Row ids are 32-bit integers in PostgreSQL (and 64-bit in SQLite): a larger one names nothing.
-_MAX_ID = 2**31 - 1
+MAX_ID = 2**31 - 1
 
 
-def _row_id(request: Request) -> int:
+def row_id(request: Request) -> int:
     """Return the path's id; Refused (404) if no row could have it."""
-    number = int(request.path_params["id"])
-    if not 0 < number <= _MAX_ID:
+    # A plain {id} is checked here: Starlette's {id:int} turns 5,000 digits into a ValueError (a 500).
+    given = str(request.path_params["id"])
+    if not (given.isascii() and given.isdigit() and len(given) <= 10 and 0 < int(given) <= MAX_ID):
         raise Refused(HTTPStatus.NOT_FOUND, "no such id")
-    return number
+    return int(given)
 
 
 async def json_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:

@@ -16,7 +16,6 @@ question or no database, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import getpass
 import json
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.live.console import local_moment
 from bot.profile import CityProfile, load_profile
 from bot.settings import load_settings
 from bot.store import live
@@ -55,22 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_local(value: str, city: CityProfile) -> dt.datetime:
-    """Return VALUE ("2026-12-10 19:00", "2026-12-10T19:00", or ISO with a zone) as an aware time; a time
-    without a zone is the city's. ValueError if it is none."""
-    moment = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=city.timezone)
-
-
 def _add(args: argparse.Namespace, url: str, city: CityProfile) -> int:
     try:
-        times = {k: parse_local(getattr(args, k), city) for k in ("opens", "closes", "airs")}
+        times = {k: local_moment(getattr(args, k), city.timezone) for k in ("opens", "closes", "airs")}
         with session_factory(url).begin() as session:
             made = live.add_session(
                 session, title=args.title, opens_at=times["opens"], closes_at=times["closes"],
                 airs_at=times["airs"], stream_url=args.url, by=args.by,
             )  # fmt: skip
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         print(exc, file=sys.stderr)
         return 2
     print(f"소통라이브 {made}: {args.title.strip()}")

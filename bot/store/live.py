@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.alike import similarity
 from bot.privacy import sign
 from bot.store.models import LiveFollower, LiveQuestion, LiveSession, LiveVote, aware, utcnow
-from bot.tickets.duplicates import similarity
 
 __all__ = [
     "GROUP_THRESHOLD", "Closed", "LiveSessionView", "QuestionView", "add_question", "add_session", "answer",

@@ -10,53 +10,15 @@ pairs written for this project (tests/data/duplicate_pairs.yml).
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy.orm import Session
 
+from bot.alike import similarity
 from bot.store.tickets import TicketView, open_tickets_like
 
 __all__ = ["THRESHOLD", "likely_duplicates", "similarity"]
 
 THRESHOLD = 0.2  # a score from here up is "the same problem" (chosen on the pairs: see bench/duplicates.py)
-PLACE_WEIGHT = 0.6
-_NOISE = re.compile(r"[\s\W_]+")
-# Sides of one landmark: "정문" and "후문" of one apartment complex are two places, and two problems.
-_SIDES = ("정문", "후문", "앞", "뒤", "입구", "출구", "동쪽", "서쪽", "남쪽", "북쪽", "건너편", "맞은편")
-_SAME_SIDE = {"건너편": "맞은편", "맞은편": "건너편"}
-SIDE_PENALTY = 0.25
-
-
-def _pieces(text: str, district: str | None) -> set[str]:
-    text = _NOISE.sub("", text or "")
-    if district:
-        text = text.replace(district, "").replace(district.rstrip("동읍면"), "")
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def similarity(
-    text_a: str, place_a: str | None, text_b: str, place_b: str | None, district: str | None = None
-) -> float:
-    """Return how alike two reports of one 읍·면·동 (DISTRICT) and category are, from 0 to 1."""
-    place = _overlap(_pieces(place_a or "", district), _pieces(place_b or "", district))
-    words = _overlap(_pieces(text_a, district), _pieces(text_b, district))
-    score = words if not place_a or not place_b else PLACE_WEIGHT * place + (1 - PLACE_WEIGHT) * words
-    return score * SIDE_PENALTY if _other_sides(f"{place_a} {text_a}", f"{place_b} {text_b}") else score
-
-
-def _sides(text: str) -> set[str]:
-    found = {side for side in _SIDES if side in text}
-    return found | {_SAME_SIDE[s] for s in found if s in _SAME_SIDE}
-
-
-def _other_sides(a: str, b: str) -> bool:
-    """Whether both name a side of a place, and no side in common (정문 and 후문; 앞 and 뒤)."""
-    sides_a, sides_b = _sides(a), _sides(b)
-    return bool(sides_a and sides_b and not sides_a & sides_b)
 
 
 def likely_duplicates(

@@ -123,8 +123,8 @@ def test_the_command_line_counts_without_deleting_on_a_dry_run(
     assert retention.main(["--days", "90"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "days": 90, "dry_run": False, "messages_deleted": 1, "labelled_messages_unsealed": 0,
-        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0, "live_citizens_forgotten": 0,
-        "photos_deleted": 1,
+        "outbox_deleted": 0, "events_deleted": 0, "ticket_contacts_forgotten": 0,
+        "live_citizens_forgotten": 0, "photos_deleted": 1,
     }  # fmt: skip
     assert not photo.exists()
     with sessions() as session:

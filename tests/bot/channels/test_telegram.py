@@ -529,7 +529,9 @@ def test_a_card_with_a_press_has_a_button_that_comes_back_as_that_press(
         "callback_query": {
             "id": "cb-live", "chat_instance": "1", "data": button["callback_data"],
             "from": {"id": 41, "is_bot": False, "first_name": "시민"},
-            "message": {"message_id": 2, "date": 1764900000, "chat": {"id": 41, "type": "private"}, "text": "x"},
+            "message": {
+                "message_id": 2, "date": 1764900000, "chat": {"id": 41, "type": "private"}, "text": "x"
+            },
         },
     }  # fmt: skip
     post(client, press)

@@ -1,0 +1,117 @@
+"""소통라이브's console and public pages in a real browser (Debian's headless Chromium, Playwright)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Dialog, expect, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store import live
+from bot.store.agents import add_agent
+from bot.store.models import utcnow
+from tests.bot.channels.helpers import FakeRasa, console_login, served
+
+CHROMIUM = Path("/usr/bin/chromium")
+SEOUL = ZoneInfo("Asia/Seoul")
+ASKED = [
+    (
+        "web-asker-0101",
+        "33번 버스 배차 간격이 너무 길어요. 출퇴근 시간만이라도 늘려 주세요.",
+        "성정1동",
+        "traffic",
+    ),
+    (
+        "web-asker-0102",
+        "제 전화번호 010-0000-0000으로 연락 주세요. 공원 쓰레기가 넘쳐요.",
+        None,
+        "environment",
+    ),
+]
+
+
+def _local(moment: dt.datetime) -> str:
+    """MOMENT as an <input type=datetime-local> takes it, in the city's time."""
+    return moment.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_staff_make_a_session_hide_and_answer_questions_and_the_public_page_shows_the_answer(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        add_agent(session, "소통담당", "a-long-password", "staff", "홍보담당관")
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `make browser` (make test does)")
+    # Questions were taken last week and the broadcast has aired: its answers are public.
+    now = utcnow().replace(second=0, microsecond=0)
+    opens, closes, airs = now - dt.timedelta(days=7), now - dt.timedelta(days=2), now - dt.timedelta(hours=1)
+    with served(database_url, FakeRasa()) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
+
+        def answer(dialog: Dialog) -> None:
+            dialog.accept("개인정보가 들어 있어요")  # why the question is hidden
+
+        page.on("dialog", answer)
+        console_login(page, url, "소통담당")
+        page.goto(f"{url}/agent/live")
+        page.fill("#title", "천안시장과 함께하는 겨울 소통라이브")
+        page.fill("#opens", _local(opens))
+        page.fill("#closes", _local(closes))
+        page.fill("#airs", _local(airs))
+        page.fill("#stream", "https://www.youtube.com/@cheonan/live")
+        page.click("#session button[type=submit]")
+        expect(page.locator("#notice")).to_have_text("소통라이브 1번을 만들었어요.")
+
+        with sessions.begin() as session:
+            [made] = live.sessions(session)
+            ids = []
+            for sender, text, district, topic in ASKED:
+                found = live.add_question(
+                    session, session_id=made.id, channel="web", sender=sender, text=text, district=district,
+                    topic=topic, most=3, now=opens + dt.timedelta(hours=1),
+                )  # fmt: skip
+                assert found is not None
+                ids.append(found[0].id)
+            live.vote(session, question_id=ids[1], channel="web", sender="web-voter-0101", now=opens)
+        assert made.airs_at == airs  # the form's local time is the city's
+
+        # The page refreshes by itself: the agreed-with question ranks first.
+        rows = page.locator("#ranking tr")
+        expect(rows.nth(1)).to_contain_text(ASKED[1][1], timeout=10_000)
+        expect(rows.nth(2)).to_contain_text(ASKED[0][1])
+        assert [rows.nth(1).locator("td").nth(i).inner_text() for i in range(5)] == [
+            "1",
+            "2",
+            "1",
+            "환경·안전",
+            "",
+        ]
+        expect(page.locator("#csv")).to_have_attribute("href", f"/agent/api/live/{made.id}/questions.csv")
+        expect(page.locator("#public")).to_have_attribute("href", f"/live/{made.id}")
+
+        page.locator(f"#q{ids[1]} button", has_text="숨기기").click()
+        expect(page.locator("#notice")).to_have_text(f"#{ids[1]} 질문을 숨겼어요.")
+        expect(page.locator(f"#q{ids[1]}")).to_contain_text("숨김: 개인정보가 들어 있어요")
+
+        rows.filter(has=page.locator(f"#q{ids[0]}")).get_by_role("button", name="답변", exact=True).click()
+        page.fill("#answer-text", "출퇴근 시간에 33번 버스를 두 대 늘려요.")
+        page.fill("#answer-url", "https://youtu.be/cheonan-live?t=1234")
+        page.click("#answer button[type=submit]")
+        expect(page.locator("#notice")).to_have_text(f"#{ids[0]} 질문 묶음의 답변을 저장했어요.")
+        expect(rows.filter(has=page.locator(f"#q{ids[0]}"))).to_contain_text(
+            "출퇴근 시간에 33번 버스를 두 대 늘려요."
+        )
+
+        page.goto(f"{url}/live/{made.id}")  # the public page, as the city's blog links it
+        expect(page.locator("h1")).to_have_text("천안시장과 함께하는 겨울 소통라이브")
+        expect(page.locator("ol > li")).to_have_count(1)
+        expect(page.locator("ol > li")).to_contain_text(ASKED[0][1])
+        expect(page.locator(".answer")).to_contain_text("출퇴근 시간에 33번 버스를 두 대 늘려요.")
+        link = page.get_by_role("link", name="방송에서 답변 보기")
+        expect(link).to_have_attribute("href", "https://youtu.be/cheonan-live?t=1234")
+        assert "010-0000-0000" not in page.content() and "web-asker" not in page.content()
+        browser.close()
