@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Dialog, expect, sync_playwright
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.live import notify
 from bot.store import live
 from bot.store.agents import add_agent
-from bot.store.models import utcnow
+from bot.store.models import LiveSession, utcnow
 from tests.bot.channels.helpers import FakeRasa, console_login, served
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,4 +116,66 @@ def test_staff_make_a_session_hide_and_answer_questions_and_the_public_page_show
         link = page.get_by_role("link", name="방송에서 답변 보기")
         expect(link).to_have_attribute("href", "https://youtu.be/cheonan-live?t=1234")
         assert "010-0000-0000" not in page.content() and "web-asker" not in page.content()
+        browser.close()
+
+
+def test_a_citizen_asks_another_agrees_on_a_card_and_the_answer_reaches_the_asker_after_the_broadcast(
+    database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notify, "ROUND", 1.0)  # the gateway looks for what is due every second, not minute
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `make browser` (make test does)")
+    now = utcnow()
+    with sessions.begin() as session:
+        sid = live.add_session(
+            session, title="2026 겨울 소통라이브", opens_at=now - dt.timedelta(days=1),
+            closes_at=now + dt.timedelta(hours=1), airs_at=now + dt.timedelta(hours=2),
+            stream_url="https://www.youtube.com/@cheonan/live", by="홍보팀",
+        )  # fmt: skip
+    phone = {"viewport": {"width": 390, "height": 844}, "locale": "ko-KR"}
+    with served(database_url, FakeRasa()) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        asker, agreer = browser.new_context(**phone).new_page(), browser.new_context(**phone).new_page()
+        last = ".row.bot .bubble"
+        asker.goto(f"{url}/")
+        asker.fill("#text", "소통라이브")
+        asker.keyboard.press("Enter")
+        expect(asker.locator(last).last).to_contain_text("'2026 겨울 소통라이브' 질문을 받고 있어요.")
+        expect(asker.locator("#chips button")).to_have_text(
+            ["질문 남기기", "다른 질문에 공감하기", "내 질문 보기"]
+        )
+        asker.locator("#chips button", has_text="질문 남기기").click()
+        expect(asker.locator(last).last).to_contain_text("시장님께 드릴 질문을 한 메시지로 보내 주세요")
+        asker.fill("#text", "불당동 어린이 도서관을 주말 저녁에도 열어 주세요")
+        asker.keyboard.press("Enter")
+        expect(asker.locator(last).nth(-2)).to_have_text(
+            "질문을 남겼어요. '문화·관광·체육' 분야로 정리했어요."
+        )
+        asker.locator("#chips button", has_text="네, 알려 주세요").click()
+        expect(asker.locator(last).last).to_have_text(
+            "좋아요. 방송 전에 링크를, 방송 뒤에 답변을 보내 드릴게요."
+        )
+
+        agreer.goto(f"{url}/")
+        agreer.fill("#text", "시장님께 질문")
+        agreer.keyboard.press("Enter")
+        agreer.locator("#chips button", has_text="다른 질문에 공감하기").click()
+        card = agreer.locator(".cards .card")
+        expect(card.locator("h3")).to_have_text(["공감 1명 · 문화·관광·체육"])
+        expect(card.locator("p")).to_have_text(["불당동 어린이 도서관을 주말 저녁에도 열어 주세요"])
+        card.locator("button", has_text="공감").click()
+        expect(agreer.locator(last).nth(-2)).to_have_text("공감했어요. 이 질문에 2명이 함께하고 있어요.")
+
+        # Staff record the answer; once the broadcast has aired, the asker's open page gets it.
+        with sessions.begin() as session:
+            [group] = live.ranking(session, session_id=sid)
+            live.answer(
+                session, question_id=group["group"], text="내년 3월부터 토요일 저녁 9시까지 열어요.",
+                url="https://youtu.be/cheonanlive?t=1820", by="staff:소통담당",
+            )  # fmt: skip
+            session.execute(update(LiveSession).values(airs_at=utcnow() - dt.timedelta(minutes=5)))
+        expect(asker.locator(last).last).to_contain_text("답변: 내년 3월부터 토요일 저녁 9시까지 열어요.")
+        expect(asker.locator(".row.bot .links a").last).to_have_attribute(
+            "href", "https://youtu.be/cheonanlive?t=1820"
+        )
         browser.close()
