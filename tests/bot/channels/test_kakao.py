@@ -8,12 +8,14 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.kakao import KakaoError, parse, problems, render
 from bot.messages import Outbound
 from bot.nlu.taxonomy import CATEGORIES
 from bot.profile import load_profile
+from bot.store.models import Handoff
 from tests.actions.helpers import domain
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway, stored
 
@@ -84,6 +86,37 @@ def test_a_pressed_quick_reply_is_a_press_whatever_its_text() -> None:
     typed = parse(skill_request("없어요"))
     assert (pressed.payload, pressed.message_text()) == ("사진 없어요", "사진 없어요")
     assert (typed.payload, typed.message_text()) == (None, "없어요")
+
+
+def test_a_press_whose_title_reads_like_a_cry_is_a_press_not_a_crisis(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    """A button's title ("그만할래요" on a cancel, a category named like a cry) is the citizen's press, not
+    their words: it goes to Rasa as its payload and opens no urgent handoff; the same words typed do."""
+    rasa = FakeRasa()
+    action = {
+        "id": "act",
+        "name": "skill",
+        "params": {},
+        "detailParams": {},
+        "clientExtra": {"payload": "취소"},
+    }
+    with gateway(database_url, rasa) as client:
+        pressed = client.post(
+            "/kakao/skill", json=skill_request("죽고 싶어요", user="press-1", action=action),
+            headers={"X-Kakao-Skill-Secret": SECRET},
+        ).json()  # fmt: skip
+        typed = client.post(
+            "/kakao/skill",
+            json=skill_request("죽고 싶어요", user="typed-1"),
+            headers={"X-Kakao-Skill-Secret": SECRET},
+        ).json()
+    with sessions() as session:
+        urgent = session.scalars(select(Handoff.sender).where(Handoff.priority == "urgent")).all()
+    assert [r["message"] for r in rasa.received] == ["취소"]
+    assert urgent == ["typed-1"]
+    assert pressed["template"]["outputs"][0]["simpleText"]["text"] == "받았어요: 취소"
+    assert PROFILE.messages["crisis"][:10] in json.dumps(typed, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])

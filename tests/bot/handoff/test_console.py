@@ -398,14 +398,27 @@ def test_a_disabled_agents_console_closes_at_its_next_check(
     client: TestClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(console_module, "SESSION_CHECK", 0.2)
-    login(client)
-    with client.websocket_connect("/agent/ws") as console:
-        with sessions.begin() as session:
-            assert disable_agent(session, "김상담")
-        with pytest.raises(WebSocketDisconnect) as closed:
-            while True:
-                console.receive_json()
-        assert closed.value.code == 4401
+    client.app.state.desk.grace = 0.1  # type: ignore[attr-defined]  # (a reload's grace period)
+    headers = login(client)
+    with client.websocket_connect("/web/ws") as citizen:
+        citizen.send_text(json.dumps({"type": "hello", "sender": SENDER, "token": sign(SENDER)}))
+        say(citizen, "상담원 연결")
+        handoff_id = handoff_row(sessions).id
+        with client.websocket_connect("/agent/ws") as console:
+            assert client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers).status_code == 200
+            assert handoff_row(sessions).status == "assigned"
+            with sessions.begin() as session:
+                assert disable_agent(session, "김상담")
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    console.receive_json()
+            assert closed.value.code == 4401
+        # The chat the disabled agent held goes back to the queue, and the citizen hears so.
+        told = []
+        while PROFILE.messages["handoff_released"] not in told:
+            told += [m["text"] for m in citizen.receive_json().get("messages", [])]
+    row = handoff_row(sessions)
+    assert (row.status, row.agent_id) == ("waiting", None)
 
 
 def test_labels_and_a_ticket_filed_for_the_citizen(
