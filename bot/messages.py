@@ -100,6 +100,9 @@ class Outbound:
     # Only on the last answer of one of Rasa's turns: the form question it leaves open (the slot), or ""
     # when it leaves none. Channels never show it; the transcript keeps it (bot/store/conversations.py).
     expects: str | None = None
+    # The answer that queued the chat for a person in working hours: a channel that cannot push (Kakao)
+    # may hold this request's callback for the agent's first word. Never shown, never stored.
+    holds: bool = field(default=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the web chat's and the outbox's format)."""

@@ -115,6 +115,11 @@ def _open(user_id: str) -> str:
     return f"kakao:callback:{user_id}"
 
 
+def _first(user_id: str) -> str:
+    """The shared key of what the open callback sends first (the queue's answer it was held back from)."""
+    return f"kakao:callback-first:{user_id}"
+
+
 def _label(title: str, limit: int = MAX_LABEL) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
@@ -376,33 +381,50 @@ class Kakao:
         except Exception as exc:  # a Kakao user never gets an HTTP error
             logger.exception("routing a Kakao message failed: %s", type(exc).__name__)
             answers = [Outbound(text=self.texts["rasa_down"])]
+        callback = body["userRequest"].get("callbackUrl")
+        can_wait = self._callback_allowed(callback) and await self.shared.get(_open(message.user_id)) is None
         if not earlier + answers:  # a message to an agent, who has not answered yet
-            callback = body["userRequest"].get("callbackUrl")
-            if self._callback_allowed(callback) and await self.shared.get(_open(message.user_id)) is None:
+            if can_wait:
                 return await self._await_agent(message.user_id, callback)
             answers = [Outbound(text=self.texts["handoff_sent"])]
+        elif can_wait and not earlier and any(a.holds for a in answers):
+            # The chat was just queued in working hours: this request's callback waits for the agent's first
+            # word (the claim's greeting), sent after the queue's answer within the minute.
+            return await self._await_agent(message.user_id, callback, first=answers)
         return JSONResponse(await self._render(earlier + answers, message.user_id))
 
-    async def _await_agent(self, user_id: str, url: str) -> Response:
+    async def _await_agent(self, user_id: str, url: str, first: list[Outbound] | None = None) -> Response:
         """Answer a message to an agent with useCallback: an answer within AGENT_WAIT goes to the citizen at
-        once (push); else the callback is closed with a word that the answer comes with the next message."""
+        once (push); else the callback is closed with a word that the answer comes with the next message.
+
+        FIRST (the queue's answer to the request that queued the chat) is shown as the waiting text and
+        sent through the callback before the agent's answer, or alone (with its buttons) if none comes."""
         await self.shared.put(_open(user_id), url, self.agent_wait + 5)
+        if first:
+            await self.shared.put(
+                _first(user_id), json.dumps([m.as_json() for m in first]), self.agent_wait + 5
+            )
         closing = asyncio.create_task(self._close_callback(user_id, url))
         self.closing.add(closing)
         closing.add_done_callback(self.closing.discard)
-        return JSONResponse(
-            {"version": "2.0", "useCallback": True, "data": {"text": self.texts["kakao_agent_wait"]}}
-        )
+        waiting = next((m.text for m in first if m.holds), "") if first else self.texts["kakao_agent_wait"]
+        return JSONResponse({"version": "2.0", "useCallback": True, "data": {"text": waiting}})
+
+    async def _held(self, user_id: str) -> list[Outbound]:
+        raw = await self.shared.take(_first(user_id))
+        return [Outbound.from_json(m) for m in json.loads(raw)] if raw else []
 
     async def _close_callback(self, user_id: str, url: str) -> None:
         await asyncio.sleep(self.agent_wait)
         if await self.shared.get(_open(user_id)) == url and await self.shared.take(_open(user_id)) == url:
-            await self._post(url, [Outbound(text=self.texts["kakao_agent_late"])], user_id)
+            held = await self._held(user_id)
+            await self._post(url, held or [Outbound(text=self.texts["kakao_agent_late"])], user_id)
 
     async def push(self, sender: str, messages: list[Outbound]) -> bool:
-        """Send MESSAGES (an agent's answer) through SENDER's open callback, if one is open."""
+        """Send MESSAGES (an agent's answer) through SENDER's open callback, if one is open (after the queue's
+        answer it held back)."""
         url = await self.shared.take(_open(sender))
-        return url is not None and await self._post(url, messages, sender)
+        return url is not None and await self._post(url, await self._held(sender) + messages, sender)
 
     async def _post(self, url: str, messages: list[Outbound], user_id: str) -> bool:
         """POST MESSAGES to a callback URL (it works once); return whether Kakao took them."""

@@ -71,6 +71,8 @@ class Reception:
                 pass  # the gateway does not send to Rasa while the handoff is open; resume is harmless
         open_now = self._open_now()
         queued = await self.request(message, f"crisis:{kind}", "urgent", [], form_waits=question is not None)
+        # The numbers to call come now, on every channel: no callback waits for an agent with them.
+        queued = [dataclasses.replace(q, holds=False) for q in queued]
         return [self._emergency(open_now, question)] + (queued if open_now else [])
 
     def _open_now(self) -> bool:
@@ -137,7 +139,9 @@ class Reception:
         cancel = {"title": leave, "payload": leave}
         if hours.is_open(now, self.profile.timezone):
             answers = [
-                Outbound(text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,))
+                Outbound(
+                    text=self.texts["handoff_queued"].format(position=position), buttons=(cancel,), holds=True
+                )
             ]
         else:
             back = hours.next_open(now, self.profile.timezone)

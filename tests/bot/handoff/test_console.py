@@ -180,18 +180,26 @@ def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
             body = skill_request(text, **({"callbackUrl": callback} if callback else {}))
             return client.post("/kakao/skill", json=body, headers={"X-Kakao-Skill-Secret": SECRET}).json()
 
-        queued = skill("상담원 연결", "https://callback.kakao.com/cb/1")["template"]
-        assert PROFILE.messages["handoff_kakao_operator"] in queued["outputs"][0]["simpleText"]["text"]
-        assert queued["outputs"][1]["textCard"]["buttons"] == [
-            {"label": "상담직원 연결", "action": "operator"}
-        ]
+        # The request that queues the chat holds its callback for the agent's first word (the claim's).
+        queue_text = PROFILE.messages["handoff_queued"].format(position=1)
+        assert skill("상담원 연결", "https://callback.kakao.com/cb/1") == {
+            "version": "2.0", "useCallback": True, "data": {"text": queue_text},
+        }  # fmt: skip
+        assert rasa.callbacks == []
         handoff_id = handoff_row(sessions).id
         headers = login(client)
         client.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=headers)
-        greeted = skill("여보세요", "https://callback.kakao.com/cb/2")["template"][
-            "outputs"
-        ]  # the claim's word
-        assert greeted == [{"simpleText": {"text": "[상담원] " + PROFILE.messages["handoff_claimed"]}}]
+        queued = rasa.callbacks[-1]["template"]
+        said = queued["outputs"][0]["simpleText"]["text"]
+        claimed = "[상담원] " + PROFILE.messages["handoff_claimed"]
+        assert (
+            said.index(queue_text)
+            < said.index(PROFILE.messages["handoff_kakao_operator"])
+            < said.index(claimed)
+        )
+        assert queued["outputs"][1]["textCard"]["buttons"] == [
+            {"label": "상담직원 연결", "action": "operator"}
+        ]
         assert skill("가로등이 또 꺼졌어요", "https://callback.kakao.com/cb/3") == {
             "version": "2.0", "useCallback": True, "data": {"text": PROFILE.messages["kakao_agent_wait"]},
         }  # fmt: skip
@@ -213,7 +221,22 @@ def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
             f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "확인할게요"}, headers=headers
         )
         assert later.json()["delivered"] == "with the citizen's next message"
-        assert len(rasa.callbacks) == 2
+        assert len(rasa.callbacks) == 3  # the queue's answer with the claim, the reply, the closing word
+        # Queued with no agent's word within the callback's time: the queue's answer comes alone, buttons
+        # and all, and says that a late answer comes with the next message.
+        other = skill_request(
+            "상담원 연결", user="kakao-waits-1", callbackUrl="https://callback.kakao.com/cb/5"
+        )
+        assert client.post("/kakao/skill", json=other, headers={"X-Kakao-Skill-Secret": SECRET}).json()[
+            "useCallback"
+        ]
+        time.sleep(0.5)
+        closing = rasa.callbacks[-1]["template"]
+        assert (
+            PROFILE.messages["handoff_queued"].format(position=1)
+            in closing["outputs"][0]["simpleText"]["text"]
+        )
+        assert [q["label"] for q in closing["quickReplies"]] == [PROFILE.messages["cancel_handoff_button"]]
 
 
 def test_the_console_shows_a_citizens_photo_through_the_gateway_only(

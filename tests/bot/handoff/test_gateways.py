@@ -16,7 +16,7 @@ from bot.privacy import sign
 from bot.store.agents import add_agent
 from tests.bot.channels.helpers import SECRET, FakeRasa, gateway, stored
 from tests.bot.channels.test_kakao import skill_request
-from tests.bot.handoff.test_console import SENDER, WEEKDAY_NOON, handoff_row, login, say
+from tests.bot.handoff.test_console import PROFILE, SENDER, WEEKDAY_NOON, handoff_row, login, say
 
 
 def frames_until(socket: Any, text: str) -> list[str]:
@@ -102,20 +102,24 @@ def test_a_kakao_callback_opened_on_one_gateway_carries_an_agents_answer_from_th
         gateway(database_url, rasa, redis_url=redis_url) as a,
         gateway(database_url, rasa, redis_url=redis_url) as b,
     ):
-        skill(b, "상담원 연결", "https://callback.kakao.com/cb/1")
+
+        def posted(count: int) -> dict[str, Any]:
+            deadline = time.monotonic() + 5
+            while len(rasa.callbacks) < count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return dict(rasa.callbacks[count - 1]["template"])
+
+        # The request that queued the chat on B holds its callback: the claim on A says hello through it.
+        assert skill(b, "상담원 연결", "https://callback.kakao.com/cb/1")["useCallback"] is True
         handoff_id = handoff_row(sessions).id
         csrf = login(a)
         a.post(f"/agent/api/handoffs/{handoff_id}/claim", headers=csrf)
-        skill(b, "여보세요", "https://callback.kakao.com/cb/2")  # the claim's greeting, from the outbox
+        greeting = posted(1)["outputs"][0]["simpleText"]["text"]
+        assert greeting.endswith("[상담원] " + PROFILE.messages["handoff_claimed"])
         assert skill(b, "가로등이요", "https://callback.kakao.com/cb/3")["useCallback"] is True
         reply = a.post(f"/agent/api/handoffs/{handoff_id}/reply", json={"text": "확인할게요"}, headers=csrf)
         assert reply.json()["delivered"] == "now"
-        deadline = time.monotonic() + 5
-        while not rasa.callbacks and time.monotonic() < deadline:
-            time.sleep(0.05)
-    assert [o["simpleText"]["text"] for o in rasa.callbacks[-1]["template"]["outputs"]] == [
-        "[상담원] 확인할게요"
-    ]
+        assert [o["simpleText"]["text"] for o in posted(2)["outputs"]] == ["[상담원] 확인할게요"]
 
 
 def test_a_conversations_turns_keep_their_order_across_gateways(
