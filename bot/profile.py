@@ -143,13 +143,15 @@ class NewsSettings:
 @dataclass(frozen=True)
 class LiveSettings:
     """소통라이브 (bot/live): the short messages that open its menu, how many open questions one citizen may
-    leave and how long each, how long before the broadcast the reminder goes, and the topics a question
+    leave and how long each, how long before the broadcast the reminder goes and how long it lasts (answers
+    go out after it), and the topics a question
     is filed under (key: (title, words that say it); the last topic takes what no words match)."""
 
     words: tuple[str, ...] = ()
     most_questions: int = 3
     question_length: int = 300
     remind_before: dt.timedelta = dt.timedelta(minutes=30)
+    broadcast: dt.timedelta = dt.timedelta(minutes=90)
     topics: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def topic_of(self, text: str) -> str:
@@ -341,6 +343,7 @@ def _live(raw: dict[str, Any]) -> LiveSettings:
         most_questions=int(raw.get("most_questions", 3)),
         question_length=int(raw.get("question_length", 300)),
         remind_before=dt.timedelta(minutes=int(raw.get("remind_before_minutes", 30))),
+        broadcast=dt.timedelta(minutes=int(raw.get("broadcast_minutes", 90))),
         topics={
             str(key): (str(t["title"]), tuple(squash(str(w)) for w in t.get("words", [])))
             for key, t in (raw.get("topics") or {}).items()

@@ -371,6 +371,12 @@ class Kakao:
         if self.bot_ids and bot_id not in self.bot_ids:
             return JSONResponse({"error": "unknown bot"}, status_code=HTTPStatus.FORBIDDEN)
 
+        # A queue's answer still held for the agent's first word goes now: the citizen has moved on.
+        held = await self._held(message.user_id)
+        if held:
+            url = await self.shared.take(_open(message.user_id))
+            if url is None or not await self._post(url, held, message.user_id):
+                await self._keep(message.user_id, held)
         # Answers that were late last time come first.
         earlier = await self._waiting(message.user_id)
         task = asyncio.create_task(self.router.route(message))
@@ -397,17 +403,16 @@ class Kakao:
         """Answer a message to an agent with useCallback: an answer within AGENT_WAIT goes to the citizen at
         once (push); else the callback is closed with a word that the answer comes with the next message.
 
-        FIRST (the queue's answer to the request that queued the chat) is shown as the waiting text and
-        sent through the callback before the agent's answer, or alone (with its buttons) if none comes."""
+        FIRST (the queue's answer to the request that queued the chat) is sent through the callback before
+        the agent's answer, or alone (with its buttons) if none comes, or as soon as the citizen writes."""
+        if first:  # (before the callback opens: a claim at that moment finds both)
+            held = json.dumps([m.as_json() for m in first])
+            await self.shared.put(_first(user_id), held, self.agent_wait + 5)
         await self.shared.put(_open(user_id), url, self.agent_wait + 5)
-        if first:
-            await self.shared.put(
-                _first(user_id), json.dumps([m.as_json() for m in first]), self.agent_wait + 5
-            )
         closing = asyncio.create_task(self._close_callback(user_id, url))
         self.closing.add(closing)
         closing.add_done_callback(self.closing.discard)
-        waiting = next((m.text for m in first if m.holds), "") if first else self.texts["kakao_agent_wait"]
+        waiting = self.texts["kakao_queue_wait" if first else "kakao_agent_wait"]
         return JSONResponse({"version": "2.0", "useCallback": True, "data": {"text": waiting}})
 
     async def _held(self, user_id: str) -> list[Outbound]:

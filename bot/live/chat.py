@@ -67,19 +67,20 @@ class LiveChat:
         try:
             return await self._answer(message)
         except StoreUnavailable:
-            return [Outbound(text=self.texts["subscriptions_unavailable"])]
+            return [Outbound(text=self.texts["live_unavailable"])]
 
     async def _answer(self, message: Inbound) -> list[Outbound] | None:
         asking = f"live:asking:{message.conversation_id}"
         pressed = _PRESS.match(message.payload or "")
         if pressed is None:
             # The message after "질문 남기기" is the question, unless it is a press of something else.
+            # (A question may name 소통라이브 or 시장님; only one of the words alone asks for the menu.)
             session_id = await self.shared.take(asking)
             said = squash(message.payload or message.text)
+            if session_id is not None and not message.payload and said and said not in self.settings.words:
+                return await self._question(message, int(session_id))
             if said and len(said) <= SHORT and any(w in said for w in self.settings.words):
                 return await self._menu()
-            if session_id is not None and not message.payload and said:
-                return await self._question(message, int(session_id))
             return None
         action, number = pressed.group(1), int(pressed.group(2) or 0)
         now = utcnow()
@@ -183,7 +184,9 @@ class LiveChat:
                 )
             ]
         question, grouped = added
-        lines = [self._text("live_asked", topic=self.settings.topics[question.topic][0])]
+        lines = [
+            self._text("live_asked", topic=self.settings.topics.get(question.topic, (question.topic,))[0])
+        ]
         if grouped:
             lines.append(self.texts["live_grouped"])
         if found:
@@ -239,19 +242,20 @@ class LiveChat:
     ) -> list[Outbound]:
         who = {"channel": message.channel, "sender": message.user_id}
 
-        def store(s: Session) -> tuple[Any, bool, int | None]:
+        def store(s: Session) -> tuple[Any, bool, int | None, live.LiveSessionView | None]:
             row = live.group_of(s, question_id)
             session_id = row.session_id if row is not None else None
+            own = live.get_session(s, session_id) if session_id is not None else None
             try:
                 done = live.vote(s, question_id=question_id, channel=message.channel, sender=message.user_id)
             except live.Closed:
-                return "closed", False, session_id
+                return "closed", False, session_id, own
             following = session_id is not None and live.follows(s, session_id=session_id, **who)
-            return done, following, session_id
+            return done, following, session_id, own
 
-        done, following, session_id = await self.db.run(store)
-        if done == "closed":
-            return [self._not_taking(current, utcnow())]
+        done, following, session_id, own = await self.db.run(store)
+        if done == "closed":  # said with the question's own session's times, not the one open now
+            return [self._not_taking(own or current, utcnow())]
         if done is None or session_id is None:
             return [Outbound(text=self.texts["live_vote_gone"], buttons=self._buttons("live_browse_button"))]
         new, count = done
@@ -277,7 +281,7 @@ class LiveChat:
         who = {"channel": message.channel, "sender": message.user_id}
         done = await self.db.run(lambda s: live.withdraw(s, question_id=question_id, **who))
         if not done:
-            return [Outbound(text=self.texts["live_vote_gone"])]
+            return [Outbound(text=self.texts["live_withdraw_gone"])]
         return [Outbound(text=self.texts["live_withdrawn"], buttons=self._buttons("live_ask_button"))]
 
     # --- the main menu's button while a session takes questions ---

@@ -3,9 +3,10 @@ question's answer, to the citizens who said yes when they asked or agreed.
 
 Every ROUND seconds one gateway of several (the shared state's `every`) claims in the database what is due,
 then sends it: the reminder of a session airing within the profile's remind_before, and the answers
-recorded since the session aired (bot.store.live.answers_due). A claim is taken once (an UPDATE that
-only one caller wins), so nobody is sent a reminder or an answer twice; a gateway killed between claiming
-and sending loses that round's messages for those citizens rather than doubling them.
+recorded, once the broadcast is over (broadcast_minutes after it starts; bot.store.live.answers_due). A
+claim is taken once (an UPDATE that only one caller wins), so nobody is sent a reminder or an answer twice;
+a gateway killed between claiming and sending loses that round's messages for those citizens rather than
+doubling them.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class LiveNotifier:
                 await self._send(channel, sender, [reminder])
                 sent["reminders"] += 1
             logger.info("소통라이브 %d: reminded %d citizens", view.id, len(people))
-        for due in await self.db.run_or(live.answers_due, []):
+        after = self.profile.live.broadcast
+        for due in await self.db.run_or(functools.partial(live.answers_due, after=after), []):
             if not await self.db.run_or(functools.partial(live.mark_answer_sent, group=due["group"]), False):
                 continue  # another gateway has it
             buttons = (

@@ -40,7 +40,11 @@ def render(
 ) -> str:
     """Return the page of session VIEW with its GROUPS (bot.store.live.ranking, open questions only, each
     with its topic_title)."""
-    says, aired = profile.messages, now >= view.airs_at
+    # Answers once the broadcast is over; questions once the window has closed (staff have reviewed them:
+    # the masking catches numbers, not names or street addresses).
+    says, aired = profile.messages, now >= view.airs_at + profile.live.broadcast
+    if now < view.closes_at:
+        groups = []
     airs = f"{profile.local_date(view.airs_at)} {view.airs_at.astimezone(profile.timezone):%H:%M}"
     head = (
         f"<header><p>{html.escape(profile.city)}</p><h1>{html.escape(view.title)}</h1>"
@@ -48,7 +52,8 @@ def render(
         f'<a href="{html.escape(view.stream_url)}">{html.escape(says["live_page_watch"])}</a></p></header>'
     )
     items = "".join(_group(profile, group, aired) for group in groups)
-    listed = f"<ol>{items}</ol>" if items else f"<p class=notice>{html.escape(says['live_page_none'])}</p>"
+    empty = says["live_page_collecting" if now < view.closes_at else "live_page_none"]
+    listed = f"<ol>{items}</ol>" if items else f"<p class=notice>{html.escape(empty)}</p>"
     later = "" if aired or not items else f"<p class=notice>{html.escape(says['live_page_later'])}</p>"
     body = f"{head}<main><h2>{html.escape(says['live_page_questions'])}</h2>{later}{listed}</main>"
     return _page(view.title, body)

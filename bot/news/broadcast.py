@@ -74,13 +74,15 @@ def start_topic(
     """Start TOPIC's broadcasts: its newest card set that was never sent or, for a per-읍·면·동 topic, each
     읍·면·동's digest of the posts of the DIGEST_DAYS before NOW; return them (none: nothing new to send)."""
     if profile.news.subscriptions[topic].per_district:
-        until = now or dt.datetime.now(profile.timezone)
+        # Compared in UTC (SQLite keeps no zone and reads a stored time as UTC); named in the city's time.
+        until = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
         since = until - DIGEST_DAYS
+        first, last = since.astimezone(profile.timezone), until.astimezone(profile.timezone)
 
         def title(district: str) -> str:
             return fill(
                 profile.messages["district_digest"], district=district,
-                since=f"{since.month}월 {since.day}일", until=f"{until.month}월 {until.day}일",
+                since=f"{first.month}월 {first.day}일", until=f"{last.month}월 {last.day}일",
             )  # fmt: skip
 
         return start_digests(session, key=topic, since=since, title=title)

@@ -63,10 +63,13 @@ class Subscriptions:
         district = None if message.payload else self.profile.dong_of(said)
         if says(self.news.unsubscribe_words):
             if district is not None and self.per_district is not None:
+                # Naming a 읍·면·동 ends that one only (and never everything by mistake).
                 mine = await self.db.run(lambda s: subscribed(s, **who))
+                topic = self.news.subscriptions[self.per_district]
                 if f"{self.per_district}:{district}" in mine:
-                    topic = self.news.subscriptions[self.per_district]
                     return [await self._change(who, "unsubscribe", topic, district)]
+                title = self._title(topic, district)
+                return [Outbound(text=fill(self.texts["district_not_subscribed"], title=title))]
             ended = await self.db.run(lambda s: unsubscribe(s, **who))
             return [Outbound(text=self.texts["unsubscribed_all" if ended else "nothing_subscribed"])]
         if says(self.news.subscribe_words):

@@ -157,10 +157,10 @@ def start_digests(
     started = []
     for topic in sorted(topics):
         district = topic.split(":", 1)[1]
-        # Never a post twice: only those after the 읍·면·동's last digest (staff may have sent one early).
+        # Never a post twice: only those first seen after the 읍·면·동's last digest (staff may have sent one
+        # early; a post dated before it but fetched after it still comes).
         last = session.scalar(select(func.max(CardSet.created_at)).where(CardSet.topic == topic))
-        after = since if last is None else max(since, aware(last))
-        posts = posts_naming(session, district, since=after, limit=limit)
+        posts = posts_naming(session, district, since=since, seen_after=last, limit=limit)
         if not posts:
             continue
         cards = [

@@ -131,7 +131,8 @@ def open_handoff(
 
     An open handoff is reused (one per conversation); an urgent request makes it urgent. A new one from
     ORIGIN (a web chat's address, hashed) is refused with TooManyOpen when MAX_OPEN (0: no cap) of that
-    address's handoffs are open already.
+    address's handoffs are open already, unless it is urgent (a crisis behind a school's or a carrier's
+    shared address is queued whatever the others do; the hourly allowance still bounds a script).
     """
     if priority not in PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}")
@@ -145,7 +146,7 @@ def open_handoff(
             existing.priority, existing.reason = "urgent", reason
         session.flush()
         return _view(existing), False
-    if origin is not None and max_open > 0:
+    if origin is not None and max_open > 0 and priority != "urgent":  # a crisis is always queued
         held = session.scalar(
             select(func.count(Handoff.id)).where(Handoff.origin == origin, Handoff.status.in_(OPEN_HANDOFF))
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.alike import similarity
@@ -27,6 +28,7 @@ __all__ = [
     "vote", "withdraw",
 ]  # fmt: skip
 
+BROADCAST = dt.timedelta(minutes=90)  # answers go out once the broadcast is over (the profile may say longer)
 GROUP_THRESHOLD = 0.35  # two questions this alike (or more) are one question asked twice
 TITLE_LIMIT, URL_LIMIT, ANSWER_LIMIT, REASON_LIMIT = 200, 1000, 2000, 200
 
@@ -140,17 +142,21 @@ def add_question(
     held = session.scalar(
         select(func.count(LiveQuestion.id)).where(
             LiveQuestion.session_id == session_id, LiveQuestion.channel == channel,
-            LiveQuestion.sender == sender, LiveQuestion.status == "open",
+            LiveQuestion.sender == sender, LiveQuestion.status.in_(("open", "hidden")),
         )
     )  # fmt: skip
     if (held or 0) >= most:
         return None
+    # Alike only within one topic ("천안역 주변 주차 문제" and "천안역 주변 노숙인 문제" share most words),
+    # the 읍·면·동 both name left out of the comparison.
     others = session.scalars(
-        select(LiveQuestion).where(LiveQuestion.session_id == session_id, LiveQuestion.status == "open")
+        select(LiveQuestion).where(
+            LiveQuestion.session_id == session_id, LiveQuestion.status == "open", LiveQuestion.topic == topic
+        )
     )
     best, score = None, 0.0
     for other in others:
-        alike = similarity(text, None, other.text, None)
+        alike = similarity(text, None, other.text, None, district if district == other.district else None)
         if alike > score:
             best, score = other, alike
     group = (best.group_id or best.id) if best is not None and score >= GROUP_THRESHOLD else None
@@ -250,9 +256,10 @@ def vote(
             LiveVote.question_id == question_id, LiveVote.channel == channel, LiveVote.sender == sender
         )
     )
-    if found is None:
-        session.add(LiveVote(question_id=question_id, channel=channel, sender=sender))
-        session.flush()
+    if found is None and not _added(
+        session, LiveVote(question_id=question_id, channel=channel, sender=sender)
+    ):
+        found = -1  # the same press twice at once: the other one counted
     group = row.group_id or row.id
     supporters = next(
         (g["supporters"] for g in ranking(session, session_id=row.session_id) if g["group"] == group), 0
@@ -268,10 +275,18 @@ def follow(session: Session, *, session_id: int, channel: str, sender: str) -> b
             LiveFollower.sender == sender,
         )
     )  # fmt: skip
-    if found is not None:
+    return found is None and _added(
+        session, LiveFollower(session_id=session_id, channel=channel, sender=sender)
+    )
+
+
+def _added(session: Session, row: LiveVote | LiveFollower) -> bool:
+    """Insert ROW in a savepoint; return False if its unique key is taken (a press twice at once)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
         return False
-    session.add(LiveFollower(session_id=session_id, channel=channel, sender=sender))
-    session.flush()
     return True
 
 
@@ -309,27 +324,31 @@ def ranking(session: Session, *, session_id: int, hidden: bool = False) -> list[
         voters.setdefault(int(question_id), set()).add((channel, sender))
     groups: dict[int, dict[str, Any]] = {}
     for row in rows:
-        if row.status != "open" and not hidden:
+        if row.status == "hidden" and not hidden:
             continue
         key = row.group_id or row.id
         group = groups.setdefault(
             key, {"group": key, "supporters": 0, "votes": 0, "people": set(), "questions": []}
         )
-        group["questions"].append({
-            "id": row.id, "text": row.text, "topic": row.topic, "district": row.district,
-            "votes": votes.get(row.id, 0), "status": row.status, "hidden_reason": row.hidden_reason,
-            "created_at": aware(row.created_at).isoformat(),
-        })  # fmt: skip
-        if row.status == "open":
-            group["people"] |= {(row.channel, row.sender)} | voters.get(row.id, set())
+        if row.status == "open" or hidden:
+            group["questions"].append({
+                "id": row.id, "text": row.text, "topic": row.topic, "district": row.district,
+                "votes": votes.get(row.id, 0), "status": row.status, "hidden_reason": row.hidden_reason,
+                "created_at": aware(row.created_at).isoformat(),
+            })  # fmt: skip
+        # Agreement stays with the group when the question agreed with is withdrawn (not when hidden).
+        if row.status != "hidden":
+            group["people"] |= voters.get(row.id, set())
             group["votes"] += votes.get(row.id, 0)
+        if row.status == "open":
+            group["people"].add((row.channel, row.sender))
     firsts = {r.id: r for r in rows}
     ranked = []
     for key, group in groups.items():
         people = group.pop("people")
         group["supporters"] = len(people)
         open_ones = [q for q in group["questions"] if q["status"] == "open"]
-        if not open_ones and not hidden:
+        if not open_ones and not (hidden and group["questions"]):
             continue
         lead = (open_ones or group["questions"])[0]
         first = firsts.get(key)
@@ -402,24 +421,32 @@ def answer(session: Session, *, question_id: int, text: str, url: str | None, by
     return True
 
 
-def _askers_and_agreers(session: Session, group: int) -> set[tuple[str, str]]:
-    members = select(LiveQuestion.id).where(
-        (LiveQuestion.id == group) | (LiveQuestion.group_id == group), LiveQuestion.status == "open"
+def _group_people(session: Session, group: int) -> tuple[str | None, set[tuple[str, str]]]:
+    """Return the group's first open question (what its answer quotes) and those who asked one of its open
+    questions or agreed with one that is not hidden (a withdrawn question's agreement stays)."""
+    rows = list(
+        session.scalars(
+            select(LiveQuestion)
+            .where(
+                (LiveQuestion.id == group) | (LiveQuestion.group_id == group), LiveQuestion.status != "hidden"
+            )
+            .order_by(LiveQuestion.id)
+        )
     )
-    people = set(
-        session.execute(select(LiveQuestion.channel, LiveQuestion.sender).where(LiveQuestion.id.in_(members)))
-    )
-    people |= set(
-        session.execute(select(LiveVote.channel, LiveVote.sender).where(LiveVote.question_id.in_(members)))
-    )
-    return {(str(c), str(s)) for c, s in people}
+    asked = [r for r in rows if r.status == "open"]
+    agreed = select(LiveVote.channel, LiveVote.sender).where(LiveVote.question_id.in_([r.id for r in rows]))
+    people = {(r.channel, r.sender) for r in asked} | set(session.execute(agreed))
+    return (asked[0].text if asked else None), {(str(c), str(s)) for c, s in people}
 
 
-def answers_due(session: Session, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Return the answers to send now (their session has aired, not sent since recorded), each with its
-    question, answer, link and the consenting citizens who asked or agreed: [{group, session_id, title,
-    question, answer, answer_url, recipients: [(channel, sender)]}]."""
-    moment = now or utcnow()
+def answers_due(
+    session: Session, *, after: dt.timedelta = BROADCAST, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Return the answers to send now (their broadcast is over: AFTER its start; not sent since recorded),
+    each with its group's first open question, the answer, its link and the consenting citizens who asked
+    or agreed: [{group, session_id, title, question, answer, answer_url, recipients: [(channel, sender)]}].
+    A group with no open question left (all withdrawn or hidden) is sent nothing."""
+    moment = (now or utcnow()) - after
     rows = session.execute(
         select(LiveQuestion, LiveSession)
         .join(LiveSession, LiveSession.id == LiveQuestion.session_id)
@@ -436,9 +463,11 @@ def answers_due(session: Session, *, now: dt.datetime | None = None) -> list[dic
                 select(LiveFollower.channel, LiveFollower.sender).where(LiveFollower.session_id == live.id)
             )
         )
-        people = _askers_and_agreers(session, question.id)
+        quoted, people = _group_people(session, question.id)
+        if quoted is None:
+            continue
         due.append({
-            "group": question.id, "session_id": live.id, "title": live.title, "question": question.text,
+            "group": question.id, "session_id": live.id, "title": live.title, "question": quoted,
             "answer": question.answer, "answer_url": question.answer_url,
             "recipients": sorted(p for p in people if p in {(str(c), str(s)) for c, s in followers}),
         })  # fmt: skip

@@ -107,9 +107,11 @@ def newest_posts(session: Session, *, limit: int, categories: tuple[str, ...] = 
     return [_view(p) for p in session.scalars(query)]
 
 
-def posts_naming(session: Session, name: str, *, since: dt.datetime, limit: int) -> list[PostView]:
-    """Return the LIMIT newest posts published after SINCE whose title, summary, category or tags name
-    NAME (a 읍·면·동: "성정1동" in "성정1동 행정복지센터 휴관 안내")."""
+def posts_naming(
+    session: Session, name: str, *, since: dt.datetime, limit: int, seen_after: dt.datetime | None = None
+) -> list[PostView]:
+    """Return the LIMIT newest posts published after SINCE (and first fetched after SEEN_AFTER) whose
+    title, summary, category or tags name NAME (a 읍·면·동: "성정1동" in "성정1동 행정복지센터 휴관 안내")."""
     named = f"%{name.replace(chr(92), '').replace('%', '').replace('_', '')}%"
     query = (
         select(Post)
@@ -123,6 +125,8 @@ def posts_naming(session: Session, name: str, *, since: dt.datetime, limit: int)
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(limit)
     )
+    if seen_after is not None:
+        query = query.where(Post.fetched_at > seen_after)
     return [_view(p) for p in session.scalars(query)]
 
 

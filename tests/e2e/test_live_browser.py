@@ -161,7 +161,7 @@ def test_a_citizen_asks_another_agrees_on_a_card_and_the_answer_reaches_the_aske
         agreer.keyboard.press("Enter")
         agreer.locator("#chips button", has_text="다른 질문에 공감하기").click()
         card = agreer.locator(".cards .card")
-        expect(card.locator("h3")).to_have_text(["공감 1명 · 문화·관광·체육"])
+        expect(card.locator("h3")).to_have_text(["1명이 함께하는 질문 · 문화·관광·체육"])
         expect(card.locator("p")).to_have_text(["불당동 어린이 도서관을 주말 저녁에도 열어 주세요"])
         card.locator("button", has_text="공감").click()
         expect(agreer.locator(last).nth(-2)).to_have_text("공감했어요. 이 질문에 2명이 함께하고 있어요.")
@@ -173,7 +173,7 @@ def test_a_citizen_asks_another_agrees_on_a_card_and_the_answer_reaches_the_aske
                 session, question_id=group["group"], text="내년 3월부터 토요일 저녁 9시까지 열어요.",
                 url="https://youtu.be/cheonanlive?t=1820", by="staff:소통담당",
             )  # fmt: skip
-            session.execute(update(LiveSession).values(airs_at=utcnow() - dt.timedelta(minutes=5)))
+            session.execute(update(LiveSession).values(airs_at=utcnow() - dt.timedelta(hours=2)))
         expect(asker.locator(last).last).to_contain_text("답변: 내년 3월부터 토요일 저녁 9시까지 열어요.")
         expect(asker.locator(".row.bot .links a").last).to_have_attribute(
             "href", "https://youtu.be/cheonanlive?t=1820"

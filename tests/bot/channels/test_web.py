@@ -17,6 +17,7 @@ from bot.profile import load_profile
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.models import Handoff, Message
 from tests.bot.channels.helpers import FakeRasa, gateway, stored
+from tests.bot.handoff.conftest import bot_answers
 from tests.bot.test_photos import camera_photo
 
 PROFILE = load_profile("cheonan")
@@ -283,27 +284,37 @@ def test_one_address_has_at_most_its_open_handoffs_at_once_and_a_closed_one_free
     database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The hourly allowance aside, the chats of one address waiting for a person are capped: a night of
-    unanswered cries from fresh ids cannot pile up in the queue. The address is kept only as a keyed hash."""
+    unanswered requests from fresh ids cannot pile up in the queue; a crisis is queued whatever the others
+    do (a school's or a carrier's shared address). The address is kept only as a keyed hash."""
     weekday_noon = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.timezone.utc)
     monkeypatch.setattr(reception, "utcnow", lambda: weekday_noon)
 
-    def cry(client: Any, sender: str) -> list[str]:
+    def ask(client: Any, sender: str, text: str = "상담원 연결") -> list[str]:
         with client.websocket_connect("/web/ws") as socket:
-            socket.send_text(json.dumps({"sender": sender, "text": "죽고 싶어요"}))
+            socket.send_text(json.dumps({"sender": sender, "text": text}))
             return [m["text"] for m in socket.receive_json()["messages"]]
 
-    with gateway(database_url, FakeRasa(), web_limits=(100, 100, 100, 100, 100, 100, 2)) as client:
-        answers = [cry(client, f"open-cap-{i:04d}") for i in range(3)]
+    rasa = FakeRasa(answers=bot_answers)
+    with gateway(database_url, rasa, web_limits=(100, 100, 100, 100, 100, 100, 2)) as client:
+        answers = [ask(client, f"open-cap-{i:04d}") for i in range(3)]
         with sessions.begin() as session:
             first = session.scalars(select(Handoff).order_by(Handoff.id)).first()
             assert first is not None
             first.status = "closed"  # an agent answered the first one
-        answers.append(cry(client, "open-cap-0003"))
+        answers.append(ask(client, "open-cap-0003"))
+        answers.append(
+            ask(client, "open-cap-0004", "죽고 싶어요")
+        )  # the cap is full again; a crisis is queued
     with sessions() as session:
         rows = session.execute(select(Handoff.sender, Handoff.origin).order_by(Handoff.id)).all()
-    assert [sender for sender, _ in rows] == ["open-cap-0000", "open-cap-0001", "open-cap-0003"]
-    assert PROFILE.messages["handoff_limit"] not in answers[1] + answers[3]
-    assert answers[2][1:] == [PROFILE.messages["handoff_limit"]]
+    assert [sender for sender, _ in rows] == [
+        "open-cap-0000",
+        "open-cap-0001",
+        "open-cap-0003",
+        "open-cap-0004",
+    ]
+    assert PROFILE.messages["handoff_limit"] not in answers[1] + answers[3] + answers[4]
+    assert PROFILE.messages["handoff_limit"] in answers[2]
     [origin] = {origin for _, origin in rows}
     assert origin is not None and "testclient" not in origin and len(origin) == 32
 

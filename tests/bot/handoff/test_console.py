@@ -183,7 +183,7 @@ def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
         # The request that queues the chat holds its callback for the agent's first word (the claim's).
         queue_text = PROFILE.messages["handoff_queued"].format(position=1)
         assert skill("상담원 연결", "https://callback.kakao.com/cb/1") == {
-            "version": "2.0", "useCallback": True, "data": {"text": queue_text},
+            "version": "2.0", "useCallback": True, "data": {"text": PROFILE.messages["kakao_queue_wait"]},
         }  # fmt: skip
         assert rasa.callbacks == []
         handoff_id = handoff_row(sessions).id
@@ -237,6 +237,21 @@ def test_an_agent_reaches_a_kakao_citizen_at_once_through_the_open_callback(
             in closing["outputs"][0]["simpleText"]["text"]
         )
         assert [q["label"] for q in closing["quickReplies"]] == [PROFILE.messages["cancel_handoff_button"]]
+        # A citizen who writes again before the callback's time is up gets the held answer at once, first.
+        kakao.agent_wait = 30
+        moving = skill_request(
+            "상담원 연결", user="kakao-moves-on", callbackUrl="https://callback.kakao.com/cb/6"
+        )
+        client.post("/kakao/skill", json=moving, headers={"X-Kakao-Skill-Secret": SECRET})
+        before = len(rasa.callbacks)
+        client.post(
+            "/kakao/skill",
+            json=skill_request("상담 취소", user="kakao-moves-on"),
+            headers={"X-Kakao-Skill-Secret": SECRET},
+        )
+        assert len(rasa.callbacks) == before + 1
+        held = rasa.callbacks[-1]["template"]["outputs"][0]["simpleText"]["text"]
+        assert PROFILE.messages["handoff_queued"].format(position=2) in held
 
 
 def test_the_console_shows_a_citizens_photo_through_the_gateway_only(

@@ -3,6 +3,7 @@ window closing, the main menu's button, and the reminder and the answer reaching
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from typing import Any
@@ -38,9 +39,9 @@ def _session(sessions: sessionmaker[Session], **shift: dt.timedelta) -> int:
 class Citizen:
     """A web-chat page with its socket."""
 
-    def __init__(self, client: Any, sender: str) -> None:
+    def __init__(self, client: Any, sender: str, stack: contextlib.ExitStack) -> None:
         self.sender = sender
-        self.socket = client.websocket_connect("/web/ws").__enter__()
+        self.socket = stack.enter_context(client.websocket_connect("/web/ws"))
         self.socket.send_text(json.dumps({"type": "hello", "sender": sender, "token": sign(sender)}))
 
     def say(self, text: str, payload: str | None = None) -> list[dict[str, Any]]:
@@ -54,9 +55,6 @@ class Citizen:
             if frame["type"] == "messages":
                 return list(frame["messages"])
 
-    def close(self) -> None:
-        self.socket.__exit__(None, None, None)
-
 
 def payloads(message: dict[str, Any]) -> list[str]:
     return [b["payload"] for b in message.get("buttons", [])]
@@ -67,8 +65,8 @@ def test_citizens_ask_agree_and_see_their_questions_while_the_window_is_open(
 ) -> None:
     sid = _session(sessions)
     rasa = FakeRasa()
-    with gateway(database_url, rasa) as client:
-        a, b = Citizen(client, "live-page-a001"), Citizen(client, "live-page-b001")
+    with gateway(database_url, rasa) as client, contextlib.ExitStack() as stack:
+        a, b = Citizen(client, "live-page-a001", stack), Citizen(client, "live-page-b001", stack)
         [menu] = a.say("소통라이브 질문 남길게요")
         assert menu["text"].startswith("'2026 겨울 소통라이브' 질문을 받고 있어요.")
         assert payloads(menu) == ["live:ask", "live:browse", "live:mine"]
@@ -91,7 +89,7 @@ def test_citizens_ask_agree_and_see_their_questions_while_the_window_is_open(
         with sessions() as s:
             question = s.scalars(select(LiveQuestion)).one()
         assert card == {
-            "title": "공감 1명 · 교통·주차", "text": question.text, "button": "공감",
+            "title": "1명이 함께하는 질문 · 교통·주차", "text": question.text, "button": "공감",
             "payload": f"live:vote:{question.id}",
         }  # fmt: skip
         voted, offer = b.say("공감", card["payload"])
@@ -104,19 +102,22 @@ def test_citizens_ask_agree_and_see_their_questions_while_the_window_is_open(
         [mine] = a.say("내 질문 보기", "live:mine")
         assert mine["text"] == f"남기신 질문이에요.\n1. {question.text} (공감 1)"
         assert payloads(mine) == [f"live:withdraw:{question.id}"]
-        assert b.say("1번 질문 취소", f"live:withdraw:{question.id}")[0]["text"] == TEXTS["live_vote_gone"]
+        assert (
+            b.say("1번 질문 취소", f"live:withdraw:{question.id}")[0]["text"] == TEXTS["live_withdraw_gone"]
+        )  # not theirs
 
         # A typed question after "질문 남기기" is a question; a press of anything else ends the asking.
         a.say("질문 남기기", "live:ask")
         a.say("민원 신고", "민원 신고")
         a.say("가로등이 꺼졌어요")
-        a.close()
-        b.close()
+        # A question may name the mayor or 소통라이브 itself: it is still the question.
+        a.say("질문 남기기", "live:ask")
+        [second] = a.say("시장님께 질문드려요. 경로당 난방비 지원을 늘려 주세요")
+        assert second["text"].startswith("질문을 남겼어요. '복지·보건' 분야로")
     with sessions() as s:
         stored = s.scalars(select(LiveQuestion)).all()
         texts = " ".join(s.scalars(select(Message.text)))
-    assert len(stored) == 1
-    assert (stored[0].district, stored[0].topic) == ("성정1동", "traffic")
+    assert [(q.district, q.topic) for q in stored] == [("성정1동", "traffic"), (None, "welfare")]
     assert "010-2345-6789" not in stored[0].text and "010-2345-6789" not in texts
     assert [r["message"] for r in rasa.received] == ["민원 신고", "가로등이 꺼졌어요"]
 
@@ -128,8 +129,8 @@ def test_a_late_question_is_told_so_and_the_main_menu_offers_live_only_while_it_
     sid = _session(sessions)
     menu_button = {"title": "민원 신고", "payload": "민원 신고"}
     rasa = FakeRasa(answers=lambda body: [{"text": "무엇을 도와드릴까요?", "buttons": [menu_button]}])
-    with gateway(database_url, rasa) as client:
-        c = Citizen(client, "live-page-c001")
+    with gateway(database_url, rasa) as client, contextlib.ExitStack() as stack:
+        c = Citizen(client, "live-page-c001", stack)
         [greeting] = c.say("안녕하세요")
         assert payloads(greeting) == ["민원 신고", "live:menu"]
         c.say("질문 남기기", "live:ask")
@@ -141,7 +142,6 @@ def test_a_late_question_is_told_so_and_the_main_menu_offers_live_only_while_it_
         assert closed["text"].startswith("'2026 겨울 소통라이브' 질문 접수는 ")
         [greeting] = c.say("안녕하세요")
         assert payloads(greeting) == ["민원 신고"]
-        c.close()
     with sessions() as s:
         assert s.scalars(select(LiveQuestion)).all() == [] and sid
 
@@ -160,9 +160,9 @@ def test_the_reminder_and_then_the_answer_reach_those_who_asked_or_agreed_and_sa
         live.vote(s, question_id=question.id, channel="web", sender="live-page-e001")  # said no
         live.follow(s, session_id=sid, channel="kakao", sender="kakao-asker")
         live.follow(s, session_id=sid, channel="web", sender="live-page-d001")
-    with gateway(database_url, FakeRasa()) as client:
+    with gateway(database_url, FakeRasa()) as client, contextlib.ExitStack() as stack:
         notifier = client.app.state.live_notifier  # type: ignore[attr-defined]
-        d = Citizen(client, "live-page-d001")
+        d = Citizen(client, "live-page-d001", stack)
         d.say("안녕하세요")
         assert client.portal.call(notifier.round) == {"reminders": 2, "answers": 0}
         [reminder] = d.next()
@@ -175,10 +175,12 @@ def test_the_reminder_and_then_the_answer_reach_those_who_asked_or_agreed_and_sa
                 url="https://youtu.be/cheonanlive?t=1820", by="staff:홍보팀",
             )  # fmt: skip
             s.execute(update(LiveSession).values(airs_at=dt.datetime.now(UTC) - dt.timedelta(hours=1)))
+        assert client.portal.call(notifier.round) == {"reminders": 0, "answers": 0}  # still on air
+        with sessions.begin() as s:
+            s.execute(update(LiveSession).values(airs_at=dt.datetime.now(UTC) - dt.timedelta(hours=2)))
         assert client.portal.call(notifier.round) == {"reminders": 0, "answers": 2}
         assert client.portal.call(notifier.round) == {"reminders": 0, "answers": 0}  # once
         [answer] = d.next()
-        d.close()
     assert answer["text"] == (
         "'2026 겨울 소통라이브'에서 남기시거나 공감하신 질문의 답변이에요.\n"
         "질문: 시내버스 막차 시간을 늦춰 주세요\n답변: 내년 3월부터 막차를 30분 늦춰요."

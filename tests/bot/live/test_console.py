@@ -264,7 +264,7 @@ def test_the_public_page_shows_open_questions_and_answers_once_aired(
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     assert "천안시장과 함께하는 소통라이브" in text and 'href="https://www.youtube.com/@cheonan/live"' in text
-    assert QUESTIONS[1][1] in text and "공감 4명 · 환경·안전 · 쌍용2동" in text
+    assert QUESTIONS[1][1] in text and "4명이 함께하는 질문 · 환경·안전 · 쌍용2동" in text
     assert "<summary>비슷한 질문</summary><ul><li>=HYPERLINK(&quot;" in text
     assert "가로등을 LED로 바꿔요." in text and 'href="https://youtu.be/x?t=9&amp;a=1"' in text
     assert QUESTIONS[3][1] not in text and "욕설" not in text  # hidden
@@ -272,10 +272,10 @@ def test_the_public_page_shows_open_questions_and_answers_once_aired(
     assert "web-asker" not in text and "web-voter" not in text
     assert "&lt;b&gt;주말&lt;/b&gt;" in text and "<b>" not in text
     assert "<script" not in text  # the gateway's CSP allows no inline script
-    # Before it airs the questions are there, the answers not yet.
+    # While it takes questions none is public yet (staff review them once the window has closed).
     before = client.get(f"/live/{coming}").text
-    assert QUESTIONS[1][1] in before and "가로등을 LED로 바꿔요." not in before
-    assert "방송이 끝나면 답변을 여기에 올려요." in before
+    assert QUESTIONS[1][1] not in before and "가로등을 LED로 바꿔요." not in before
+    assert "지금 질문을 받고 있어요." in before
     for missing in ("/live/999999", f"/live/{2**40}", "/live/" + "9" * 5000, "/live/x", "/live/²"):
         gone = client.get(missing)
         assert gone.status_code == 404 and "찾으시는 소통라이브가 없어요." in gone.text

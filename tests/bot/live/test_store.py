@@ -144,9 +144,32 @@ def test_the_reminder_and_each_answer_are_claimed_once_and_go_to_those_who_said_
             s, question_id=bus.id, text="내년 1월부터 배차를 12분으로 줄여요.", url=None, by="홍보팀"
         )
         assert live.answers_due(s, now=NOW) == []  # before the broadcast
-        [due] = live.answers_due(s, now=airs + dt.timedelta(hours=1))
+        assert live.answers_due(s, now=airs + dt.timedelta(hours=1)) == []  # on air: not over yet
+        [due] = live.answers_due(s, now=airs + dt.timedelta(hours=2))
         # The silent asker said no to messages; the bystander neither asked nor agreed.
         assert due["recipients"] == [("kakao", "agreer"), ("web", "asker")]
         assert live.mark_answer_sent(s, group=due["group"]) is True
         assert live.mark_answer_sent(s, group=due["group"]) is False
-        assert live.answers_due(s, now=airs + dt.timedelta(hours=1)) == []
+        assert live.answers_due(s, now=airs + dt.timedelta(hours=2)) == []
+
+
+def test_agreement_stays_with_the_group_when_its_first_question_goes_and_the_answer_quotes_an_open_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        sid = _session(s, closes_at=NOW + dt.timedelta(minutes=1), airs_at=NOW + dt.timedelta(minutes=2))
+        first = _ask(s, sid, "a", "김철수예요 시청 가는 버스 배차 간격이 너무 길어요 늘려 주세요")
+        second = _ask(s, sid, "e", "시청 가는 버스 배차 간격이 너무 길어요 늘려 주세요")
+        other_topic = _ask(s, sid, "f", "시청 가는 버스 축제 간격이 너무 길어요", topic="culture")
+        assert second.group == first.id and other_topic.group == other_topic.id  # alike only in one topic
+        for voter in ("b", "c", "d"):
+            live.vote(s, question_id=first.id, channel="web", sender=voter, now=NOW)
+            live.follow(s, session_id=sid, channel="web", sender=voter)
+        live.follow(s, session_id=sid, channel="web", sender="e")
+        assert live.withdraw(s, question_id=first.id, channel="web", sender="a")
+        [group] = [g for g in live.ranking(s, session_id=sid) if g["group"] == first.id]
+        assert (group["supporters"], [q["id"] for q in group["questions"]]) == (4, [second.id])
+        live.answer(s, question_id=second.id, text="배차를 줄여요.", url=None, by="홍보팀")
+        [due] = live.answers_due(s, now=NOW + dt.timedelta(hours=3))
+    assert due["question"] == second.text  # never the withdrawn one's words
+    assert due["recipients"] == [("web", "b"), ("web", "c"), ("web", "d"), ("web", "e")]

@@ -3,6 +3,7 @@ never twice to anyone."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import Blocked
 from bot.messages import Outbound, fill
-from bot.news.broadcast import Broadcaster
+from bot.news.broadcast import Broadcaster, start_topic
 from bot.privacy import sign
 from bot.profile import load_profile
 from bot.store.broadcasts import add_card_set, broadcast_report, subscribe, subscribed
@@ -189,6 +190,9 @@ def test_a_citizen_subscribes_to_a_dong_by_naming_it_and_can_stop_that_one_alone
         # Naming the 읍·면·동 in "그만" ends that one alone; "구독 해지" alone still ends everything.
         say(socket, "성정1동 소식 그만 받을래요")
         assert topics(sessions) == ["weekend_guide"]
+        [not_mine] = say(socket, "신안동 소식 그만 받을래요")  # not subscribed to: nothing else ends
+        assert not_mine["text"].startswith("'우리 동네 소식(신안동)' 구독은 하고 계시지 않아요.")
+        assert topics(sessions) == ["weekend_guide"]
         # A 구 is no 읍·면·동, and a made-up one is no press: neither subscribes to anything.
         [menu] = say(socket, "서북구 소식 받을래요")
         assert menu["text"].startswith("받아 보실 소식을 골라 주세요.")
@@ -241,3 +245,19 @@ def test_each_dong_is_sent_the_weeks_posts_that_name_it_once_and_an_empty_week_s
     assert to_a["cards"][1]["text"] == "요가와 서예 강좌 수강생을 모집해요."
     assert [c["title"] for c in waiting["kakao-b"][0]["cards"]] == ["동절기 제설 작업 안내"]
     assert sorted(r["topic"] for r in report) == ["district_notices:성정1동", "district_notices:쌍용2동"]
+
+
+def test_a_digests_week_is_counted_in_utc_so_its_first_hours_are_not_lost(
+    sessions: sessionmaker[Session],
+) -> None:
+    """SQLite keeps no zone: the week's start in the city's time was compared as if it were UTC, and posts of
+    the week's first nine hours were left out."""
+    friday = dt.datetime(2026, 12, 11, 10, 0, tzinfo=KST)
+    published = (friday - dt.timedelta(days=7) + dt.timedelta(hours=2)).astimezone(dt.timezone.utc)
+    with sessions.begin() as session:
+        post = _post("9", "성정1동 주민자치회 회의 안내", 0)
+        save_posts(session, "notices", [dataclasses.replace(post, published_at=published)])
+        subscribe(session, channel="kakao", sender="kakao-a", topic="district_notices:성정1동")
+        [(_, card_set)] = start_topic(session, profile=CITY, topic="district_notices", now=friday)
+    assert card_set.title == "성정1동 소식 (12월 4일~12월 11일)"
+    assert [c["caption"].split("\n")[0] for c in card_set.cards] == ["성정1동 주민자치회 회의 안내"]
