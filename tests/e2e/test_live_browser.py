@@ -49,7 +49,8 @@ def test_staff_make_a_session_hide_and_answer_questions_and_the_public_page_show
         pytest.fail("Chromium is missing: run `make browser` (make test does)")
     # Questions were taken last week and the broadcast has aired: its answers are public.
     now = utcnow().replace(second=0, microsecond=0)
-    opens, closes, airs = now - dt.timedelta(days=7), now - dt.timedelta(days=2), now - dt.timedelta(hours=1)
+    # (aired three hours ago: the broadcast is over)
+    opens, closes, airs = now - dt.timedelta(days=7), now - dt.timedelta(days=2), now - dt.timedelta(hours=3)
     with served(database_url, FakeRasa()) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR").new_page()
