@@ -240,6 +240,10 @@ class CityProfile:
         local = moment.astimezone(self.timezone)
         return f"{local.month}월 {local.day}일({self.weekday(local)[0]})"
 
+    def local_moment(self, moment: dt.datetime) -> str:
+        """Return MOMENT as a day with its weekday and a time: 12월 10일(목) 19:00."""
+        return f"{self.local_date(moment)} {moment.astimezone(self.timezone):%H:%M}"
+
     def local_time(self, moment: dt.datetime) -> str:
         """Return MOMENT (aware) as the city's people read a time."""
         return moment.astimezone(self.timezone).strftime(self.time_format)

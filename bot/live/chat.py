@@ -48,13 +48,11 @@ class LiveChat:
 
     # --- what the citizen sees of times ---
 
-    def _when(self, moment: dt.datetime) -> str:
-        return f"{self.profile.local_date(moment)} {moment.astimezone(self.profile.timezone):%H:%M}"
-
     def _times(self, view: live.LiveSessionView) -> dict[str, str]:
+        when = self.profile.local_moment
         return {
-            "title": view.title, "opens": self._when(view.opens_at), "closes": self._when(view.closes_at),
-            "airs": self._when(view.airs_at), "url": view.stream_url,
+            "title": view.title, "opens": when(view.opens_at), "closes": when(view.closes_at),
+            "airs": when(view.airs_at), "url": view.stream_url,
         }  # fmt: skip
 
     def _text(self, key: str, **values: Any) -> str:

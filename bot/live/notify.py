@@ -35,11 +35,6 @@ class LiveNotifier:
     def __init__(self, *, db: Database, delivery: Delivery, profile: CityProfile, shared: Shared) -> None:
         self.db, self.delivery, self.profile, self.shared = db, delivery, profile, shared
 
-    def _when(self, view: live.LiveSessionView) -> str:
-        return (
-            f"{self.profile.local_date(view.airs_at)} {view.airs_at.astimezone(self.profile.timezone):%H:%M}"
-        )
-
     async def round(self) -> dict[str, int]:
         """Send what is due now; return how many reminders and answers were sent (pushed or kept)."""
         sent = {"reminders": 0, "answers": 0}
@@ -48,7 +43,10 @@ class LiveNotifier:
         for view, people in await self.db.run_or(functools.partial(live.remind_due, before=before), []):
             reminder = Outbound(
                 text=fill(
-                    texts["live_reminder"], airs=self._when(view), title=view.title, url=view.stream_url
+                    texts["live_reminder"],
+                    airs=self.profile.local_moment(view.airs_at),
+                    title=view.title,
+                    url=view.stream_url,
                 )
             )
             for channel, sender in people:

@@ -45,7 +45,7 @@ def render(
     says, aired = profile.messages, now >= view.airs_at + profile.live.broadcast
     if now < view.closes_at:
         groups = []
-    airs = f"{profile.local_date(view.airs_at)} {view.airs_at.astimezone(profile.timezone):%H:%M}"
+    airs = profile.local_moment(view.airs_at)
     head = (
         f"<header><p>{html.escape(profile.city)}</p><h1>{html.escape(view.title)}</h1>"
         f"<p>{html.escape(fill(says['live_page_airs'], airs=airs))} · "
