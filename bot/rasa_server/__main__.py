@@ -28,6 +28,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 # endpoints.yml names this tracker store; if it failed to import, Rasa would keep conversations in memory
 # only, with a mere warning. Importing it here makes such a failure stop Rasa's start instead.
 import bot.rasa_server.tracker_store  # noqa: F401
+from bot.rasa_server import speed
 
 __all__ = ["main", "patch", "with_token"]
 
@@ -64,6 +65,7 @@ def patch() -> None:
     """Check action replies with one validator built once; load models for PUT /model off the event loop."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     rasa.server._load_agent = _load_agent_in_a_thread
+    speed.patch()
 
 
 def with_token(argv: list[str], env: Mapping[str, str]) -> list[str]:

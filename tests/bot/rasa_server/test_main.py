@@ -12,6 +12,8 @@ import pytest
 import rasa.server
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.events import Event
 
 from bot.rasa_server import __main__ as rasa_server
 from bot.rasa_server.__main__ import _validate_action_result
@@ -69,6 +71,8 @@ async def test_a_model_loads_in_a_thread_while_the_loop_keeps_answering(
     monkeypatch.setattr(rasa_server, "_load_on_the_loop", slow_load)
     monkeypatch.setattr(rasa.server, "_load_agent", rasa.server._load_agent)  # undone after the test
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     rasa_server.patch()
     assert rasa.server._load_agent is rasa_server._load_agent_in_a_thread
 
