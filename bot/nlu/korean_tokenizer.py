@@ -85,19 +85,41 @@ def _visible(text: str) -> str:
     )
 
 
-def _analyse(analyzer: Any, word: str, stems: bool) -> list[tuple[str, str, str]]:
+@functools.cache
+def _okt_processor() -> Any:
+    """Return open-korean-text's Java entry point, the analyser under KoNLPy's Okt (JVM started by Okt)."""
+    get_analyzer("okt")
+    import jpype
+
+    return jpype.JClass("org.openkoreantext.processor.OpenKoreanTextProcessorJava")
+
+
+def _okt(word: str, stems: bool) -> list[tuple[str, str, str]]:
+    """Return Okt's (surface form, lemma, tag) triples for WORD from one analysis.
+
+    KoNLPy's Okt.pos(word) and Okt.pos(word, stem=True) each analyse the word and differ only in which of
+    a morpheme's text and stem they print: asking for both analysed every word twice, and the analysis is
+    most of the tokenizer's time. The morphemes, forms, stems and tags are the same as those two calls'.
+    """
+    processor = _okt_processor()
+    triples = []
+    for token in processor.tokensToJavaKoreanTokenList(processor.tokenize(word)):
+        tag = str(token.getPos())
+        if tag != "Space":  # as KoNLPy's Okt leaves them out
+            form, stem = str(token.getText()), token.getStem()
+            triples.append((form, str(stem) if stems and stem else form, tag))
+    return triples
+
+
+def _analyse(analyzer_name: str, word: str, stems: bool) -> list[tuple[str, str, str]]:
     """Return (surface form, lemma, tag) triples for one word; [] if the analyser fails on it."""
     try:
-        pairs = analyzer.pos(word)
-        lemmas = [form for form, _ in pairs]
-        if stems:  # Okt's stem=True keeps one morpheme per surface form; check, don't trust
-            stemmed = analyzer.pos(word, stem=True)
-            if len(stemmed) == len(pairs):
-                lemmas = [form for form, _ in stemmed]
+        if analyzer_name == "okt":
+            return _okt(word, stems)
+        return [(form, form, tag) for form, tag in get_analyzer(analyzer_name).pos(word)]
     except Exception:  # a JVM-side failure on odd input must not cost the message
         logger.debug("analyser failed on a word of %d characters", len(word), exc_info=True)
         return []
-    return [(form, lemma, tag) for (form, tag), lemma in zip(pairs, lemmas)]
 
 
 def _align(word: str, offset: int, analysed: list[tuple[str, str, str]]) -> list[Morpheme]:
@@ -132,7 +154,7 @@ def _align(word: str, offset: int, analysed: list[tuple[str, str, str]]) -> list
 
 def split_morphemes(text: str, analyzer_name: str = "okt", use_stems: bool = True) -> list[Morpheme]:
     """Split TEXT into morphemes whose spans cover every non-space character exactly once."""
-    analyzer = get_analyzer(analyzer_name)
+    get_analyzer(analyzer_name)  # an unknown name fails here, whatever the text
     stems = use_stems and analyzer_name == "okt"
     out: list[Morpheme] = []
     for match in _RUN.finditer(_visible(text)):
@@ -140,7 +162,7 @@ def split_morphemes(text: str, analyzer_name: str = "okt", use_stems: bool = Tru
         whole = len(run) <= MAX_WORD
         for start in range(0, len(run), MAX_WORD):
             word = run[start : start + MAX_WORD]
-            out.extend(_align(word, match.start() + start, _analyse(analyzer, word, stems and whole)))
+            out.extend(_align(word, match.start() + start, _analyse(analyzer_name, word, stems and whole)))
     return out
 
 

@@ -7,6 +7,7 @@ from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.korean_tokenizer import MAX_WORD, KoreanTokenizer, get_analyzer, split_morphemes
+from bot.nlu.korean_tokenizer import _okt as okt
 
 HARD_TEXTS = [
     "집 앞 가로등이 며칠째 꺼져 있어요",
@@ -83,25 +84,32 @@ def test_a_long_run_without_spaces_reaches_the_analyser_in_short_pieces(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Okt's time grows faster than a word's length: 4,096 characters in one word held Rasa for minutes."""
-    okt = get_analyzer("okt")
     seen: list[str] = []
-
     stemmed: list[str] = []
 
-    class Recording:
-        def pos(self, word: str, **options: bool) -> list[tuple[str, str]]:
-            (stemmed if options.get("stem") else seen).append(word)
-            return list(okt.pos(word, **options))
+    def recording(word: str, stems: bool) -> list[tuple[str, str, str]]:
+        (stemmed if stems else seen).append(word)
+        return okt(word, stems)
 
-    monkeypatch.setattr("bot.nlu.korean_tokenizer.get_analyzer", lambda name: Recording())
+    monkeypatch.setattr("bot.nlu.korean_tokenizer._okt", recording)
     text = "집앞가로등이며칠째꺼져있어요" * 300 + " 빨리 고쳐 주세요"
     morphemes = split_morphemes(text)
     assert seen and max(len(word) for word in seen) == MAX_WORD
-    assert len(seen) == -(-len(text.split()[0]) // MAX_WORD) + 3
-    assert stemmed == ["빨리", "고쳐", "주세요"]  # the pieces of the run are analysed once, without stems
+    assert len(seen) == -(-len(text.split()[0]) // MAX_WORD)
+    assert stemmed == ["빨리", "고쳐", "주세요"]  # the pieces of the run without stems
     assert "".join(text[m.start : m.end] for m in morphemes) == "".join(text.split())
     assert [m.lemma for m in morphemes[-3:-1]] == ["빨리", "고치다"]  # the words after it, as ever
     assert {m.start for m in morphemes[:40]} >= {0, MAX_WORD, 2 * MAX_WORD}  # pieces start where they were
+
+
+@pytest.mark.parametrize("text", HARD_TEXTS)
+def test_one_analysis_gives_what_konlpys_two_calls_give(text: str) -> None:
+    """Okt.pos(word) and Okt.pos(word, stem=True) analysed each word twice; one analysis gives both."""
+    analyzer = get_analyzer("okt")
+    for word in text.split():
+        forms, stems = analyzer.pos(word), analyzer.pos(word, stem=True)
+        assert okt(word, True) == [(form, stem, tag) for (form, tag), (stem, _) in zip(forms, stems)]
+        assert okt(word, False) == [(form, form, tag) for form, tag in forms]
 
 
 def test_the_analyser_and_its_jvm_start_once_per_process() -> None:
