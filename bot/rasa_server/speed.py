@@ -1,6 +1,6 @@
 """Rasa 3.6's own per-message work, made cheaper without changing what it computes.
 
-Measured with py-spy on one Rasa server under load (10 citizens writing at once; docs/benchmarks/gateway.md):
+Found with py-spy on one Rasa server answering 10 citizens at once (the workload of bench/gateway.py):
 
 - Every event read from the tracker store looked its class up by walking all of Event's subclasses
   (`Event.resolve_by_type` → `all_subclasses`), about a tenth of the server's time. The classes are looked up

@@ -108,7 +108,8 @@ def test_one_analysis_gives_what_konlpys_two_calls_give(text: str) -> None:
     analyzer = get_analyzer("okt")
     for word in text.split():
         forms, stems = analyzer.pos(word), analyzer.pos(word, stem=True)
-        assert okt(word, True) == [(form, stem, tag) for (form, tag), (stem, _) in zip(forms, stems)]
+        both = zip(forms, stems, strict=True)
+        assert okt(word, True) == [(form, stem, tag) for (form, tag), (stem, _) in both]
         assert okt(word, False) == [(form, form, tag) for form, tag in forms]
 
 
