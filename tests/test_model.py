@@ -154,6 +154,32 @@ def test_places_and_ticket_numbers_are_entities(agent: Any, loop: asyncio.Abstra
     assert {"entity": "ticket_number", "value": "2026-000123"}.items() <= parsed["entities"][0].items()
 
 
+def test_diet_loaded_for_prediction_finds_what_rasas_loading_finds(
+    agent: Any, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bot/nlu/entities.py loads DIET without its training graph; Rasa's loading is the reference.
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    from bot.nlu.entities import GatedDIETClassifier
+
+    monkeypatch.setattr(
+        GatedDIETClassifier, "_load_model_class", classmethod(DIETClassifier._load_model_class.__func__)
+    )
+    rasas = load_agent(MODEL)
+    texts = [text for text, _ in load_entity_examples(ENTITY_HOLDOUT)]
+
+    def entities(which: Any, text: str) -> list[tuple[str, int, int, str, float]]:
+        found = _parse(which, loop, text)["entities"]
+        return [
+            (e["entity"], e["start"], e["end"], e["value"], round(e.get("confidence_entity") or 0.0, 4))
+            for e in found
+        ]
+
+    ours = [entities(agent, text) for text in texts]
+    assert sum(map(len, ours)) > len(texts) / 2  # the held-out set is mostly places and ticket numbers
+    assert ours == [entities(rasas, text) for text in texts]
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "   ", "\x00\x07\x1b", "😡😡😡", "ㅋㅋㅋㅋㅋㅋ", "a" * 10_000, ("가로등 고장 " * 1700)[:10_000],
