@@ -111,18 +111,28 @@ def _okt(word: str, stems: bool) -> list[tuple[str, str, str]]:
     return triples
 
 
-def _analyse(analyzer_name: str, word: str, stems: bool) -> list[tuple[str, str, str]]:
-    """Return (surface form, lemma, tag) triples for one word; [] if the analyser fails on it."""
+# Words analysed lately, with their analysis: a word's analysis depends on the word alone, and people use the
+# same words again and again (가로등이, 어떻게, 해요). About 20,000 words fit in a few megabytes.
+WORDS_REMEMBERED = 20_000
+
+
+@functools.lru_cache(maxsize=WORDS_REMEMBERED)
+def _analysed(analyzer_name: str, word: str, stems: bool) -> tuple[tuple[str, str, str], ...]:
+    if analyzer_name == "okt":
+        return tuple(_okt(word, stems))
+    return tuple((form, form, tag) for form, tag in get_analyzer(analyzer_name).pos(word))
+
+
+def _analyse(analyzer_name: str, word: str, stems: bool) -> tuple[tuple[str, str, str], ...]:
+    """Return (surface form, lemma, tag) triples for one word; () if the analyser fails on it (not kept)."""
     try:
-        if analyzer_name == "okt":
-            return _okt(word, stems)
-        return [(form, form, tag) for form, tag in get_analyzer(analyzer_name).pos(word)]
+        return _analysed(analyzer_name, word, stems)
     except Exception:  # a JVM-side failure on odd input must not cost the message
         logger.debug("analyser failed on a word of %d characters", len(word), exc_info=True)
-        return []
+        return ()
 
 
-def _align(word: str, offset: int, analysed: list[tuple[str, str, str]]) -> list[Morpheme]:
+def _align(word: str, offset: int, analysed: tuple[tuple[str, str, str], ...]) -> list[Morpheme]:
     """Map morphemes of WORD (which starts at OFFSET in the text) to exact character spans."""
     out: list[Morpheme] = []
     cursor = 0

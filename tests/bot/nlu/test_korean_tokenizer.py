@@ -7,6 +7,7 @@ from rasa.nlu.tokenizers.spacy_tokenizer import POS_TAG_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.korean_tokenizer import MAX_WORD, KoreanTokenizer, get_analyzer, split_morphemes
+from bot.nlu.korean_tokenizer import _analysed as analysed
 from bot.nlu.korean_tokenizer import _okt as okt
 
 HARD_TEXTS = [
@@ -41,6 +42,26 @@ def test_tokens_point_exactly_into_the_text_and_cover_it(analyzer: str, text: st
         covered.update(range(token.start, token.end))
     visible = {i for i, ch in enumerate(text) if ch.isprintable() and not ch.isspace() and ch != "\u200b"}
     assert visible <= covered, "every visible character belongs to a token"
+
+
+def test_a_word_seen_before_is_not_analysed_again_and_keeps_its_offsets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str] = []
+
+    def recording(word: str, stems: bool) -> list[tuple[str, str, str]]:
+        seen.append(word)
+        return okt(word, stems)
+
+    monkeypatch.setattr("bot.nlu.korean_tokenizer._okt", recording)
+    analysed.cache_clear()
+    text = "가로등이 꺼졌어요 가로등이 또 꺼졌어요"
+    morphemes = split_morphemes(text)
+    split_morphemes("우리 집 앞 가로등이 꺼졌어요")
+    assert seen == ["가로등이", "꺼졌어요", "또", "우리", "집", "앞"]
+    assert [m.start for m in morphemes if m.lemma == "가로등"] == [0, 10]
+    assert [(m.start, m.lemma) for m in morphemes if m.pos == "Verb"] == [(5, "꺼지다"), (17, "꺼지다")]
+    assert all(text[m.start : m.end] for m in morphemes)
 
 
 def test_repeated_morphemes_get_their_own_offsets() -> None:
@@ -92,10 +113,13 @@ def test_a_long_run_without_spaces_reaches_the_analyser_in_short_pieces(
         return okt(word, stems)
 
     monkeypatch.setattr("bot.nlu.korean_tokenizer._okt", recording)
+    analysed.cache_clear()
     text = "집앞가로등이며칠째꺼져있어요" * 300 + " 빨리 고쳐 주세요"
     morphemes = split_morphemes(text)
+    run = text.split()[0]
     assert seen and max(len(word) for word in seen) == MAX_WORD
-    assert len(seen) == -(-len(text.split()[0]) // MAX_WORD)
+    # Each piece once: the run repeats itself, and a piece seen before is not analysed again.
+    assert sorted(seen) == sorted({run[i : i + MAX_WORD] for i in range(0, len(run), MAX_WORD)})
     assert stemmed == ["빨리", "고쳐", "주세요"]  # the pieces of the run without stems
     assert "".join(text[m.start : m.end] for m in morphemes) == "".join(text.split())
     assert [m.lemma for m in morphemes[-3:-1]] == ["빨리", "고치다"]  # the words after it, as ever
