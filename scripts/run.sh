@@ -37,7 +37,7 @@ trap stop INT TERM EXIT
 # The action server on 127.0.0.1:5055 (ACTIONS_HOST, ACTIONS_PORT), answering only calls with ACTIONS_TOKEN.
 .venv/bin/python -m actions >logs/actions.log 2>&1 &
 pids+=($!)
-# RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 1.3 GB) on 5005, 5006, …
+# RASA_SERVERS Rasa servers (default 2, one per core; each holds the model, about 0.75 GB) on 5005, 5006, …
 # share the conversations (bot/rasa.py). bot.rasa_server is `rasa` with a faster check of the action
 # server's replies and models loaded off the event loop (see its docstring).
 servers=()
